@@ -1,0 +1,122 @@
+import http from 'node:http';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import {
+  INTERNAL_HEADER,
+  SUBGRAPHS,
+  introspectionEnabled,
+  maskError,
+  subgraphUrl,
+  type Env,
+  type InternalTokens,
+  type Logger,
+  type Metrics,
+} from '@umi/kit';
+import { createContextBuilder, type ContextDeps, type GatewayContext } from './context';
+import { cors } from './cors';
+import { checkTokenLimit, limitRules } from './limits';
+import { observability } from './plugins/observability';
+
+export interface GatewayDeps extends ContextDeps {
+  env: Env;
+  logger: Logger;
+  metrics: Metrics;
+  internalTokens: InternalTokens;
+  supergraphSdl: string;
+}
+
+/** Forwards the caller's verified identity to a subgraph as a short-lived signed token. */
+class InternalAuthDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(private readonly subgraph: string, url: string, private readonly tokens: InternalTokens) {
+    super({ url });
+  }
+
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    if (!('requestId' in context)) return; // Health checks carry no caller; subgraphs refuse them.
+    const ctx = context as GatewayContext;
+    let token = ctx.internalTokens.get(this.subgraph);
+    if (!token) {
+      token = this.tokens.sign({ rid: ctx.requestId, ip: ctx.ip, ua: ctx.userAgent, usr: ctx.principal, th: ctx.tenantHint }, this.subgraph);
+      ctx.internalTokens.set(this.subgraph, token);
+    }
+    request.http?.headers.set(INTERNAL_HEADER, await token);
+    request.http?.headers.set('x-request-id', ctx.requestId);
+  }
+}
+
+/** The public endpoint: Apollo Gateway over the committed supergraph, with the edge's protections. */
+export async function createGateway(deps: GatewayDeps) {
+  const { env } = deps;
+  const urls = Object.fromEntries(SUBGRAPHS.map((name) => [name, subgraphUrl(env, name)]));
+  const gateway = new ApolloGateway({
+    supergraphSdl: deps.supergraphSdl,
+    buildService: ({ name }) => new InternalAuthDataSource(name, urls[name] ?? '', deps.internalTokens),
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: introspectionEnabled(env),
+    hideSchemaDetailsFromClientErrors: true,
+    includeStacktraceInErrorResponses: false,
+    validationRules: limitRules(env),
+    plugins: [observability(deps.metrics)],
+    formatError: (formatted, error) => maskError(formatted, error, undefined, () => {}),
+  });
+  await apollo.start();
+
+  const buildContext = createContextBuilder(deps);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    void Promise.all(
+      Object.entries(urls).map(async ([name, url]) => {
+        const r = await fetch(url.replace(/\/graphql$/, '/readyz'), { signal: AbortSignal.timeout(2000) }).catch(() => null);
+        return [name, r?.ok === true] as const;
+      }),
+    ).then((checks) => {
+      const down = checks.filter(([, ok]) => !ok).map(([name]) => name);
+      res.status(down.length ? 503 : 200).json({ status: down.length ? 'unavailable' : 'ready', down });
+    });
+  });
+  app.get('/metrics', (_req, res) => {
+    void deps.metrics.registry.metrics().then((text) => res.type(deps.metrics.registry.contentType).send(text));
+  });
+  app.use(
+    '/graphql',
+    cors(env.CORS_ORIGINS.split(',')),
+    express.json({ limit: '256kb' }),
+    (req, res, next) => {
+      const query = (req.body as { query?: unknown } | undefined)?.query ?? req.query.query;
+      const tooLong = typeof query === 'string' ? checkTokenLimit(query, env.MAX_TOKENS) : null;
+      if (tooLong) {
+        res.status(400).json({ errors: [{ message: tooLong.message, extensions: tooLong.extensions }] });
+        return;
+      }
+      next();
+    },
+    expressMiddleware(apollo, { context: async ({ req }) => buildContext(req) }),
+  );
+
+  const server = http.createServer(app);
+  return {
+    app,
+    server,
+    apollo,
+    async listen(port: number, host: string): Promise<number> {
+      await new Promise<void>((resolve) => server.listen(port, host, resolve));
+      const addr = server.address();
+      return typeof addr === 'object' && addr ? addr.port : port;
+    },
+    async close(): Promise<void> {
+      await apollo.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+export type Gateway = Awaited<ReturnType<typeof createGateway>>;

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  createAccessTokens,
+  createInternalTokens,
+  createLogger,
+  createMemoryBucket,
+  createMetrics,
+  createRedis,
+  createRedisBucket,
+  loadEnv,
+  type Env,
+  type Logger,
+} from '@umi/kit';
+import { createGateway } from './gateway';
+
+export const DEFAULT_SUPERGRAPH = join(__dirname, '..', '..', 'supergraph.graphql');
+
+/** Starts the gateway; resolves with its port once it listens. */
+export async function main(env: Env = loadEnv(), logger: Logger = createLogger('gateway', env.LOG_LEVEL)) {
+  const metrics = createMetrics('gateway');
+  const shape = { capacity: env.RATE_LIMIT_BURST, perMinute: env.RATE_LIMIT_PER_MINUTE };
+  const redis = env.REDIS_URL ? createRedis(env.REDIS_URL, logger) : null;
+  const gateway = await createGateway({
+    env,
+    logger,
+    metrics,
+    accessTokens: createAccessTokens({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS }),
+    internalTokens: createInternalTokens(env.INTERNAL_JWT_SECRET, env.INTERNAL_TOKEN_TTL_SECONDS),
+    rateLimit: redis ? createRedisBucket(redis, 'umi:rl:req', shape, logger) : createMemoryBucket(shape),
+    supergraphSdl: readFileSync(env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH, 'utf8'),
+  });
+  const port = await gateway.listen(env.PORT, env.HOST);
+  logger.info({ port }, 'gateway listening');
+  return {
+    port,
+    async close() {
+      await gateway.close();
+      redis?.disconnect();
+    },
+  };
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

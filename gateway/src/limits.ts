@@ -1,0 +1,36 @@
+import { GraphQLError, Lexer, Source, TokenKind, type ValidationRule } from 'graphql';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import type { Env } from '@umi/kit';
+
+/** Depth, cost, alias and directive limits as validation rules: shared by HTTP and WebSocket. */
+export function limitRules(env: Env): ValidationRule[] {
+  return [
+    maxDepthRule({ n: env.MAX_DEPTH, ignoreIntrospection: true, exposeLimits: true }),
+    costLimitRule({ maxCost: env.MAX_COST, ignoreIntrospection: true, exposeLimits: true }),
+    maxAliasesRule({ n: env.MAX_ALIASES, exposeLimits: true }),
+    maxDirectivesRule({ n: env.MAX_DIRECTIVES, exposeLimits: true }),
+  ] as unknown as ValidationRule[];
+}
+
+/**
+ * Refuses documents with more than `max` tokens before they are parsed, so that a huge query
+ * costs the lexer at most `max` steps.
+ */
+export function checkTokenLimit(query: string, max: number): GraphQLError | null {
+  const lexer = new Lexer(new Source(query));
+  let count = 0;
+  try {
+    while (lexer.advance().kind !== TokenKind.EOF) {
+      count += 1;
+      if (count > max) {
+        return new GraphQLError(`Syntax Error: Token limit of ${max} exceeded.`, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+      }
+    }
+  } catch {
+    return null; // A syntax error: the parser reports it properly.
+  }
+  return null;
+}

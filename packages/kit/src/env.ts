@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const port = z.coerce.number().int().min(1).max(65535);
+const secret = z.string().min(32, 'must be at least 32 characters');
+
+/**
+ * Every setting of the platform, one schema for all processes (the gateway and each subgraph read
+ * the parts they need). This file is the only place that reads `process.env`.
+ */
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: z.string().url().optional(),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(500).default(10),
+    DATABASE_APP_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('umi_app'),
+    TENANT_CLIENT_CACHE_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
+    REDIS_URL: z.string().url().optional(),
+    PORT: port.default(4000),
+    HOST: z.string().default('0.0.0.0'),
+    SUBGRAPH_HOST: z.string().default('127.0.0.1'),
+    TENANT_PORT: port.default(4001),
+    PHARMACY_PORT: port.default(4002),
+    INVENTORY_PORT: port.default(4003),
+    POS_PORT: port.default(4004),
+    TENANT_URL: z.string().url().optional(),
+    PHARMACY_URL: z.string().url().optional(),
+    INVENTORY_URL: z.string().url().optional(),
+    POS_URL: z.string().url().optional(),
+    SUPERGRAPH_PATH: z.string().optional(),
+    JWT_SECRET: secret,
+    JWT_ISSUER: z.string().default('umi-health'),
+    JWT_AUDIENCE: z.string().default('umi-health-api'),
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(30 * 86_400).default(86_400),
+    INTERNAL_JWT_SECRET: secret,
+    INTERNAL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(300).default(60),
+    SUPER_ADMIN_EMAIL: z.string().email().optional(),
+    SUPER_ADMIN_PASSWORD: z.string().min(12).optional(),
+    BASE_DOMAIN: z.string().default('umihealth.com'),
+    CORS_ORIGINS: z.string().default('https://*.umihealth.com,http://localhost:3000'),
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(100),
+    RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(20),
+    LOGIN_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+    LOGIN_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(30),
+    LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    INTROSPECTION: bool.optional(),
+    MAX_DEPTH: z.coerce.number().int().min(2).default(12),
+    MAX_COST: z.coerce.number().int().min(10).default(5000),
+    MAX_ALIASES: z.coerce.number().int().min(1).default(30),
+    MAX_DIRECTIVES: z.coerce.number().int().min(1).default(20),
+    MAX_TOKENS: z.coerce.number().int().min(100).default(3000),
+    MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).default(1000),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.SUPER_ADMIN_EMAIL) !== Boolean(env.SUPER_ADMIN_PASSWORD)) {
+      ctx.addIssue({ code: 'custom', path: ['SUPER_ADMIN_PASSWORD'], message: 'SUPER_ADMIN_EMAIL and SUPER_ADMIN_PASSWORD go together' });
+    }
+    if (env.JWT_SECRET === env.INTERNAL_JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['INTERNAL_JWT_SECRET'], message: 'must differ from JWT_SECRET' });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Thrown with every problem of the environment listed, so an operator fixes them in one go. */
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid environment:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Parses `source` (default `process.env`) once; throws {@link EnvError} listing every problem. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new EnvError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
+/** The few settings the migration runner needs: it must run without the services' secrets. */
+export const migrationEnvSchema = z.object({
+  DATABASE_URL: z.string().url(),
+  DATABASE_APP_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('umi_app'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Parses the migration runner's settings; throws {@link EnvError} listing every problem. */
+export function loadMigrationEnv(source: Record<string, string | undefined> = process.env): z.infer<typeof migrationEnvSchema> {
+  const parsed = migrationEnvSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v)));
+  if (!parsed.success) throw new EnvError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  return parsed.data;
+}
+
+/** Introspection is a partner feature in development and test, off in production unless asked. */
+export function introspectionEnabled(env: Env): boolean {
+  return env.INTROSPECTION ?? env.NODE_ENV !== 'production';
+}
+
+export type SubgraphName = 'tenant' | 'pharmacy' | 'inventory' | 'pos';
+export const SUBGRAPHS: readonly SubgraphName[] = ['tenant', 'pharmacy', 'inventory', 'pos'];
+
+/** Port a subgraph listens on. */
+export function subgraphPort(env: Env, name: SubgraphName): number {
+  return { tenant: env.TENANT_PORT, pharmacy: env.PHARMACY_PORT, inventory: env.INVENTORY_PORT, pos: env.POS_PORT }[name];
+}
+
+/** URL the gateway routes a subgraph's requests to. */
+export function subgraphUrl(env: Env, name: SubgraphName): string {
+  const explicit = { tenant: env.TENANT_URL, pharmacy: env.PHARMACY_URL, inventory: env.INVENTORY_URL, pos: env.POS_URL }[name];
+  return explicit ?? `http://127.0.0.1:${subgraphPort(env, name)}/graphql`;
+}

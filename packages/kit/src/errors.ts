@@ -1,0 +1,114 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { ZodError } from 'zod';
+
+/** The stable codes clients may switch on. */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'TOO_MANY_REQUESTS'
+  | 'PLAN_LIMIT_EXCEEDED'
+  | 'INTERNAL_SERVER_ERROR';
+
+/** Base of every error the platform shows to clients on purpose. */
+export class AppError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extensions } });
+  }
+
+  /**
+   * The same error with an HTTP status, for errors that refuse a whole request at the gateway
+   * (never from subgraphs: the gateway treats a non-2xx subgraph response as a transport failure).
+   */
+  withHttpStatus(status: number): this {
+    (this.extensions as Record<string, unknown>).http = { status };
+    return this;
+  }
+}
+
+export class BadUserInputError extends AppError {
+  constructor(message: string, extensions: Record<string, unknown> = {}) {
+    super('BAD_USER_INPUT', message, extensions);
+  }
+}
+export class UnauthenticatedError extends AppError {
+  constructor(message = 'Authentication required') {
+    super('UNAUTHENTICATED', message);
+  }
+}
+export class ForbiddenError extends AppError {
+  constructor(message = 'Not allowed') {
+    super('FORBIDDEN', message);
+  }
+}
+export class NotFoundError extends AppError {
+  constructor(entity: string) {
+    super('NOT_FOUND', `${entity} not found`);
+  }
+}
+export class ConflictError extends AppError {
+  constructor(message: string, extensions: Record<string, unknown> = {}) {
+    super('CONFLICT', message, extensions);
+  }
+}
+export class TooManyRequestsError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super('TOO_MANY_REQUESTS', `Too many requests; retry in ${retryAfterSeconds}s`, { retryAfter: retryAfterSeconds });
+  }
+}
+export class PlanLimitError extends AppError {
+  constructor(message: string, limit: number) {
+    super('PLAN_LIMIT_EXCEEDED', message, { limit });
+  }
+}
+
+/** A zod failure as BAD_USER_INPUT, with the path of each offending field. */
+export function fromZodError(error: ZodError, prefix = 'input'): BadUserInputError {
+  const fields = error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].join('.'), message: i.message }));
+  const first = fields[0];
+  return new BadUserInputError(first ? `${first.path}: ${first.message}` : 'Invalid input', { fields });
+}
+
+/** Codes produced by graphql-js and Apollo Server themselves, safe to show as they are. */
+const PASS_THROUGH = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
+
+const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
+  'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'TOO_MANY_REQUESTS', 'PLAN_LIMIT_EXCEEDED',
+]);
+
+/**
+ * Decides what a client sees of an error: deliberate errors and graphql-js validation errors keep
+ * their message and code; anything else becomes a generic INTERNAL_SERVER_ERROR carrying only the
+ * correlation id, and `onInternal` logs the original.
+ */
+export function maskError(
+  formatted: GraphQLFormattedError,
+  original: unknown,
+  correlationId: string | undefined,
+  onInternal: (err: unknown) => void,
+): GraphQLFormattedError {
+  const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : undefined;
+  const cause = original instanceof GraphQLError ? original.originalError ?? original : original;
+  const deliberate = cause instanceof AppError || (cause instanceof GraphQLError && code !== undefined && KNOWN.has(code));
+  if (deliberate || (code !== undefined && PASS_THROUGH.has(code) && !(cause instanceof Error && !(cause instanceof GraphQLError)))) {
+    const { stacktrace: _drop, http: _http, serviceName: _svc, exception: _exc, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions: { ...extensions, ...(correlationId ? { correlationId } : {}) } };
+  }
+  onInternal(cause);
+  return {
+    message: 'Internal server error',
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(correlationId ? { correlationId } : {}) },
+  };
+}

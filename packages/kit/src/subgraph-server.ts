@@ -1,0 +1,139 @@
+import http from 'node:http';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+
+import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
+import express from 'express';
+import { type DocumentNode } from 'graphql';
+import { applyMiddleware } from 'graphql-middleware';
+import { shield, deny, type IRules } from 'graphql-shield';
+import type { Logger } from './logger';
+import { ForbiddenError, BadUserInputError, maskError } from './errors';
+import { INTERNAL_HEADER, type InternalTokens } from './tokens';
+import type { Principal } from './principal';
+import type { Metrics } from './metrics';
+
+/** What every subgraph knows about a request once the gateway's internal token is verified. */
+export interface RequestBase {
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+  principal: Principal | null;
+  tenantHint: string | null;
+  logger: Logger;
+}
+
+export interface SubgraphServerOptions<TContext extends BaseContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<TContext>;
+  permissions: IRules;
+  internalTokens: InternalTokens;
+  logger: Logger;
+  metrics: Metrics;
+  maxRepresentations: number;
+  /** Builds the request's context (tenant, db, loaders) from the verified base. */
+  createContext(base: RequestBase): Promise<TContext>;
+  /** Readiness: resolves when the subgraph's dependencies answer. */
+  ready(): Promise<void>;
+}
+
+/** Caps `_entities` calls so one request cannot make a subgraph load unbounded rows. */
+function representationCap(max: number): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request }) {
+          const reps = request.variables?.representations;
+          if (Array.isArray(reps) && reps.length > max) {
+            throw new BadUserInputError(`At most ${max} entity representations per request`);
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A subgraph as an HTTP server: verification of the gateway's token on every request,
+ * graphql-shield deny-by-default, masked internal errors, health and metrics endpoints.
+ * Tests build the same server and listen on an ephemeral port.
+ */
+export async function createSubgraphServer<TContext extends BaseContext & RequestBase>(opts: SubgraphServerOptions<TContext>) {
+  const permissions = shield(opts.permissions, {
+    fallbackRule: deny,
+    fallbackError: () => {
+      opts.metrics.authDenials.inc({ code: 'FORBIDDEN' });
+      return new ForbiddenError();
+    },
+    allowExternalErrors: true,
+  });
+  const schema = applyMiddleware(buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers as GraphQLResolverMap<unknown> }]), permissions);
+
+  const apollo = new ApolloServer<TContext>({
+    schema,
+    introspection: true,
+    hideSchemaDetailsFromClientErrors: true,
+    includeStacktraceInErrorResponses: false,
+    // Inline traces would hand resolver timings to every caller; no Apollo usage reporting here.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>],
+    formatError: (formatted, error) =>
+      maskError(formatted, error, undefined, (err) => opts.logger.error({ err }, 'internal error')),
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    opts.ready().then(
+      () => res.json({ status: 'ready' }),
+      (err: Error) => res.status(503).json({ status: 'unavailable', reason: err.message }),
+    );
+  });
+  app.get('/metrics', (_req, res) => {
+    void opts.metrics.registry.metrics().then((text) => res.type(opts.metrics.registry.contentType).send(text));
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '2mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const token = req.headers[INTERNAL_HEADER];
+        const claims = await opts.internalTokens.verify(typeof token === 'string' ? token : '', opts.name).catch((err: unknown) => {
+          opts.metrics.authFailures.inc({ reason: 'internal_token' });
+          throw err;
+        });
+        const logger = opts.logger.child({ requestId: claims.rid, tenantId: claims.usr?.tenantId ?? undefined });
+        return opts.createContext({
+          requestId: claims.rid,
+          ip: claims.ip,
+          userAgent: claims.ua,
+          principal: claims.usr,
+          tenantHint: claims.th,
+          logger,
+        });
+      },
+    }),
+  );
+
+  const server = http.createServer(app);
+  return {
+    app,
+    server,
+    apollo,
+    async listen(port: number, host: string): Promise<number> {
+      await new Promise<void>((resolve) => server.listen(port, host, resolve));
+      const addr = server.address();
+      return typeof addr === 'object' && addr ? addr.port : port;
+    },
+    async close(): Promise<void> {
+      await apollo.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+export type SubgraphServer = Awaited<ReturnType<typeof createSubgraphServer>>;

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { z } from 'zod';
+import { principalSchema, type Principal } from './principal';
+import { UnauthenticatedError } from './errors';
+
+const ALG = 'HS256';
+const encoder = new TextEncoder();
+
+const accessClaims = z.object({
+  sub: z.string().uuid(),
+  email: z.string(),
+  role: principalSchema.shape.role,
+  tid: z.string().uuid().nullable(),
+  tsd: z.string().nullable(),
+  br: z.array(z.string().uuid()),
+  perm: principalSchema.shape.permissions,
+});
+
+export interface AccessTokenConfig {
+  secret: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+/** Issues and verifies the public access JWT (HS256 pinned; iss, aud and exp checked). */
+export function createAccessTokens(cfg: AccessTokenConfig) {
+  const key = encoder.encode(cfg.secret);
+  return {
+    ttlSeconds: cfg.ttlSeconds,
+    async sign(p: Principal): Promise<string> {
+      return new SignJWT({ email: p.email, role: p.role, tid: p.tenantId, tsd: p.tenantSubdomain, br: p.branchIds, perm: p.permissions })
+        .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+        .setSubject(p.userId)
+        .setIssuer(cfg.issuer)
+        .setAudience(cfg.audience)
+        .setIssuedAt()
+        .setJti(randomUUID())
+        .setExpirationTime(`${cfg.ttlSeconds}s`)
+        .sign(key);
+    },
+    /** Resolves to the principal and the token's expiry (epoch seconds), or throws UNAUTHENTICATED. */
+    async verify(token: string): Promise<{ principal: Principal; expiresAt: number }> {
+      try {
+        const { payload } = await jwtVerify(token, key, { algorithms: [ALG], issuer: cfg.issuer, audience: cfg.audience, requiredClaims: ['exp', 'sub'] });
+        const c = accessClaims.parse(payload);
+        return {
+          principal: { userId: c.sub, email: c.email, role: c.role, tenantId: c.tid, tenantSubdomain: c.tsd, branchIds: c.br, permissions: c.perm },
+          expiresAt: payload.exp as number,
+        };
+      } catch (err) {
+        throw new UnauthenticatedError(err instanceof joseErrors.JWTExpired ? 'Access token expired' : 'Invalid access token');
+      }
+    },
+  };
+}
+export type AccessTokens = ReturnType<typeof createAccessTokens>;
+
+/** What the gateway tells a subgraph about a request: the caller, verified once at the edge. */
+export const internalClaimsSchema = z.object({
+  rid: z.string().min(1).max(128),
+  ip: z.string().max(64).nullable(),
+  ua: z.string().max(512).nullable(),
+  usr: principalSchema.nullable(),
+  /** Tenant named by X-Tenant-ID or the Host subdomain, for requests without a token (login). */
+  th: z.string().max(128).nullable(),
+});
+export type InternalClaims = z.infer<typeof internalClaimsSchema>;
+
+export const INTERNAL_HEADER = 'x-umi-internal';
+const INTERNAL_ISSUER = 'umi-gateway';
+
+/**
+ * Short-lived signed tokens from the gateway to one subgraph (audience = subgraph name).
+ * Subgraphs refuse any request without one, `_entities` included.
+ */
+export function createInternalTokens(secret: string, ttlSeconds: number) {
+  const key = encoder.encode(secret);
+  return {
+    async sign(claims: InternalClaims, audience: string): Promise<string> {
+      return new SignJWT({ ...claims })
+        .setProtectedHeader({ alg: ALG })
+        .setIssuer(INTERNAL_ISSUER)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(key);
+    },
+    async verify(token: string, audience: string): Promise<InternalClaims> {
+      try {
+        const { payload } = await jwtVerify(token, key, { algorithms: [ALG], issuer: INTERNAL_ISSUER, audience, requiredClaims: ['exp'] });
+        return internalClaimsSchema.parse(payload);
+      } catch {
+        throw new UnauthenticatedError('Request did not come through the gateway');
+      }
+    },
+  };
+}
+export type InternalTokens = ReturnType<typeof createInternalTokens>;

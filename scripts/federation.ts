@@ -1,0 +1,61 @@
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, type Env, type Logger } from '@umi/kit';
+import { main as startTenant } from '../subgraphs/tenant/src/index';
+import { main as startPharmacy } from '../subgraphs/pharmacy/src/index';
+import { main as startInventory } from '../subgraphs/inventory/src/index';
+import { main as startPos } from '../subgraphs/pos/src/index';
+import { main as startGateway } from '../gateway/src/index';
+
+export interface RunningFederation {
+  url: string;
+  env: Env;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs the four subgraphs and the gateway in this process. With `ephemeralPorts` (tests) every
+ * server takes a free port and the gateway is pointed at them through a supergraph whose routing
+ * URLs are replaced; `supergraphSdl` defaults to the committed supergraph.graphql.
+ */
+export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean; supergraphSdl?: string; logger?: Logger } = {}): Promise<RunningFederation> {
+  const logger = opts.logger ?? createLogger('umi', env.LOG_LEVEL);
+  const portEnv = opts.ephemeralPorts ? { TENANT_PORT: 0, PHARMACY_PORT: 0, INVENTORY_PORT: 0, POS_PORT: 0, PORT: 0 } : {};
+  const e: Env = { ...env, ...portEnv } as Env;
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    const tenant = await startTenant(e);
+    started.push(tenant);
+    const pharmacy = await startPharmacy(e);
+    started.push(pharmacy);
+    const inventory = await startInventory(e);
+    started.push(inventory);
+    const pos = await startPos(e);
+    started.push(pos);
+    const routed: Env = {
+      ...e,
+      TENANT_URL: `http://127.0.0.1:${tenant.port}/graphql`,
+      PHARMACY_URL: `http://127.0.0.1:${pharmacy.port}/graphql`,
+      INVENTORY_URL: `http://127.0.0.1:${inventory.port}/graphql`,
+      POS_URL: `http://127.0.0.1:${pos.port}/graphql`,
+    };
+    if (opts.supergraphSdl) {
+      const file = join(mkdtempSync(join(tmpdir(), 'umi-supergraph-')), 'supergraph.graphql');
+      writeFileSync(file, opts.supergraphSdl);
+      routed.SUPERGRAPH_PATH = file;
+    }
+    const gateway = await startGateway(routed, logger.child({ service: 'gateway' }));
+    started.push(gateway);
+    return {
+      url: `http://127.0.0.1:${gateway.port}/graphql`,
+      env: routed,
+      async close() {
+        for (const s of started.reverse()) await s.close();
+      },
+    };
+  } catch (err) {
+    for (const s of started.reverse()) await s.close().catch(() => {});
+    throw err;
+  }
+}

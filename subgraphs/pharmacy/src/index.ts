@@ -1,0 +1,32 @@
+import { createLogger, loadEnv, subgraphPort, type Env, type Logger } from '@umi/kit';
+import { createSubgraphRuntime } from '@umi/db';
+import type { PharmacyDeps } from './deps';
+import { createServer } from './server';
+
+/** Builds the pharmacy subgraph's dependencies; tests call it with their own environment. */
+export function createPharmacyDeps(env: Env, logger?: Logger): PharmacyDeps {
+  return createSubgraphRuntime(env, 'pharmacy', logger);
+}
+
+/** Starts the pharmacy subgraph on its port; resolves once it listens. */
+export async function main(env: Env = loadEnv()) {
+  const logger = createLogger('pharmacy', env.LOG_LEVEL);
+  const deps = createPharmacyDeps(env, logger);
+  const server = await createServer(deps);
+  const port = await server.listen(subgraphPort(env, 'pharmacy'), env.SUBGRAPH_HOST);
+  logger.info({ port }, 'pharmacy subgraph listening');
+  return {
+    port,
+    async close() {
+      await server.close();
+      await deps.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

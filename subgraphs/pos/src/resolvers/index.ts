@@ -1,0 +1,5 @@
+import { scalarResolvers } from '@umi/kit';
+import { Query } from './Query';
+import { Sale } from './Sale';
+
+export const resolvers = { ...scalarResolvers, Query, Sale };

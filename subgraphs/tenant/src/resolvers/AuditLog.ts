@@ -1,0 +1,5 @@
+import type { TenantContext } from '../context';
+
+export const AuditLog = {
+  user: (log: { userId: string }, _: unknown, ctx: TenantContext) => ctx.loaders.userById.load(log.userId),
+};
