@@ -87,9 +87,10 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
 ]);
 
 /**
- * Decides what a client sees of an error: deliberate errors and graphql-js validation errors keep
- * their message and code; anything else becomes a generic INTERNAL_SERVER_ERROR carrying only the
- * correlation id, and `onInternal` logs the original.
+ * Decides what a client sees of an error: errors with one of the platform's codes (ours, or a
+ * subgraph's relayed by the gateway) and graphql-js's own parse and validation errors keep their
+ * message; anything else (a thrown Error, which Apollo labels INTERNAL_SERVER_ERROR) becomes a
+ * generic message, and `onInternal` receives the original for the log.
  */
 export function maskError(
   formatted: GraphQLFormattedError,
@@ -98,13 +99,11 @@ export function maskError(
   onInternal: (err: unknown) => void,
 ): GraphQLFormattedError {
   const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : undefined;
-  const cause = original instanceof GraphQLError ? original.originalError ?? original : original;
-  const deliberate = cause instanceof AppError || (cause instanceof GraphQLError && code !== undefined && KNOWN.has(code));
-  if (deliberate || (code !== undefined && PASS_THROUGH.has(code) && !(cause instanceof Error && !(cause instanceof GraphQLError)))) {
+  if (code !== undefined && (KNOWN.has(code) || PASS_THROUGH.has(code))) {
     const { stacktrace: _drop, http: _http, serviceName: _svc, exception: _exc, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions: { ...extensions, ...(correlationId ? { correlationId } : {}) } };
   }
-  onInternal(cause);
+  onInternal(original instanceof GraphQLError ? original.originalError ?? original : original);
   return {
     message: 'Internal server error',
     ...(formatted.locations ? { locations: formatted.locations } : {}),

@@ -9,7 +9,7 @@ import { type DocumentNode } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { shield, deny, type IRules } from 'graphql-shield';
 import type { Logger } from './logger';
-import { ForbiddenError, BadUserInputError, maskError } from './errors';
+import { ForbiddenError, BadUserInputError, UnauthenticatedError, maskError } from './errors';
 import { INTERNAL_HEADER, type InternalTokens } from './tokens';
 import type { Principal } from './principal';
 import type { Metrics } from './metrics';
@@ -63,7 +63,9 @@ function representationCap(max: number): ApolloServerPlugin<BaseContext> {
 export async function createSubgraphServer<TContext extends BaseContext & RequestBase>(opts: SubgraphServerOptions<TContext>) {
   const permissions = shield(opts.permissions, {
     fallbackRule: deny,
-    fallbackError: () => {
+    // An anonymous caller is told to authenticate; a signed-in one that it may not.
+    fallbackError: (_thrown, _parent, _args, ctx) => {
+      if (!(ctx as unknown as RequestBase | undefined)?.principal) return new UnauthenticatedError();
       opts.metrics.authDenials.inc({ code: 'FORBIDDEN' });
       return new ForbiddenError();
     },
@@ -78,8 +80,12 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
     includeStacktraceInErrorResponses: false,
     // Inline traces would hand resolver timings to every caller; no Apollo usage reporting here.
     plugins: [ApolloServerPluginInlineTraceDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>],
-    formatError: (formatted, error) =>
-      maskError(formatted, error, undefined, (err) => opts.logger.error({ err }, 'internal error')),
+    formatError: (formatted, error) => {
+      // A unique index that a concurrent request won first: the caller's write conflicts.
+      const cause = (error as { originalError?: { code?: unknown } }).originalError;
+      if (cause?.code === 'P2002') return { ...formatted, message: 'Conflicts with an existing record', extensions: { code: 'CONFLICT' } };
+      return maskError(formatted, error, undefined, (err) => opts.logger.error({ err }, 'internal error'));
+    },
   });
   await apollo.start();
 

@@ -1,3 +1,4 @@
 export * from './database';
 export * from './platform';
 export * from './factories';
+export * from './contract';

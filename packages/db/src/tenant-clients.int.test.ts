@@ -1,0 +1,203 @@
+// Acceptance: a per-tenant Prisma Client through @prisma/adapter-pg, bound to the tenant's schema,
+// from a bounded cache; with 200 tenants active, PostgreSQL connections never exceed a configured
+// budget. 200 tenant schemas are migrated into a fresh database, each with one product of its own;
+// then every tenant reads and writes concurrently through TenantClients (cache of 50 over ONE app
+// pool of 8) while the connection count is watched three ways: the pool's own counters, the pool's
+// `connect` events (physical connections ever opened) and pg_stat_activity seen from a separate
+// owner connection. Every answer must be the asking tenant's own data.
+import { Client, Pool } from 'pg';
+import { createTestDatabase, TestDatabase, TEST_APP_ROLE } from '../../testkit/src/database';
+import { applyMigrations } from './migrate';
+import { createAppPool } from './pools';
+import { TenantClients } from './tenant-clients';
+
+const TENANTS = 200;
+const BUDGET = 8;
+const MAX_CLIENTS = 50;
+const ROUNDS = 5;
+/** Owner connections used to migrate the tenant schemas in parallel. */
+const MIGRATION_CONCURRENCY = 6;
+/** Tags the app pool's backends in pg_stat_activity. */
+const APP_NAME = 'umi_budget_app';
+
+const schemaOf = (i: number): string => `tenant_budget_${String(i).padStart(3, '0')}`;
+const skuOf = (i: number): string => `BUDGET-${String(i).padStart(3, '0')}`;
+
+interface Peaks {
+  poolTotal: number;
+  poolWaiting: number;
+  connectEvents: number;
+  /** Backends tagged with APP_NAME. */
+  pgApp: number;
+  /** All client backends of the database, minus those present before the load (owner, sampler). */
+  pgOthers: number;
+  samples: number;
+}
+
+describe('TenantClients: 200 tenants within a fixed connection budget', () => {
+  let db: TestDatabase;
+  let migrateMs = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const started = Date.now();
+    const owner = new Pool({ connectionString: db.url, max: MIGRATION_CONCURRENCY });
+    try {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        const client = await owner.connect();
+        try {
+          for (let i = next++; i < TENANTS; i = next++) {
+            await client.query('BEGIN');
+            try {
+              await applyMigrations(client, 'tenant', schemaOf(i), TEST_APP_ROLE);
+              await client.query(`INSERT INTO "${schemaOf(i)}".products (sku, name) VALUES ($1, $2)`, [skuOf(i), `Product of tenant ${i}`]);
+              await client.query('COMMIT');
+            } catch (err) {
+              await client.query('ROLLBACK');
+              throw err;
+            }
+          }
+        } finally {
+          client.release();
+        }
+      };
+      await Promise.all(Array.from({ length: MIGRATION_CONCURRENCY }, worker));
+    } finally {
+      await owner.end();
+    }
+    migrateMs = Date.now() - started;
+  }, 55_000);
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('serves every tenant its own rows while connections stay within the budget', async () => {
+    const { rows: schemas } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema LIKE 'tenant\\_budget\\_%' AND table_name = 'products'`,
+    );
+    expect(schemas[0]?.n).toBe(TENANTS);
+
+    const pool = createAppPool(db.url, BUDGET, TEST_APP_ROLE, { application_name: APP_NAME });
+    const tenants = new TenantClients(pool, MAX_CLIENTS);
+    const sampler = new Client({ connectionString: db.url, application_name: 'umi_budget_sampler' });
+    await sampler.connect();
+    const peaks: Peaks = { poolTotal: 0, poolWaiting: 0, connectEvents: 0, pgApp: 0, pgOthers: 0, samples: 0 };
+    const countBackends = async (): Promise<{ app: number; total: number }> => {
+      const { rows } = await sampler.query<{ app: number; total: number }>(
+        `SELECT count(*) FILTER (WHERE application_name = $1)::int AS app, count(*)::int AS total
+           FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+        [APP_NAME],
+      );
+      return rows[0]!;
+    };
+    pool.on('connect', () => {
+      peaks.connectEvents += 1;
+      peaks.poolTotal = Math.max(peaks.poolTotal, pool.totalCount);
+    });
+
+    try {
+      // Before the load nothing of the app pool exists; whatever is connected now is the owner's.
+      const baseline = await countBackends();
+      expect(baseline.app).toBe(0);
+
+      let running = true;
+      const poolSampler = setInterval(() => {
+        peaks.poolTotal = Math.max(peaks.poolTotal, pool.totalCount);
+        peaks.poolWaiting = Math.max(peaks.poolWaiting, pool.waitingCount);
+      }, 2);
+      const pgSampling = (async () => {
+        while (running) {
+          const now = await countBackends();
+          peaks.samples += 1;
+          peaks.pgApp = Math.max(peaks.pgApp, now.app);
+          peaks.pgOthers = Math.max(peaks.pgOthers, now.total - baseline.total);
+        }
+      })();
+
+      const mismatches: string[] = [];
+      let operations = 0;
+      const loadStarted = Date.now();
+      try {
+        for (let round = 0; round < ROUNDS; round++) {
+          await Promise.all(
+            Array.from({ length: TENANTS }, async (_, i) => {
+              // Each operation asks the cache afresh, as each request does; with 200 tenants and
+              // room for 50 clients, most asks miss and evict.
+              const products = await tenants.get(schemaOf(i)).product.findMany({ select: { sku: true } });
+              operations += 1;
+              if (products.length !== 1 || products[0]?.sku !== skuOf(i)) mismatches.push(`${schemaOf(i)} read ${JSON.stringify(products)}`);
+
+              const other = skuOf((i + 1) % TENANTS);
+              const seen = await tenants.get(schemaOf(i)).$transaction(
+                async (tx) => {
+                  const value = { tenant: i, round };
+                  await tx.tenantSetting.upsert({ where: { key: 'budget_probe' }, create: { key: 'budget_probe', value }, update: { value } });
+                  await tx.product.update({ where: { sku: skuOf(i) }, data: { description: `round ${round}` } });
+                  const foreign = await tx.product.findUnique({ where: { sku: other } });
+                  const setting = await tx.tenantSetting.findUniqueOrThrow({ where: { key: 'budget_probe' } });
+                  return { foreign, setting: setting.value as { tenant: number; round: number } };
+                },
+                { maxWait: 30_000, timeout: 30_000 },
+              );
+              operations += 1;
+              if (seen.foreign !== null) mismatches.push(`${schemaOf(i)} found ${other}`);
+              if (seen.setting.tenant !== i || seen.setting.round !== round) mismatches.push(`${schemaOf(i)} read setting ${JSON.stringify(seen.setting)}`);
+            }),
+          );
+        }
+      } finally {
+        running = false;
+        clearInterval(poolSampler);
+        await pgSampling;
+      }
+      const loadMs = Date.now() - loadStarted;
+
+      // The app pool's connections take the non-owner application role.
+      const [{ role }] = await tenants.get(schemaOf(0)).$queryRaw<{ role: string }[]>`SELECT current_user::text AS role`;
+      expect(role).toBe(TEST_APP_ROLE);
+
+      // Every write landed in its own tenant's schema, and only there.
+      const { rows: written } = await db.pool.query<{ schema: string; tenant: number; round: number; description: string }>(
+        Array.from(
+          { length: TENANTS },
+          (_, i) =>
+            `SELECT '${schemaOf(i)}' AS schema, (s.value->>'tenant')::int AS tenant, (s.value->>'round')::int AS round, p.description
+               FROM "${schemaOf(i)}".tenant_settings s, "${schemaOf(i)}".products p WHERE s.key = 'budget_probe'`,
+        ).join(' UNION ALL '),
+      );
+      expect(written).toHaveLength(TENANTS);
+      for (const row of written) {
+        const i = Number(row.schema.slice(-3));
+        expect(row).toEqual({ schema: schemaOf(i), tenant: i, round: ROUNDS - 1, description: `round ${ROUNDS - 1}` });
+      }
+
+      const stats = tenants.stats();
+      process.stdout.write(
+        `\n[tenant-clients budget] ${TENANTS} tenant schemas migrated in ${migrateMs} ms; ${operations} operations in ${loadMs} ms; ` +
+          `budget ${BUDGET}: pool.totalCount max ${peaks.poolTotal}, connections opened ${peaks.connectEvents}, ` +
+          `pg_stat_activity app max ${peaks.pgApp}, non-owner max ${peaks.pgOthers} (${peaks.samples} samples, owner baseline ${baseline.total}); ` +
+          `max waiting ${peaks.poolWaiting}; clients cached ${stats.cached}, created ${stats.created}; rss ${Math.round(process.memoryUsage().rss / 1e6)} MB\n`,
+      );
+
+      expect(mismatches).toEqual([]);
+      expect(operations).toBe(TENANTS * ROUNDS * 2);
+      // The budget held, by every measure, and it was the binding limit (requests queued for it).
+      expect(peaks.poolTotal).toBeLessThanOrEqual(BUDGET);
+      expect(peaks.connectEvents).toBeLessThanOrEqual(BUDGET);
+      expect(peaks.pgApp).toBeLessThanOrEqual(BUDGET);
+      expect(peaks.pgOthers).toBeLessThanOrEqual(BUDGET);
+      expect(peaks.samples).toBeGreaterThan(0);
+      expect(peaks.pgApp).toBeGreaterThan(0);
+      expect(peaks.poolWaiting).toBeGreaterThan(0);
+      // The cache stayed bounded while every tenant got a client of its own.
+      expect(stats.cached).toBeLessThanOrEqual(MAX_CLIENTS);
+      expect(stats.created).toBeGreaterThanOrEqual(TENANTS);
+    } finally {
+      await sampler.end();
+      await tenants.close();
+      await pool.end();
+    }
+  });
+});
