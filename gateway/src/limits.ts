@@ -1,4 +1,4 @@
-import { GraphQLError, Lexer, Source, TokenKind, type ValidationRule } from 'graphql';
+import { GraphQLError, Lexer, Source, TokenKind, type ValidationContext, type ValidationRule } from 'graphql';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -7,11 +7,18 @@ import type { Env } from '@umi/kit';
 
 /** Depth, cost, alias and directive limits as validation rules: shared by HTTP and WebSocket. */
 export function limitRules(env: Env): ValidationRule[] {
+  // Report through the validation context rather than throw: a thrown error would surface as an
+  // internal error, a reported one as GRAPHQL_VALIDATION_FAILED with its message.
+  const report = {
+    exposeLimits: true,
+    propagateOnRejection: false,
+    onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(err)],
+  };
   return [
-    maxDepthRule({ n: env.MAX_DEPTH, ignoreIntrospection: true, exposeLimits: true }),
-    costLimitRule({ maxCost: env.MAX_COST, ignoreIntrospection: true, exposeLimits: true }),
-    maxAliasesRule({ n: env.MAX_ALIASES, exposeLimits: true }),
-    maxDirectivesRule({ n: env.MAX_DIRECTIVES, exposeLimits: true }),
+    maxDepthRule({ n: env.MAX_DEPTH, ignoreIntrospection: true, ...report }),
+    costLimitRule({ maxCost: env.MAX_COST, ignoreIntrospection: true, ...report }),
+    maxAliasesRule({ n: env.MAX_ALIASES, ...report }),
+    maxDirectivesRule({ n: env.MAX_DIRECTIVES, ...report }),
   ] as unknown as ValidationRule[];
 }
 

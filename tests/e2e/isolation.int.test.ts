@@ -85,12 +85,13 @@ describe('tenant isolation and the subgraphs’ trust boundary', () => {
 
     it('get nothing without the gateway’s token, whatever headers they forge', async () => {
       const url = p.env.TENANT_URL!;
-      for (const headers of [
+      const forged: Record<string, string>[] = [
         {},
         { 'x-tenant-id': a.subdomain },
         { authorization: `Bearer ${a.adminToken}` },
         { [INTERNAL_HEADER]: 'forged' },
-      ]) {
+      ];
+      for (const headers of forged) {
         const r = await post(url, headers, entities, { r: [{ __typename: 'Branch', id: a.branches[0]!.id }] });
         expect(r.body.data ?? null).toBeNull();
         expect(r.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
