@@ -1,0 +1,19 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { composeSupergraph, ROOT, SUPERGRAPH_FILE } from '../scripts/supergraph';
+
+/** Operations whose issues have landed; the list grows as the domain subgraphs do. */
+const LANDED = ['Login', 'Refresh', 'Logout', 'Me', 'CreateTenant', 'Tenants', 'CreateBranch', 'Branches', 'CreateUser', 'Users', 'AuditLog'];
+
+describe('supergraph', () => {
+  it('composes without errors and matches the committed supergraph.graphql (run `npm run compose`)', () => {
+    expect(readFileSync(SUPERGRAPH_FILE, 'utf8')).toBe(composeSupergraph());
+  });
+
+  it('validates the portal contract operations of the landed issues (../shared/tools/contract-check.mjs)', () => {
+    const script = join(ROOT, '..', 'shared', 'tools', 'contract-check.mjs');
+    const out = execFileSync(process.execPath, [script, ...LANDED], { cwd: ROOT, encoding: 'utf8' });
+    expect(out.trim().split('\n').pop()).toBe(`${LANDED.length}/${LANDED.length} contract operations valid against supergraph.graphql`);
+  });
+});
