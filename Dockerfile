@@ -1,16 +1,16 @@
 # syntax=docker/dockerfile:1
 #
 # One image for every process of Umi Health: the gateway, the four subgraphs and the migration job.
-# TypeScript runs with tsx (no build step). The default command starts the gateway; each
+# TypeScript runs with tsx (no build step), loaded with `node --import tsx` so that the service itself receives SIGTERM. The default command starts the gateway; each
 # docker-compose service overrides it:
 #
 #   docker build -t umi-health .
 #   docker run --rm --env-file .env umi-health                                    # gateway (port 4000)
-#   docker run --rm --env-file .env umi-health npx tsx subgraphs/tenant/src/index.ts
-#   docker run --rm --env-file .env umi-health npx tsx subgraphs/pharmacy/src/index.ts
-#   docker run --rm --env-file .env umi-health npx tsx subgraphs/inventory/src/index.ts
-#   docker run --rm --env-file .env umi-health npx tsx subgraphs/pos/src/index.ts
-#   docker run --rm --env-file .env umi-health npx tsx scripts/migrate.ts         # apply SQL migrations
+#   docker run --rm --env-file .env umi-health node --import tsx subgraphs/tenant/src/index.ts
+#   docker run --rm --env-file .env umi-health node --import tsx subgraphs/pharmacy/src/index.ts
+#   docker run --rm --env-file .env umi-health node --import tsx subgraphs/inventory/src/index.ts
+#   docker run --rm --env-file .env umi-health node --import tsx subgraphs/pos/src/index.ts
+#   docker run --rm --env-file .env umi-health node --import tsx scripts/migrate.ts         # apply SQL migrations
 #
 # Settings are environment variables, all declared in packages/kit/src/env.ts.
 FROM node:20-bookworm-slim
@@ -43,4 +43,4 @@ RUN npx tsx scripts/compose.ts
 USER node
 ENV APOLLO_TELEMETRY_DISABLED=1 NODE_ENV=production
 EXPOSE 4000
-CMD ["npx", "tsx", "gateway/src/index.ts"]
+CMD ["node", "--import", "tsx", "gateway/src/index.ts"]

@@ -1,7 +1,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, type Env, type Logger } from '@umi/kit';
+import type { Env } from '@umi/kit';
 import { main as startTenant } from '../subgraphs/tenant/src/index';
 import { main as startPharmacy } from '../subgraphs/pharmacy/src/index';
 import { main as startInventory } from '../subgraphs/inventory/src/index';
@@ -19,8 +19,7 @@ export interface RunningFederation {
  * server takes a free port and the gateway is pointed at them through a supergraph whose routing
  * URLs are replaced; `supergraphSdl` defaults to the committed supergraph.graphql.
  */
-export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean; supergraphSdl?: string; logger?: Logger } = {}): Promise<RunningFederation> {
-  const logger = opts.logger ?? createLogger('umi', env.LOG_LEVEL);
+export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean; supergraphSdl?: string } = {}): Promise<RunningFederation> {
   const portEnv = opts.ephemeralPorts ? { TENANT_PORT: 0, PHARMACY_PORT: 0, INVENTORY_PORT: 0, POS_PORT: 0, PORT: 0 } : {};
   const e: Env = { ...env, ...portEnv } as Env;
   const started: { close(): Promise<void> }[] = [];
@@ -45,7 +44,7 @@ export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean
       writeFileSync(file, opts.supergraphSdl);
       routed.SUPERGRAPH_PATH = file;
     }
-    const gateway = await startGateway(routed, logger.child({ service: 'gateway' }));
+    const gateway = await startGateway(routed);
     started.push(gateway);
     return {
       url: `http://127.0.0.1:${gateway.port}/graphql`,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, loadEnv } from '@umi/kit';
+import { loadEnv } from '@umi/kit';
 import { createOwnerPool, migrateAll } from '@umi/db';
 import { startEmbeddedPostgres } from '../packages/db/src/embedded-postgres.mjs';
 import { startFederation } from './federation';
@@ -34,13 +34,12 @@ async function start() {
   raw.SUPER_ADMIN_EMAIL ??= 'operator@umihealth.local';
   raw.SUPER_ADMIN_PASSWORD ??= DEMO_PASSWORDS.operator;
   const env = loadEnv(raw);
-  const logger = createLogger('umi', env.LOG_LEVEL);
 
   const owner = createOwnerPool(env.DATABASE_URL!);
   await migrateAll(owner, env.DATABASE_APP_ROLE);
   await owner.end();
 
-  const federation = await startFederation(env, { logger });
+  const federation = await startFederation(env);
   const demo = await seedDemo(federation.url, env.SUPER_ADMIN_EMAIL!, env.SUPER_ADMIN_PASSWORD!);
 
   const lines = [

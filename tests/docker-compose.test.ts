@@ -111,9 +111,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs every Node service from the project image with its own entry point', () => {
-    expect(commandOf('migrate')).toEqual(['npx', 'tsx', 'scripts/migrate.ts']);
-    expect(commandOf('gateway')).toEqual(['npx', 'tsx', 'gateway/src/index.ts']);
-    for (const { name } of SUBGRAPHS) expect(commandOf(name)).toEqual(['npx', 'tsx', `subgraphs/${name}/src/index.ts`]);
+    expect(commandOf('migrate')).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts']);
+    expect(commandOf('gateway')).toEqual(['node', '--import', 'tsx', 'gateway/src/index.ts']);
+    for (const { name } of SUBGRAPHS) expect(commandOf(name)).toEqual(['node', '--import', 'tsx', `subgraphs/${name}/src/index.ts`]);
     for (const name of NODE_SERVICES) expect(service(name).build).toBeDefined();
   });
 
@@ -262,11 +262,11 @@ describe('Dockerfile', () => {
     expect(envText).toMatch(/\bAPOLLO_TELEMETRY_DISABLED=1\b/);
     expect(envText).toMatch(/\bNODE_ENV=production\b/);
     const cmd = instructions.filter((l) => /^CMD\s/i.test(l)).pop()!;
-    expect(JSON.parse(cmd.replace(/^CMD\s+/i, ''))).toEqual(['npx', 'tsx', 'gateway/src/index.ts']);
+    expect(JSON.parse(cmd.replace(/^CMD\s+/i, ''))).toEqual(['node', '--import', 'tsx', 'gateway/src/index.ts']);
   });
 
   it('documents the migration command', () => {
-    expect(dockerfile).toContain('npx tsx scripts/migrate.ts');
+    expect(dockerfile).toContain('node --import tsx scripts/migrate.ts');
   });
 
   it("composes the supergraph the gateway serves, after the sources are copied", () => {

@@ -11,6 +11,7 @@ import {
   loadEnv,
   type Env,
   type Logger,
+  runMain,
 } from '@umi/kit';
 import { createGateway } from './gateway';
 
@@ -41,9 +42,4 @@ export async function main(env: Env = loadEnv(), logger: Logger = createLogger('
   };
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain(() => main());

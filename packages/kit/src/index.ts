@@ -8,3 +8,4 @@ export * from './rate-limit';
 export * from './metrics';
 export * from './subgraph-server';
 export * from './scalars';
+export * from './run-main';

@@ -1,4 +1,4 @@
-import { createLogger, loadEnv, subgraphPort, type Env, type Logger } from '@umi/kit';
+import { createLogger, loadEnv, subgraphPort, type Env, type Logger, runMain } from '@umi/kit';
 import { createSubgraphRuntime } from '@umi/db';
 import type { PharmacyDeps } from './deps';
 import { createServer } from './server';
@@ -24,9 +24,4 @@ export async function main(env: Env = loadEnv()) {
   };
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain(() => main());
