@@ -6,3 +6,4 @@ export * from './tenant-clients';
 export * from './audit';
 export * from './tenant-directory';
 export * from './runtime';
+export * from './domain-context';
