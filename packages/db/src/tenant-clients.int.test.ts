@@ -79,9 +79,13 @@ describe('TenantClients: 200 tenants within a fixed connection budget', () => {
     );
     expect(schemas[0]?.n).toBe(TENANTS);
 
-    const pool = createAppPool(db.url, BUDGET, TEST_APP_ROLE, { application_name: APP_NAME });
+    // The connect timeout is raised from the production 10 s: 200 cold clients compiling their first
+    // queries on a loaded 2-CPU CI box can queue a request for longer than that, and this test is
+    // about how many connections there are, not how fast a queued request gets one.
+    const pool = createAppPool(db.url, BUDGET, TEST_APP_ROLE, { application_name: APP_NAME, connectionTimeoutMillis: 45_000 });
     const tenants = new TenantClients(pool, MAX_CLIENTS);
     const sampler = new Client({ connectionString: db.url, application_name: 'umi_budget_sampler' });
+    sampler.on('error', () => {});
     await sampler.connect();
     const peaks: Peaks = { poolTotal: 0, poolWaiting: 0, connectEvents: 0, pgApp: 0, pgNew: 0, samples: 0 };
     const countBackends = async (before: number[]): Promise<{ app: number; fresh: number; pids: number[] }> => {
@@ -119,9 +123,11 @@ describe('TenantClients: 200 tenants within a fixed connection budget', () => {
       })();
 
       const mismatches: string[] = [];
+      const failures: string[] = [];
       let operations = 0;
       const loadStarted = Date.now();
       try {
+        // Every session runs to its end (no early rejection), so the pools close only when idle.
         await Promise.all(
           Array.from({ length: TENANTS }, async (_, i) => {
             // One client per tenant session, taken from the cache once: 200 sessions share room for
@@ -129,24 +135,28 @@ describe('TenantClients: 200 tenants within a fixed connection budget', () => {
             const client = tenants.get(schemaOf(i));
             const other = skuOf((i + 1) % TENANTS);
             for (let round = 0; round < ROUNDS; round++) {
-              const products = await client.product.findMany({ select: { sku: true } });
-              operations += 1;
-              if (products.length !== 1 || products[0]?.sku !== skuOf(i)) mismatches.push(`${schemaOf(i)} read ${JSON.stringify(products)}`);
+              try {
+                const products = await client.product.findMany({ select: { sku: true } });
+                operations += 1;
+                if (products.length !== 1 || products[0]?.sku !== skuOf(i)) mismatches.push(`${schemaOf(i)} read ${JSON.stringify(products)}`);
 
-              const seen = await client.$transaction(
-                async (tx) => {
-                  const value = { tenant: i, round };
-                  await tx.tenantSetting.upsert({ where: { key: 'budget_probe' }, create: { key: 'budget_probe', value }, update: { value } });
-                  await tx.product.update({ where: { sku: skuOf(i) }, data: { description: `round ${round}` } });
-                  const foreign = await tx.product.findUnique({ where: { sku: other } });
-                  const setting = await tx.tenantSetting.findUniqueOrThrow({ where: { key: 'budget_probe' } });
-                  return { foreign, setting: setting.value as { tenant: number; round: number } };
-                },
-                { maxWait: 30_000, timeout: 30_000 },
-              );
-              operations += 1;
-              if (seen.foreign !== null) mismatches.push(`${schemaOf(i)} found ${other}`);
-              if (seen.setting.tenant !== i || seen.setting.round !== round) mismatches.push(`${schemaOf(i)} read setting ${JSON.stringify(seen.setting)}`);
+                const seen = await client.$transaction(
+                  async (tx) => {
+                    const value = { tenant: i, round };
+                    await tx.tenantSetting.upsert({ where: { key: 'budget_probe' }, create: { key: 'budget_probe', value }, update: { value } });
+                    await tx.product.update({ where: { sku: skuOf(i) }, data: { description: `round ${round}` } });
+                    const foreign = await tx.product.findUnique({ where: { sku: other } });
+                    const setting = await tx.tenantSetting.findUniqueOrThrow({ where: { key: 'budget_probe' } });
+                    return { foreign, setting: setting.value as { tenant: number; round: number } };
+                  },
+                  { maxWait: 30_000, timeout: 30_000 },
+                );
+                operations += 1;
+                if (seen.foreign !== null) mismatches.push(`${schemaOf(i)} found ${other}`);
+                if (seen.setting.tenant !== i || seen.setting.round !== round) mismatches.push(`${schemaOf(i)} read setting ${JSON.stringify(seen.setting)}`);
+              } catch (err) {
+                failures.push(`${schemaOf(i)} round ${round}: ${(err as Error).message}`);
+              }
             }
           }),
         );
@@ -156,10 +166,20 @@ describe('TenantClients: 200 tenants within a fixed connection budget', () => {
         await pgSampling;
       }
       const loadMs = Date.now() - loadStarted;
+      const afterLoad = tenants.stats();
+      process.stdout.write(
+        `\n[tenant-clients budget] ${TENANTS} tenant schemas migrated in ${migrateMs} ms; ${operations} operations in ${loadMs} ms; ` +
+          `budget ${BUDGET}: pool.totalCount max ${peaks.poolTotal}, connections opened ${peaks.connectEvents}, ` +
+          `pg_stat_activity app max ${peaks.pgApp}, new backends max ${peaks.pgNew} (${peaks.samples} samples, ${baseline.pids.length} owner backends before); ` +
+          `max waiting ${peaks.poolWaiting}; clients cached ${afterLoad.cached}, created ${afterLoad.created}; rss ${Math.round(process.memoryUsage().rss / 1e6)} MB\n`,
+      );
+
+      expect(failures).toEqual([]);
+      expect(mismatches).toEqual([]);
+      expect(operations).toBe(TENANTS * ROUNDS * 2);
 
       // The cache keeps the 50 most recently taken clients (the sessions took theirs in order, so
       // tenants 150..199): asking again for those reuses them and creates nothing.
-      const afterLoad = tenants.stats();
       const hot = Array.from({ length: MAX_CLIENTS }, (_, k) => schemaOf(TENANTS - MAX_CLIENTS + k));
       expect(tenants.get(hot[0]!)).toBe(tenants.get(hot[0]!));
       const hotCounts = await Promise.all(hot.map((schema) => tenants.get(schema).product.count()));
@@ -185,16 +205,6 @@ describe('TenantClients: 200 tenants within a fixed connection budget', () => {
         expect(row).toEqual({ schema: schemaOf(i), tenant: i, round: ROUNDS - 1, description: `round ${ROUNDS - 1}` });
       }
 
-      const stats = afterLoad;
-      process.stdout.write(
-        `\n[tenant-clients budget] ${TENANTS} tenant schemas migrated in ${migrateMs} ms; ${operations} operations in ${loadMs} ms; ` +
-          `budget ${BUDGET}: pool.totalCount max ${peaks.poolTotal}, connections opened ${peaks.connectEvents}, ` +
-          `pg_stat_activity app max ${peaks.pgApp}, new backends max ${peaks.pgNew} (${peaks.samples} samples, ${baseline.pids.length} owner backends before); ` +
-          `max waiting ${peaks.poolWaiting}; clients cached ${stats.cached}, created ${stats.created}; rss ${Math.round(process.memoryUsage().rss / 1e6)} MB\n`,
-      );
-
-      expect(mismatches).toEqual([]);
-      expect(operations).toBe(TENANTS * ROUNDS * 2);
       // The budget held, by every measure, and it was the binding limit (requests queued for it).
       expect(peaks.poolTotal).toBeLessThanOrEqual(BUDGET);
       expect(peaks.connectEvents).toBeLessThanOrEqual(BUDGET);
@@ -204,12 +214,15 @@ describe('TenantClients: 200 tenants within a fixed connection budget', () => {
       expect(peaks.pgApp).toBeGreaterThan(0);
       expect(peaks.poolWaiting).toBeGreaterThan(0);
       // The cache stayed bounded while every tenant got a client of its own.
-      expect(stats.cached).toBeLessThanOrEqual(MAX_CLIENTS);
-      expect(stats.created).toBeGreaterThanOrEqual(TENANTS);
+      expect(afterLoad.cached).toBeLessThanOrEqual(MAX_CLIENTS);
+      expect(afterLoad.created).toBeGreaterThanOrEqual(TENANTS);
     } finally {
       await sampler.end();
-      await tenants.close();
-      await pool.end();
+      try {
+        await tenants.close();
+      } finally {
+        await pool.end();
+      }
     }
   });
 });
