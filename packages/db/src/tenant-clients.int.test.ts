@@ -174,8 +174,8 @@ describe('TenantClients: 200 tenants within a fixed connection budget', () => {
           `max waiting ${peaks.poolWaiting}; clients cached ${afterLoad.cached}, created ${afterLoad.created}; rss ${Math.round(process.memoryUsage().rss / 1e6)} MB\n`,
       );
 
-      expect(failures).toEqual([]);
-      expect(mismatches).toEqual([]);
+      expect({ failed: failures.length, first: failures.slice(0, 5) }).toEqual({ failed: 0, first: [] });
+      expect({ mismatched: mismatches.length, first: mismatches.slice(0, 5) }).toEqual({ mismatched: 0, first: [] });
       expect(operations).toBe(TENANTS * ROUNDS * 2);
 
       // The cache keeps the 50 most recently taken clients (the sessions took theirs in order, so

@@ -8,11 +8,12 @@ import { createAccessTokens, createInternalTokens } from './tokens';
 
 describe('token bucket', () => {
   it('allows the burst, then refuses with a retry hint, then refills', async () => {
-    const bucket = createMemoryBucket({ capacity: 3, perMinute: 60_000 });
+    // 600 a minute: one token every 100 ms, slow enough that the four takes below share one instant.
+    const bucket = createMemoryBucket({ capacity: 3, perMinute: 600 });
     const results = await Promise.all([1, 2, 3, 4].map(() => bucket.take('k')));
     expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
     expect(results[3]!.retryAfterMs).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 150));
     expect((await bucket.take('k')).allowed).toBe(true);
     expect((await bucket.take('other')).allowed).toBe(true);
   });

@@ -43,6 +43,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     async drop() {
       await pool.end();
       const a = new Pool({ connectionString: adminUrl(), max: 1 });
+      // pool.end() resolves before every backend has gone; forcing the drop then would kill a
+      // connection this process still holds and surface as an unhandled 57P01. Wait for them.
+      for (let i = 0; i < 50; i++) {
+        const { rows } = await a.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await a.end();
     },
