@@ -9,10 +9,7 @@ import {
   introspectionEnabled,
   maskError,
   subgraphUrl,
-  type Env,
   type InternalTokens,
-  type Logger,
-  type Metrics,
 } from '@umi/kit';
 import { createContextBuilder, type ContextDeps, type GatewayContext } from './context';
 import { cors } from './cors';
@@ -20,9 +17,6 @@ import { checkTokenLimit, limitRules } from './limits';
 import { observability } from './plugins/observability';
 
 export interface GatewayDeps extends ContextDeps {
-  env: Env;
-  logger: Logger;
-  metrics: Metrics;
   internalTokens: InternalTokens;
   supergraphSdl: string;
 }

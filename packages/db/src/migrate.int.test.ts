@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { createTestDatabase, TestDatabase, TEST_APP_ROLE } from '../../testkit/src/database';
-import { applyMigrations, migrateAll, loadMigrations } from './migrate';
+import { applyMigrations, inTransaction, migrateAll, loadMigrations } from './migrate';
 
 describe('migration runner', () => {
   let db: TestDatabase;
@@ -20,11 +20,11 @@ describe('migration runner', () => {
 
   it('serialises concurrent runners with the advisory lock', async () => {
     const client = await db.pool.connect();
-    await client.query('BEGIN');
-    await client.query(`INSERT INTO shared.tenants (name, subdomain, schema_name, plan, max_branches, max_users)
-      VALUES ('Lock Test', 'locktest', 'tenant_locktest', 'basic', 1, 10)`);
-    await applyMigrations(client, 'tenant', 'tenant_locktest', TEST_APP_ROLE);
-    await client.query('COMMIT');
+    await inTransaction(client, async () => {
+      await client.query(`INSERT INTO shared.tenants (name, subdomain, schema_name, plan, max_branches, max_users)
+        VALUES ('Lock Test', 'locktest', 'tenant_locktest', 'basic', 1, 10)`);
+      await applyMigrations(client, 'tenant', 'tenant_locktest', TEST_APP_ROLE);
+    });
     client.release();
     const pools = [0, 1, 2].map(() => new Pool({ connectionString: db.url, max: 1 }));
     const reports = await Promise.all(pools.map((p) => migrateAll(p, TEST_APP_ROLE)));

@@ -120,7 +120,8 @@ export async function migrateAll(pool: Pool, appRole: string): Promise<Migration
   }
 }
 
-async function inTransaction<T>(client: ClientBase, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` between BEGIN and COMMIT on `client`, rolling back when it throws. */
+export async function inTransaction<T>(client: ClientBase, fn: () => Promise<T>): Promise<T> {
   await client.query('BEGIN');
   try {
     const result = await fn();

@@ -12,7 +12,7 @@ import type { Pool } from 'pg';
 import { createTestDatabase, TestDatabase } from '../../testkit/src/database';
 import { PrismaClient as SharedPrismaClient } from './generated/shared/client';
 import { PrismaClient as TenantPrismaClient } from './generated/tenant/client';
-import { applyMigrations } from './migrate';
+import { applyMigrations, inTransaction } from './migrate';
 
 const PRISMA_DIR = join(__dirname, '../../../prisma');
 const TENANT_SCHEMA = 'tenant_drift';
@@ -298,12 +298,7 @@ describe('Prisma schemas agree with the migrated database', () => {
     db = await createTestDatabase();
     const client = await db.pool.connect();
     try {
-      await client.query('BEGIN');
-      await applyMigrations(client, 'tenant', TENANT_SCHEMA, APP_ROLE);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
+      await inTransaction(client, () => applyMigrations(client, 'tenant', TENANT_SCHEMA, APP_ROLE));
     } finally {
       client.release();
     }

@@ -7,7 +7,7 @@
 // owner connection. Every answer must be the asking tenant's own data.
 import { Client, Pool } from 'pg';
 import { createTestDatabase, TestDatabase, TEST_APP_ROLE } from '../../testkit/src/database';
-import { applyMigrations } from './migrate';
+import { applyMigrations, inTransaction } from './migrate';
 import { createAppPool } from './pools';
 import { TenantClients } from './tenant-clients';
 
@@ -49,15 +49,10 @@ describe('TenantClients: 200 tenants within a fixed connection budget', () => {
         const client = await owner.connect();
         try {
           for (let i = next++; i < TENANTS; i = next++) {
-            await client.query('BEGIN');
-            try {
+            await inTransaction(client, async () => {
               await applyMigrations(client, 'tenant', schemaOf(i), TEST_APP_ROLE);
               await client.query(`INSERT INTO "${schemaOf(i)}".products (sku, name) VALUES ($1, $2)`, [skuOf(i), `Product of tenant ${i}`]);
-              await client.query('COMMIT');
-            } catch (err) {
-              await client.query('ROLLBACK');
-              throw err;
-            }
+            });
           }
         } finally {
           client.release();
