@@ -15,6 +15,7 @@ import { createContextBuilder, type ContextDeps, type GatewayContext } from './c
 import { cors } from './cors';
 import { checkTokenLimit, limitRules } from './limits';
 import { observability } from './plugins/observability';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 
 export interface GatewayDeps extends ContextDeps {
   internalTokens: InternalTokens;
@@ -54,7 +55,8 @@ export async function createGateway(deps: GatewayDeps) {
     hideSchemaDetailsFromClientErrors: true,
     includeStacktraceInErrorResponses: false,
     validationRules: limitRules(env),
-    plugins: [observability(deps.metrics)],
+    // Answers are per tenant and private: no cache-control hints (whose plugin wraps every field).
+    plugins: [observability(deps.metrics), ApolloServerPluginCacheControlDisabled()],
     formatError: (formatted, error) => maskError(formatted, error, undefined, () => {}),
   });
   await apollo.start();

@@ -44,8 +44,8 @@ export class ForbiddenError extends AppError {
   }
 }
 export class NotFoundError extends AppError {
-  constructor(entity: string) {
-    super('NOT_FOUND', `${entity} not found`);
+  constructor(entity: string, extensions: Record<string, unknown> = {}) {
+    super('NOT_FOUND', `${entity} not found`, extensions);
   }
 }
 export class ConflictError extends AppError {

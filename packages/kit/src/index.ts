@@ -9,3 +9,5 @@ export * from './metrics';
 export * from './subgraph-server';
 export * from './scalars';
 export * from './run-main';
+export * from './validation';
+export * from './dates';

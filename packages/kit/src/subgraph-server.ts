@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
@@ -38,6 +38,21 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   /** Readiness: resolves when the subgraph's dependencies answer. */
   ready(): Promise<void>;
 }
+
+/**
+ * Answers 200 whatever happened: the gateway treats a non-2xx subgraph answer as a transport failure
+ * and masks it, while a bad variable (e.g. an impossible Date) must reach the client as
+ * BAD_USER_INPUT. Errors travel in the body.
+ */
+const alwaysOk: ApolloServerPlugin<BaseContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        response.http.status = 200;
+      },
+    };
+  },
+};
 
 /** Caps `_entities` calls so one request cannot make a subgraph load unbounded rows. */
 function representationCap(max: number): ApolloServerPlugin<BaseContext> {
@@ -79,7 +94,9 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
     hideSchemaDetailsFromClientErrors: true,
     includeStacktraceInErrorResponses: false,
     // Inline traces would hand resolver timings to every caller; no Apollo usage reporting here.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>],
+    // Cache-control hints are never used (every answer is one tenant's and private), and the
+    // plugin wraps every field resolver: a large list paid for it on each field.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>, alwaysOk as ApolloServerPlugin<TContext>],
     formatError: (formatted, error) => {
       // A unique index that a concurrent request won first: the caller's write conflicts.
       const cause = (error as { originalError?: { code?: unknown } }).originalError;
