@@ -7,3 +7,6 @@ export * from './audit';
 export * from './tenant-directory';
 export * from './runtime';
 export * from './domain-context';
+export * from './branch-directory';
+export * from './outbox';
+export * from './stock';

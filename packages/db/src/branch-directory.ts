@@ -1,0 +1,68 @@
+import { LRUCache } from 'lru-cache';
+import { sharedTx, type SharedClient } from './shared-db';
+
+/** What the domain subgraphs need to know of a branch: that it is the tenant's, its code and zone. */
+export interface BranchRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  code: string;
+  timezone: string;
+  isActive: boolean;
+}
+
+interface Entry {
+  byId: Map<string, BranchRecord>;
+  loadedAt: number;
+}
+
+/**
+ * A tenant's branches, cached per tenant. Branches live in the shared schema (owned by the tenant
+ * subgraph), so the domain subgraphs check every branch id a client sends against this list: an id
+ * of another tenant's branch is simply not in it. A miss reloads the list (at most every
+ * `missReloadMs`), so a branch created a moment ago in another process is found at once.
+ */
+export function createBranchDirectory(db: SharedClient, ttlMs = 30_000, missReloadMs = 1_000) {
+  const cache = new LRUCache<string, Entry>({ max: 10_000 });
+  const inflight = new Map<string, Promise<Entry>>();
+
+  function load(tenantId: string): Promise<Entry> {
+    let p = inflight.get(tenantId);
+    if (!p) {
+      p = sharedTx(db, { kind: 'tenant', tenantId }, (tx) =>
+        tx.branch.findMany({
+          where: { tenantId, deletedAt: null },
+          select: { id: true, tenantId: true, name: true, code: true, timezone: true, isActive: true },
+        }),
+      )
+        .then((rows) => {
+          const entry = { byId: new Map(rows.map((r) => [r.id, r])), loadedAt: Date.now() };
+          cache.set(tenantId, entry);
+          return entry;
+        })
+        .finally(() => inflight.delete(tenantId));
+      inflight.set(tenantId, p);
+    }
+    return p;
+  }
+
+  return {
+    /** The tenant's branch with this id, or null (unknown, deleted, or another tenant's). */
+    async get(tenantId: string, branchId: string): Promise<BranchRecord | null> {
+      const id = branchId.toLowerCase();
+      let entry = cache.get(tenantId);
+      if (!entry || Date.now() - entry.loadedAt > ttlMs) entry = await load(tenantId);
+      const hit = entry.byId.get(id);
+      if (hit) return hit;
+      if (Date.now() - entry.loadedAt > missReloadMs) entry = await load(tenantId);
+      return entry.byId.get(id) ?? null;
+    },
+    /** Every branch of the tenant. */
+    async list(tenantId: string): Promise<BranchRecord[]> {
+      let entry = cache.get(tenantId);
+      if (!entry || Date.now() - entry.loadedAt > ttlMs) entry = await load(tenantId);
+      return [...entry.byId.values()];
+    },
+  };
+}
+export type BranchDirectory = ReturnType<typeof createBranchDirectory>;

@@ -1,0 +1,524 @@
+import { BadUserInputError, ConflictError, NotFoundError } from '@umi/kit';
+import { tenantTable, type EventMetadata, type RawSql } from './outbox';
+
+/**
+ * The stock ledger: the only code that changes quantities. Every function here runs inside the
+ * caller's transaction (a sale, a dispense, a receipt), so the stock change, its ledger rows, the
+ * controlled-substance register lines and the low-stock event commit or vanish with the business
+ * change.
+ *
+ * Locking: a stock change first locks the `product_branch_settings` row of every (branch, product)
+ * it touches, in (product, branch) order, then the batches. One lock per (branch, product) makes
+ * the running balances of the register and the low-stock state exact, and the fixed order means
+ * two transactions over the same products queue instead of deadlocking.
+ */
+
+export const MOVEMENT_TYPES = [
+  'GRN',
+  'SALE',
+  'DISPENSE',
+  'TRANSFER_OUT',
+  'TRANSFER_IN',
+  'ADJUSTMENT',
+  'STOCKTAKE',
+  'SUPPLIER_RETURN',
+  'CUSTOMER_RETURN',
+  'EXPIRY_WRITE_OFF',
+  'REFUND',
+] as const;
+export type MovementType = (typeof MOVEMENT_TYPES)[number];
+
+/** Who changes stock, for the ledger, the register and the event envelope. */
+export interface StockActor {
+  schema: string;
+  tenantId: string;
+  userId: string | null;
+  correlationId: string | null;
+  /** The subgraph making the change (the envelope's serviceName). */
+  service: string;
+}
+
+/** Optional links written on register lines of controlled products. */
+export interface ClinicalLink {
+  patientId?: string | null;
+  prescriptionId?: string | null;
+}
+
+export interface MovementRecord {
+  movementId: string;
+  batchId: string;
+  branchId: string;
+  productId: string;
+  type: MovementType;
+  /** Signed: negative leaves the batch. */
+  quantity: number;
+  balanceAfter: number;
+  createdAt: Date;
+}
+
+export interface Allocation extends MovementRecord {
+  batchNumber: string;
+  expiryDate: string;
+  /** Units taken from this batch (positive). */
+  taken: number;
+  costPrice: string;
+  sellingPrice: string;
+}
+
+/** A (branch, product) whose available stock crossed to or below its reorder level here. */
+export interface LowStockCrossing {
+  branchId: string;
+  productId: string;
+  quantityAvailable: number;
+  reorderLevel: number;
+  eventId: string;
+}
+
+export interface StockChange<T> {
+  movements: T[];
+  lowStock: LowStockCrossing[];
+}
+
+interface Move extends ClinicalLink {
+  batchId: string;
+  branchId: string;
+  productId: string;
+  delta: number;
+  type: MovementType;
+  reason: string | null;
+  reference: string | null;
+  referenceId: string | null;
+}
+
+interface LockedKey {
+  product_id: string;
+  branch_id: string;
+  controlled: boolean;
+}
+
+const t = tenantTable;
+
+function assertQuantity(q: number, field: string): void {
+  if (!Number.isSafeInteger(q) || q <= 0) throw new BadUserInputError(`${field}: must be a whole number above zero`, { field });
+}
+
+/**
+ * Locks the (branch, product) rows, creating them on first use; returns which products are
+ * controlled. Exported for operations that touch several branches (transfers): they lock every key
+ * up front, in order, before the first stock change.
+ */
+export async function lockStockKeys(tx: RawSql, schema: string, keys: { branchId: string; productId: string }[]): Promise<Map<string, boolean>> {
+  return lockKeys(tx, schema, keys);
+}
+
+async function lockKeys(tx: RawSql, schema: string, keys: { branchId: string; productId: string }[]): Promise<Map<string, boolean>> {
+  const uniq = [...new Map(keys.map((k) => [`${k.productId}|${k.branchId}`, k])).values()].sort((a, b) =>
+    a.productId === b.productId ? a.branchId.localeCompare(b.branchId) : a.productId.localeCompare(b.productId),
+  );
+  // DO UPDATE (to the same value) rather than DO NOTHING: it row-locks an existing row too.
+  const rows = await tx.$queryRawUnsafe<LockedKey[]>(
+    `WITH locked AS (
+       INSERT INTO ${t(schema, 'product_branch_settings')} (product_id, branch_id)
+       SELECT product_id, branch_id FROM unnest($1::uuid[], $2::uuid[]) AS k(product_id, branch_id) ORDER BY product_id, branch_id
+       ON CONFLICT (product_id, branch_id) DO UPDATE SET product_id = EXCLUDED.product_id
+       RETURNING product_id, branch_id
+     )
+     SELECT l.product_id::text, l.branch_id::text, p.controlled_substance AS controlled
+     FROM locked l JOIN ${t(schema, 'products')} p ON p.id = l.product_id`,
+    uniq.map((k) => k.productId),
+    uniq.map((k) => k.branchId),
+  );
+  return new Map(rows.map((r) => [r.product_id, r.controlled]));
+}
+
+/**
+ * Applies signed moves to batches with one conditional UPDATE (never below the reserved quantity,
+ * so never below zero) and appends their ledger rows in the same statement.
+ */
+async function writeMoves(tx: RawSql, actor: StockActor, moves: Move[]): Promise<MovementRecord[]> {
+  if (new Set(moves.map((m) => m.batchId)).size !== moves.length) throw new Error('writeMoves: one move per batch');
+  const rows = await tx.$queryRawUnsafe<
+    { movement_id: string; batch_id: string; branch_id: string; product_id: string; type: MovementType; quantity: number; balance_after: number; created_at: Date }[]
+  >(
+    `WITH m AS (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::int[])
+         AS m(batch_id, branch_id, product_id, delta, type, reason, reference, reference_id, ord)
+     ), upd AS (
+       UPDATE ${t(actor.schema, 'inventory_batches')} b
+       SET quantity_on_hand = b.quantity_on_hand + m.delta, updated_at = now()
+       FROM m
+       WHERE b.id = m.batch_id AND b.branch_id = m.branch_id AND b.product_id = m.product_id
+         AND b.quantity_on_hand + m.delta >= b.quantity_reserved
+       RETURNING b.id, b.quantity_on_hand
+     )
+     INSERT INTO ${t(actor.schema, 'stock_movements')}
+       (branch_id, product_id, batch_id, type, quantity, balance_after, reason, reference, reference_id, user_id)
+     SELECT m.branch_id, m.product_id, m.batch_id, m.type, m.delta, upd.quantity_on_hand, m.reason, m.reference, m.reference_id, $10::uuid
+     FROM upd JOIN m ON m.batch_id = upd.id ORDER BY m.ord
+     RETURNING id::text AS movement_id, batch_id::text, branch_id::text, product_id::text, type, quantity, balance_after, created_at`,
+    moves.map((m) => m.batchId),
+    moves.map((m) => m.branchId),
+    moves.map((m) => m.productId),
+    moves.map((m) => m.delta),
+    moves.map((m) => m.type),
+    moves.map((m) => m.reason),
+    moves.map((m) => m.reference),
+    moves.map((m) => m.referenceId),
+    moves.map((_, i) => i),
+    actor.userId,
+  );
+  if (rows.length !== moves.length) {
+    const done = new Set(rows.map((r) => r.batch_id));
+    const failed = moves.find((m) => !done.has(m.batchId))!;
+    throw new ConflictError('Not enough stock in the batch for this change', { reason: 'INSUFFICIENT_STOCK', batchId: failed.batchId });
+  }
+  const byBatch = new Map(rows.map((r) => [r.batch_id, r]));
+  return moves.map((m) => {
+    const r = byBatch.get(m.batchId)!;
+    return {
+      movementId: r.movement_id,
+      batchId: r.batch_id,
+      branchId: r.branch_id,
+      productId: r.product_id,
+      type: r.type,
+      quantity: r.quantity,
+      balanceAfter: r.balance_after,
+      createdAt: r.created_at,
+    };
+  });
+}
+
+/**
+ * Register lines for the controlled products among `moves`, with the running balance of the
+ * product at the branch (all batches) after each line. Exact because the caller holds the
+ * (branch, product) lock.
+ */
+async function writeRegister(tx: RawSql, actor: StockActor, branchId: string, moves: (Move & { record: MovementRecord })[]): Promise<void> {
+  if (moves.length === 0) return;
+  const productIds = [...new Set(moves.map((m) => m.productId))];
+  const totals = await tx.$queryRawUnsafe<{ product_id: string; total: number }[]>(
+    `SELECT product_id::text, sum(quantity_on_hand)::int AS total FROM ${t(actor.schema, 'inventory_batches')}
+     WHERE branch_id = $1::uuid AND product_id = ANY($2::uuid[]) GROUP BY product_id`,
+    branchId,
+    productIds,
+  );
+  const balance = new Map(totals.map((r) => [r.product_id, r.total]));
+  // Walk backwards from the final balance: each line's balance is the next line's minus its change.
+  const balances: number[] = new Array<number>(moves.length);
+  for (let i = moves.length - 1; i >= 0; i--) {
+    const m = moves[i]!;
+    const after = balance.get(m.productId) ?? 0;
+    balances[i] = after;
+    balance.set(m.productId, after - m.delta);
+  }
+  await tx.$executeRawUnsafe(
+    `INSERT INTO ${t(actor.schema, 'controlled_register')}
+       (branch_id, product_id, batch_id, movement_id, quantity, balance_after, reference, patient_id, prescription_id, pharmacist_id)
+     SELECT $1::uuid, r.product_id, r.batch_id, r.movement_id, r.quantity, r.balance_after, r.reference, r.patient_id, r.prescription_id, $2::uuid
+     FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::int[], $7::int[], $8::text[], $9::uuid[], $10::uuid[])
+       AS r(product_id, batch_id, movement_id, quantity, balance_after, reference, patient_id, prescription_id)`,
+    branchId,
+    actor.userId,
+    moves.map((m) => m.productId),
+    moves.map((m) => m.batchId),
+    moves.map((m) => m.record.movementId),
+    moves.map((m) => m.delta),
+    balances,
+    moves.map((m) => m.reference),
+    moves.map((m) => m.patientId ?? null),
+    moves.map((m) => m.prescriptionId ?? null),
+  );
+}
+
+/**
+ * Recomputes the low/not-low state of each product at the branch and writes an
+ * `inventory.low_stock` event to the outbox for each one that has just crossed to low: once per
+ * crossing, because the state only flips when it differs. Available stock counts AVAILABLE batches
+ * that have not expired by `today`.
+ */
+async function refreshLowStock(
+  tx: RawSql,
+  actor: StockActor,
+  branchId: string,
+  productIds: string[],
+  today: string,
+): Promise<LowStockCrossing[]> {
+  const metadata: Omit<EventMetadata, 'branchId'> = { tenantId: actor.tenantId, userId: actor.userId, correlationId: actor.correlationId };
+  const rows = await tx.$queryRawUnsafe<{ event_id: string; product_id: string; available: number; reorder_level: number }[]>(
+    `WITH levels AS (
+       SELECT s.product_id, s.branch_id, s.reorder_level,
+         coalesce((SELECT sum(b.quantity_on_hand - b.quantity_reserved) FROM ${t(actor.schema, 'inventory_batches')} b
+                   WHERE b.branch_id = s.branch_id AND b.product_id = s.product_id
+                     AND b.status = 'AVAILABLE' AND b.expiry_date > $3::date), 0)::int AS available
+       FROM ${t(actor.schema, 'product_branch_settings')} s
+       WHERE s.branch_id = $1::uuid AND s.product_id = ANY($2::uuid[])
+     ), flipped AS (
+       INSERT INTO ${t(actor.schema, 'low_stock_state')} AS st (branch_id, product_id, is_low)
+       SELECT branch_id, product_id, available <= reorder_level FROM levels ORDER BY product_id
+       ON CONFLICT (branch_id, product_id) DO UPDATE SET is_low = EXCLUDED.is_low, changed_at = now()
+         WHERE st.is_low IS DISTINCT FROM EXCLUDED.is_low
+       RETURNING product_id, is_low
+     )
+     INSERT INTO ${t(actor.schema, 'outbox')} (event_type, aggregate_id, branch_id, payload)
+     SELECT 'inventory.low_stock', l.product_id, l.branch_id, jsonb_build_object(
+       'serviceName', $4::text,
+       'data', jsonb_build_object('productId', l.product_id, 'branchId', l.branch_id,
+                                  'quantityAvailable', l.available, 'reorderLevel', l.reorder_level),
+       'metadata', $5::jsonb || jsonb_build_object('branchId', l.branch_id))
+     FROM flipped f JOIN levels l ON l.product_id = f.product_id
+     WHERE f.is_low
+     RETURNING id::text AS event_id, aggregate_id::text AS product_id,
+       (payload #>> '{data,quantityAvailable}')::int AS available, (payload #>> '{data,reorderLevel}')::int AS reorder_level`,
+    branchId,
+    productIds,
+    today,
+    actor.service,
+    JSON.stringify(metadata),
+  );
+  return rows.map((r) => ({ branchId, productId: r.product_id, quantityAvailable: r.available, reorderLevel: r.reorder_level, eventId: r.event_id }));
+}
+
+/** Writes the moves (one branch) with everything that follows a stock change; locks must be held. */
+async function commitMoves(
+  tx: RawSql,
+  actor: StockActor,
+  branchId: string,
+  today: string,
+  moves: Move[],
+  controlled: Map<string, boolean>,
+): Promise<StockChange<MovementRecord>> {
+  const records = await writeMoves(tx, actor, moves);
+  await writeRegister(
+    tx,
+    actor,
+    branchId,
+    moves.map((m, i) => ({ ...m, record: records[i]! })).filter((m) => controlled.get(m.productId) === true),
+  );
+  const lowStock = await refreshLowStock(tx, actor, branchId, [...new Set(moves.map((m) => m.productId))], today);
+  return { movements: records, lowStock };
+}
+
+export interface AllocationLine {
+  productId: string;
+  quantity: number;
+  /** Batches expiring before this date (YYYY-MM-DD) are skipped, e.g. the end of a course. */
+  notExpiringBefore?: string | null;
+}
+
+export interface AllocationRequest extends ClinicalLink {
+  branchId: string;
+  /** The branch's local date: batches expiring on or before it are expired and never allocated. */
+  today: string;
+  type: 'SALE' | 'DISPENSE' | 'TRANSFER_OUT' | 'SUPPLIER_RETURN';
+  lines: AllocationLine[];
+  reference: string | null;
+  referenceId: string | null;
+  reason?: string | null;
+}
+
+/**
+ * Takes stock out of a branch first-expiry-first-out: for each product, the AVAILABLE batches that
+ * have not expired, soonest expiry first. All or nothing: when any line cannot be filled it throws
+ * CONFLICT (reason INSUFFICIENT_STOCK, with the quantity available) and the caller's transaction
+ * rolls back. Concurrent allocations of the same product queue on the row locks, so they can never
+ * take the same units twice.
+ */
+export async function allocateStock(tx: RawSql, actor: StockActor, req: AllocationRequest): Promise<StockChange<Allocation>> {
+  if (req.lines.length === 0) throw new BadUserInputError('Nothing to allocate');
+  const merged = new Map<string, AllocationLine>();
+  req.lines.forEach((l, i) => {
+    assertQuantity(l.quantity, `lines[${i}].quantity`);
+    const prev = merged.get(l.productId);
+    merged.set(l.productId, prev ? { ...prev, quantity: prev.quantity + l.quantity } : { ...l });
+  });
+  const lines = [...merged.values()].sort((a, b) => a.productId.localeCompare(b.productId));
+  const controlled = await lockKeys(
+    tx,
+    actor.schema,
+    lines.map((l) => ({ branchId: req.branchId, productId: l.productId })),
+  );
+  const batches = await tx.$queryRawUnsafe<
+    { id: string; product_id: string; batch_number: string; expiry_date: string; available: number; cost_price: string; selling_price: string }[]
+  >(
+    `SELECT id::text, product_id::text, batch_number, expiry_date::text, quantity_on_hand - quantity_reserved AS available,
+            cost_price::text, selling_price::text
+     FROM ${t(actor.schema, 'inventory_batches')}
+     WHERE branch_id = $1::uuid AND product_id = ANY($2::uuid[]) AND status = 'AVAILABLE'
+       AND expiry_date > $3::date AND quantity_on_hand > quantity_reserved
+     ORDER BY product_id, expiry_date, id
+     FOR UPDATE`,
+    req.branchId,
+    lines.map((l) => l.productId),
+    req.today,
+  );
+
+  const plan: { line: AllocationLine; batch: (typeof batches)[number]; take: number }[] = [];
+  for (const line of lines) {
+    let remaining = line.quantity;
+    const usable = batches.filter(
+      (b) => b.product_id === line.productId && (!line.notExpiringBefore || b.expiry_date >= line.notExpiringBefore),
+    );
+    for (const batch of usable) {
+      if (remaining === 0) break;
+      const take = Math.min(batch.available, remaining);
+      plan.push({ line, batch, take });
+      remaining -= take;
+    }
+    if (remaining > 0) {
+      const available = line.quantity - remaining;
+      throw new ConflictError(`Insufficient stock: ${line.quantity} requested, ${available} available`, {
+        reason: 'INSUFFICIENT_STOCK',
+        productId: line.productId,
+        requested: line.quantity,
+        available,
+      });
+    }
+  }
+
+  const moves: Move[] = plan.map((p) => ({
+    batchId: p.batch.id,
+    branchId: req.branchId,
+    productId: p.line.productId,
+    delta: -p.take,
+    type: req.type,
+    reason: req.reason ?? null,
+    reference: req.reference,
+    referenceId: req.referenceId,
+    patientId: req.patientId ?? null,
+    prescriptionId: req.prescriptionId ?? null,
+  }));
+  const change = await commitMoves(tx, actor, req.branchId, req.today, moves, controlled);
+  return {
+    lowStock: change.lowStock,
+    movements: change.movements.map((m, i) => {
+      const p = plan[i]!;
+      return {
+        ...m,
+        batchNumber: p.batch.batch_number,
+        expiryDate: p.batch.expiry_date,
+        taken: p.take,
+        costPrice: p.batch.cost_price,
+        sellingPrice: p.batch.selling_price,
+      };
+    }),
+  };
+}
+
+export interface ReceiptRequest {
+  branchId: string;
+  productId: string;
+  batchNumber: string;
+  expiryDate: string;
+  quantity: number;
+  costPrice: string;
+  sellingPrice: string;
+  supplierId?: string | null;
+  location?: string | null;
+  /** The branch's local date: an expired batch is refused. */
+  today: string;
+  type: 'GRN' | 'TRANSFER_IN' | 'CUSTOMER_RETURN';
+  reference: string | null;
+  referenceId: string | null;
+  reason?: string | null;
+}
+
+/**
+ * Puts stock into a batch (branch, product, batch number), creating the batch on first receipt. A
+ * batch number already held with another expiry date is a CONFLICT: a lot has one expiry.
+ */
+export async function receiveStock(tx: RawSql, actor: StockActor, req: ReceiptRequest): Promise<StockChange<MovementRecord> & { batchId: string }> {
+  assertQuantity(req.quantity, 'quantity');
+  if (req.expiryDate <= req.today) throw new BadUserInputError('expiryDate: the batch has expired; expired stock cannot be received', { field: 'expiryDate' });
+  const controlled = await lockKeys(tx, actor.schema, [{ branchId: req.branchId, productId: req.productId }]);
+  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `INSERT INTO ${t(actor.schema, 'inventory_batches')} AS b
+       (branch_id, product_id, supplier_id, batch_number, expiry_date, cost_price, selling_price, location)
+     VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5::date, $6::numeric, $7::numeric, $8)
+     ON CONFLICT (branch_id, product_id, batch_number) DO UPDATE
+       SET cost_price = EXCLUDED.cost_price, selling_price = EXCLUDED.selling_price,
+           supplier_id = coalesce(EXCLUDED.supplier_id, b.supplier_id), location = coalesce(EXCLUDED.location, b.location),
+           updated_at = now()
+       WHERE b.expiry_date = EXCLUDED.expiry_date
+     RETURNING id::text`,
+    req.branchId,
+    req.productId,
+    req.supplierId ?? null,
+    req.batchNumber,
+    req.expiryDate,
+    req.costPrice,
+    req.sellingPrice,
+    req.location ?? null,
+  );
+  const batchId = rows[0]?.id;
+  if (!batchId) {
+    throw new ConflictError(`Batch ${req.batchNumber} is already held here with a different expiry date`, { reason: 'BATCH_EXPIRY_MISMATCH' });
+  }
+  const change = await commitMoves(
+    tx,
+    actor,
+    req.branchId,
+    req.today,
+    [
+      {
+        batchId,
+        branchId: req.branchId,
+        productId: req.productId,
+        delta: req.quantity,
+        type: req.type,
+        reason: req.reason ?? null,
+        reference: req.reference,
+        referenceId: req.referenceId,
+      },
+    ],
+    controlled,
+  );
+  return { ...change, batchId };
+}
+
+export interface BatchMove extends ClinicalLink {
+  batchId: string;
+  /** Signed change of the batch's quantity on hand. */
+  delta: number;
+  type: MovementType;
+  reason?: string | null;
+  reference?: string | null;
+  referenceId?: string | null;
+}
+
+/**
+ * Applies signed changes to known batches of one branch: adjustments, counts, write-offs, and
+ * refunds that return stock to the batches it came from. A change that would take a batch below
+ * zero (or below its reserved quantity) is a CONFLICT and nothing is written.
+ */
+export async function moveBatches(
+  tx: RawSql,
+  actor: StockActor,
+  req: { branchId: string; today: string; moves: BatchMove[] },
+): Promise<StockChange<MovementRecord>> {
+  if (req.moves.length === 0) throw new BadUserInputError('Nothing to change');
+  for (const m of req.moves) {
+    if (!Number.isSafeInteger(m.delta) || m.delta === 0) throw new BadUserInputError('delta: must be a non-zero whole number', { field: 'delta' });
+  }
+  const found = await tx.$queryRawUnsafe<{ id: string; product_id: string }[]>(
+    `SELECT id::text, product_id::text FROM ${t(actor.schema, 'inventory_batches')} WHERE id = ANY($1::uuid[]) AND branch_id = $2::uuid`,
+    req.moves.map((m) => m.batchId),
+    req.branchId,
+  );
+  const productOf = new Map(found.map((r) => [r.id, r.product_id]));
+  const missing = req.moves.find((m) => !productOf.has(m.batchId));
+  if (missing) throw new NotFoundError('Batch', { batchId: missing.batchId });
+  const moves: Move[] = req.moves.map((m) => ({
+    batchId: m.batchId,
+    branchId: req.branchId,
+    productId: productOf.get(m.batchId)!,
+    delta: m.delta,
+    type: m.type,
+    reason: m.reason ?? null,
+    reference: m.reference ?? null,
+    referenceId: m.referenceId ?? null,
+    patientId: m.patientId ?? null,
+    prescriptionId: m.prescriptionId ?? null,
+  }));
+  const controlled = await lockKeys(tx, actor.schema, moves);
+  return commitMoves(tx, actor, req.branchId, req.today, moves, controlled);
+}
