@@ -56,12 +56,13 @@ export async function createUser(
   tenant: TenantFixture,
   role: 'ADMIN' | 'OPERATIONS' | 'PHARMACIST' | 'CASHIER',
   branchIds: string[],
+  permissions?: Record<string, unknown>,
 ): Promise<{ id: string; email: string; password: string; token: string }> {
   const email = `${role.toLowerCase()}-${randomBytes(3).toString('hex')}@${tenant.subdomain}.test`;
   const password = 'User-Password-1234';
   const u = await p.ok<{ createUser: { id: string } }>(
     `mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`,
-    { input: { email, password, firstName: 'Test', lastName: role, role, branchIds } },
+    { input: { email, password, firstName: 'Test', lastName: role, role, branchIds, ...(permissions ? { permissions } : {}) } },
     { token: tenant.adminToken },
   );
   return { id: u.createUser.id, email, password, token: await login(p, email, password, tenant.subdomain) };

@@ -1,5 +1,19 @@
 import { scalarResolvers } from '@umi/kit';
 import { Query } from './Query';
-import { Product } from './Product';
+import { Mutation } from './Mutation';
+import { Branch, InventoryBatch, Product, PurchaseOrder, PurchaseOrderItem, StockLevel, StockMovement, StockTransfer, StockTransferLine } from './types';
 
-export const resolvers = { ...scalarResolvers, Query, Product };
+export const resolvers = {
+  ...scalarResolvers,
+  Query,
+  Mutation,
+  Product,
+  Branch,
+  StockLevel,
+  InventoryBatch,
+  StockMovement,
+  StockTransfer,
+  StockTransferLine,
+  PurchaseOrder,
+  PurchaseOrderItem,
+};

@@ -1,0 +1,63 @@
+import { dateInZone, ForbiddenError, NotFoundError, canManageBranch, canViewBranch, isTenantWide, uuidSchema, parseInput, type Principal } from '@umi/kit';
+import type { BranchRecord, StockActor } from '@umi/db';
+import { tenantScope, type InventoryContext } from './context';
+
+/**
+ * What a caller may do at a branch:
+ * - view: read stock, prices, movements (any role with access to the branch);
+ * - receive: receive goods, raise and receive purchase orders, hold or write off batches
+ *   (ADMIN, OPERATIONS, canManageAllBranches, or the branch's PHARMACIST);
+ * - manage: correct quantities (ADMIN, OPERATIONS, canManageAllBranches);
+ * - transfer: send stock to another branch (ADMIN, OPERATIONS, or canTransferStock with access to it).
+ */
+export type BranchNeed = 'view' | 'receive' | 'manage' | 'transfer';
+
+export function isManager(p: Principal): boolean {
+  return isTenantWide(p) || p.permissions.canManageAllBranches;
+}
+
+export function allows(p: Principal, branchId: string, need: BranchNeed): boolean {
+  switch (need) {
+    case 'view':
+      return canViewBranch(p, branchId);
+    case 'receive':
+      return canManageBranch(p, branchId);
+    case 'manage':
+      return isManager(p);
+    case 'transfer':
+      return isTenantWide(p) || (p.permissions.canTransferStock && canViewBranch(p, branchId));
+  }
+}
+
+/**
+ * The tenant's branch with this id, if the caller may act on it as `need` says. Another tenant's
+ * branch id is NOT_FOUND (it is not in this tenant's directory); a branch of the tenant the caller
+ * has no access to is FORBIDDEN.
+ */
+export async function requireBranch(ctx: InventoryContext, branchId: string, need: BranchNeed, field = 'branchId'): Promise<BranchRecord> {
+  const { tenant } = tenantScope(ctx);
+  const id = parseInput(uuidSchema, branchId, field);
+  const principal = ctx.principal!;
+  // Check access first for branch-scoped users, so they learn nothing about other branches' ids.
+  if (!isTenantWide(principal) && !allows(principal, id, need)) throw new ForbiddenError('No access to this branch');
+  const branch = await ctx.deps.branches.get(tenant.id, id);
+  if (!branch) throw new NotFoundError('Branch', { field });
+  if (!allows(principal, branch.id, need)) throw new ForbiddenError('No access to this branch');
+  return branch;
+}
+
+/** The branch's calendar date now: the day against which expiry is judged. */
+export function branchToday(branch: BranchRecord): string {
+  return dateInZone(branch.timezone);
+}
+
+/** Who writes to the ledger in this request. */
+export function actorOf(ctx: InventoryContext): StockActor {
+  const { tenant } = tenantScope(ctx);
+  return { schema: tenant.schemaName, tenantId: tenant.id, userId: ctx.principal!.userId, correlationId: ctx.requestId, service: 'inventory' };
+}
+
+/** Audit fields common to this request's entries. */
+export function auditOf(ctx: InventoryContext) {
+  return { userId: ctx.principal!.userId, ipAddress: ctx.ip, userAgent: ctx.userAgent, correlationId: ctx.requestId };
+}

@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, uuidSchema } from '@umi/kit';
+import { recordAudit } from '@umi/db';
+import type { Prisma } from '@umi/db/src/generated/tenant/client';
+import { auditOf, requireBranch } from '../access';
+import { tenantScope, type InventoryContext } from '../context';
+import { decimalSchema } from './money';
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .nullish()
+    .transform((v) => (v === undefined ? undefined : v ? v : null));
+
+const productFields = {
+  sku: text(100).transform((s) => s.toUpperCase()),
+  name: text(255),
+  genericName: optionalText(255).transform((v) => (v ? v.toLowerCase() : v)),
+  atcCode: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$/, 'must be an ATC code such as J01CA04')
+    .nullish(),
+  category: optionalText(100),
+  description: optionalText(2000),
+  manufacturer: optionalText(255),
+  strength: optionalText(100),
+  form: optionalText(100),
+  barcode: z
+    .string()
+    .trim()
+    .regex(/^[0-9A-Za-z-]{4,64}$/, 'must be 4 to 64 letters, digits or -')
+    .nullish(),
+  unitOfMeasure: text(30).transform((s) => s.toUpperCase()),
+  requiresPrescription: z.boolean(),
+  controlledSubstance: z.boolean(),
+  taxCategory: z.enum(['STANDARD', 'ZERO_RATED', 'EXEMPT']),
+};
+
+const createSchema = z.object({
+  ...productFields,
+  unitOfMeasure: productFields.unitOfMeasure.nullish(),
+  taxCategory: productFields.taxCategory.nullish(),
+});
+const updateSchema = z
+  .object(productFields)
+  .partial()
+  // A required column cannot be cleared.
+  .refine((v) => ['sku', 'name', 'unitOfMeasure', 'requiresPrescription', 'controlledSubstance', 'taxCategory'].every((k) => v[k as keyof typeof v] !== null), {
+    message: 'required fields cannot be null',
+  });
+
+/** Adds a product to the tenant's catalogue; SKU and barcode are unique (CONFLICT otherwise). */
+export async function createProduct(ctx: InventoryContext, input: unknown) {
+  const { db, tenant } = tenantScope(ctx);
+  const data = parseInput(createSchema, input);
+  return db.$transaction(async (tx) => {
+    const product = await tx.product.create({
+      data: {
+        ...data,
+        unitOfMeasure: data.unitOfMeasure ?? 'EACH',
+        taxCategory: data.taxCategory ?? 'STANDARD',
+        genericName: data.genericName ?? null,
+        atcCode: data.atcCode ?? null,
+        barcode: data.barcode ?? null,
+      },
+    });
+    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action: 'CREATE', entityType: 'Product', entityId: product.id, newValues: product });
+    return product;
+  });
+}
+
+async function changeProduct(ctx: InventoryContext, id: string, data: Prisma.ProductUpdateInput, action: string) {
+  const { db, tenant } = tenantScope(ctx);
+  const productId = parseInput(uuidSchema, id, 'id');
+  return db.$transaction(async (tx) => {
+    const before = await tx.product.findFirst({ where: { id: productId, deletedAt: null } });
+    if (!before) throw new NotFoundError('Product', { field: 'id' });
+    const after = await tx.product.update({ where: { id: productId }, data });
+    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action, entityType: 'Product', entityId: productId, oldValues: before, newValues: after });
+    return after;
+  });
+}
+
+export function updateProduct(ctx: InventoryContext, id: string, input: unknown) {
+  const data = parseInput(updateSchema, input);
+  return changeProduct(ctx, id, data as Prisma.ProductUpdateInput, 'UPDATE');
+}
+
+/** Stops stocking and selling a product; its batches and history stay. */
+export function deactivateProduct(ctx: InventoryContext, id: string) {
+  return changeProduct(ctx, id, { isActive: false }, 'DEACTIVATE');
+}
+
+const listSchema = z.object({
+  search: z.string().trim().max(100).nullish(),
+  includeInactive: z.boolean().nullish(),
+  first: pageSizeSchema,
+  after: z.string().max(500).nullish(),
+});
+
+/** The catalogue by name, keyset-paginated; `search` is a case-insensitive prefix of name, generic name or SKU. */
+export async function listProducts(ctx: InventoryContext, rawArgs: unknown) {
+  const { db, loaders } = tenantScope(ctx);
+  const args = parseInput(listSchema, rawArgs, 'args');
+  const after = args.after ? (decodeCursor(args.after, ['string', 'string']) as [string, string]) : null;
+  const and: Prisma.ProductWhereInput[] = [{ deletedAt: null }];
+  if (!args.includeInactive) and.push({ isActive: true });
+  if (args.search) {
+    const prefix = { startsWith: args.search, mode: 'insensitive' as const };
+    and.push({ OR: [{ name: prefix }, { genericName: prefix }, { sku: prefix }] });
+  }
+  if (after) and.push({ OR: [{ name: { gt: after[0] } }, { name: after[0], id: { gt: after[1] } }] });
+  const rows = await db.product.findMany({ where: { AND: and }, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: args.first + 1 });
+  const page = rows.slice(0, args.first);
+  for (const p of page) loaders.productById.prime(p.id, p);
+  const cursor = (p: { name: string; id: string }) => encodeCursor([p.name, p.id]);
+  const last = page[page.length - 1];
+  return {
+    edges: page.map((node) => ({ cursor: cursor(node), node })),
+    pageInfo: { hasNextPage: rows.length > args.first, endCursor: last ? cursor(last) : null },
+  };
+}
+
+/** The active product with this barcode, or null. */
+export async function productByBarcode(ctx: InventoryContext, barcode: string) {
+  const { db } = tenantScope(ctx);
+  const code = barcode.trim();
+  if (!code) return null;
+  return db.product.findFirst({ where: { barcode: code, deletedAt: null, isActive: true } });
+}
+
+const settingsSchema = z.object({
+  branchId: uuidSchema,
+  productId: uuidSchema,
+  sellingPrice: decimalSchema.nullish(),
+  reorderLevel: z.number().int().min(0).max(1_000_000).nullish(),
+  reorderQuantity: z.number().int().min(0).max(1_000_000).nullish(),
+});
+
+/** Sets a product's shelf price and reorder rule at a branch. */
+export async function setBranchProductSettings(ctx: InventoryContext, input: unknown) {
+  const { db, tenant } = tenantScope(ctx);
+  const data = parseInput(settingsSchema, input);
+  const branch = await requireBranch(ctx, data.branchId, 'manage', 'input.branchId');
+  const product = await db.product.findFirst({ where: { id: data.productId, deletedAt: null }, select: { id: true } });
+  if (!product) throw new NotFoundError('Product', { field: 'input.productId' });
+  const values = {
+    ...(data.sellingPrice !== undefined ? { sellingPrice: data.sellingPrice } : {}),
+    ...(data.reorderLevel != null ? { reorderLevel: data.reorderLevel } : {}),
+    ...(data.reorderQuantity != null ? { reorderQuantity: data.reorderQuantity } : {}),
+  };
+  await db.$transaction(async (tx) => {
+    const row = await tx.productBranchSetting.upsert({
+      where: { productId_branchId: { productId: data.productId, branchId: branch.id } },
+      create: { productId: data.productId, branchId: branch.id, ...values },
+      update: values,
+    });
+    await recordAudit(tx, tenant.schemaName, {
+      ...auditOf(ctx),
+      action: 'UPDATE',
+      entityType: 'ProductBranchSetting',
+      entityId: `${data.productId}:${branch.id}`,
+      branchId: branch.id,
+      newValues: row,
+    });
+  });
+  return { branch, productId: data.productId };
+}

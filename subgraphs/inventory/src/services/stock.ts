@@ -1,0 +1,244 @@
+import { z } from 'zod';
+import { addDays, BadUserInputError, ConflictError, decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, uuidSchema } from '@umi/kit';
+import { moveBatches, receiveStock as receiveIntoBatch, recordAudit, tenantTable, type BranchRecord } from '@umi/db';
+import type { Prisma } from '@umi/db/src/generated/tenant/client';
+import { actorOf, auditOf, branchToday, requireBranch } from '../access';
+import { tenantScope, type InventoryContext } from '../context';
+import { stockSql, toStockRow, type StockRow } from '../loaders';
+import { decimalSchema } from './money';
+
+const quantitySchema = z.number().int('must be a whole number').min(1, 'must be above zero').max(10_000_000);
+const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+
+const receiveSchema = z.object({
+  branchId: uuidSchema,
+  productId: uuidSchema,
+  batchNumber: z.string().trim().min(1, 'is required').max(100),
+  expiryDate: dateSchema,
+  quantity: quantitySchema,
+  costPrice: decimalSchema,
+  sellingPrice: decimalSchema,
+  reorderLevel: z.number().int().min(0).max(1_000_000).nullish(),
+  reorderQuantity: z.number().int().min(0).max(1_000_000).nullish(),
+  supplierId: uuidSchema.nullish(),
+  location: z.string().trim().max(100).nullish(),
+});
+
+/** An active product of the tenant, or NOT_FOUND naming the field. */
+async function activeProduct(tx: Prisma.TransactionClient, productId: string, field: string) {
+  const product = await tx.product.findFirst({ where: { id: productId, deletedAt: null } });
+  if (!product) throw new NotFoundError('Product', { field });
+  if (!product.isActive) throw new BadUserInputError(`${field}: the product is inactive`, { field });
+  return product;
+}
+
+/** Receives a batch at a branch (GRN); optionally sets the branch's reorder rule for the product. */
+export async function receiveStock(ctx: InventoryContext, input: unknown) {
+  const { db } = tenantScope(ctx);
+  const data = parseInput(receiveSchema, input);
+  const branch = await requireBranch(ctx, data.branchId, 'receive', 'input.branchId');
+  const today = branchToday(branch);
+  if (data.expiryDate <= today) {
+    throw new BadUserInputError('input.expiryDate: the batch has expired; expired stock cannot be received', { field: 'input.expiryDate' });
+  }
+  const batchId = await db.$transaction(async (tx) => {
+    await activeProduct(tx, data.productId, 'input.productId');
+    if (data.supplierId) {
+      const supplier = await tx.supplier.findUnique({ where: { id: data.supplierId }, select: { id: true } });
+      if (!supplier) throw new NotFoundError('Supplier', { field: 'input.supplierId' });
+    }
+    if (data.reorderLevel != null || data.reorderQuantity != null) {
+      const rule = {
+        ...(data.reorderLevel != null ? { reorderLevel: data.reorderLevel } : {}),
+        ...(data.reorderQuantity != null ? { reorderQuantity: data.reorderQuantity } : {}),
+      };
+      await tx.productBranchSetting.upsert({
+        where: { productId_branchId: { productId: data.productId, branchId: branch.id } },
+        create: { productId: data.productId, branchId: branch.id, ...rule },
+        update: rule,
+      });
+    }
+    const r = await receiveIntoBatch(tx, actorOf(ctx), {
+      branchId: branch.id,
+      productId: data.productId,
+      batchNumber: data.batchNumber,
+      expiryDate: data.expiryDate,
+      quantity: data.quantity,
+      costPrice: data.costPrice,
+      sellingPrice: data.sellingPrice,
+      supplierId: data.supplierId ?? null,
+      location: data.location ?? null,
+      today,
+      type: 'GRN',
+      reference: `GRN ${data.batchNumber}`,
+      referenceId: null,
+    });
+    return r.batchId;
+  });
+  return db.inventoryBatch.findUniqueOrThrow({ where: { id: batchId } });
+}
+
+const adjustSchema = z.object({
+  inventoryId: uuidSchema,
+  delta: z
+    .number()
+    .int('must be a whole number')
+    .refine((d) => d !== 0, 'must not be zero')
+    .refine((d) => Math.abs(d) <= 10_000_000, 'is too large'),
+  reason: z.string().trim().min(3, 'is required (at least 3 characters)').max(500),
+});
+
+/** A batch of the tenant with its branch, checked for the caller's access. */
+async function batchAt(ctx: InventoryContext, id: string, need: 'view' | 'receive' | 'manage', field: string) {
+  const { db } = tenantScope(ctx);
+  const batch = await db.inventoryBatch.findUnique({ where: { id } });
+  if (!batch) throw new NotFoundError('Batch', { field });
+  const branch = await requireBranch(ctx, batch.branchId, need, field);
+  return { batch, branch };
+}
+
+/** Corrects a batch's quantity with a reason; the result may not go below zero. */
+export async function adjustStock(ctx: InventoryContext, input: unknown) {
+  const { db, tenant } = tenantScope(ctx);
+  const data = parseInput(adjustSchema, input);
+  const { batch, branch } = await batchAt(ctx, data.inventoryId, 'manage', 'input.inventoryId');
+  await db.$transaction(async (tx) => {
+    try {
+      await moveBatches(tx, actorOf(ctx), {
+        branchId: branch.id,
+        today: branchToday(branch),
+        moves: [{ batchId: batch.id, delta: data.delta, type: 'ADJUSTMENT', reason: data.reason, reference: 'ADJUSTMENT' }],
+      });
+    } catch (err) {
+      if (err instanceof ConflictError && err.extensions.reason === 'INSUFFICIENT_STOCK') {
+        throw new BadUserInputError(`input.delta: the batch holds ${batch.quantityOnHand}; stock cannot go below zero`, { field: 'input.delta' });
+      }
+      throw err;
+    }
+    await recordAudit(tx, tenant.schemaName, {
+      ...auditOf(ctx),
+      action: 'ADJUST',
+      entityType: 'InventoryBatch',
+      entityId: batch.id,
+      branchId: branch.id,
+      newValues: { delta: data.delta, reason: data.reason },
+    });
+  });
+  return db.inventoryBatch.findUniqueOrThrow({ where: { id: batch.id } });
+}
+
+const statusSchema = z.object({
+  id: uuidSchema,
+  status: z.enum(['AVAILABLE', 'ON_HOLD', 'QUARANTINE']),
+  reason: z.string().trim().min(3, 'is required (at least 3 characters)').max(500),
+});
+
+/** Holds or quarantines a batch (recalls), or releases it; never allocated while not AVAILABLE. */
+export async function setBatchStatus(ctx: InventoryContext, args: unknown) {
+  const { db, tenant } = tenantScope(ctx);
+  const data = parseInput(statusSchema, args, 'args');
+  const { batch, branch } = await batchAt(ctx, data.id, 'receive', 'id');
+  if (batch.status === 'EXPIRED' || batch.status === 'DEPLETED') throw new ConflictError(`The batch is ${batch.status} and cannot change status`);
+  return db.$transaction(async (tx) => {
+    // Serialised with allocations of the product at the branch (they lock the batch rows).
+    await tx.$queryRawUnsafe(`SELECT 1 FROM ${tenantTable(tenant.schemaName, 'inventory_batches')} WHERE id = $1::uuid FOR UPDATE`, batch.id);
+    const updated = await tx.inventoryBatch.update({ where: { id: batch.id }, data: { status: data.status } });
+    await recordAudit(tx, tenant.schemaName, {
+      ...auditOf(ctx),
+      action: 'SET_STATUS',
+      entityType: 'InventoryBatch',
+      entityId: batch.id,
+      branchId: branch.id,
+      oldValues: { status: batch.status },
+      newValues: { status: data.status, reason: data.reason },
+    });
+    return updated;
+  });
+}
+
+/** Writes off every batch at the branch that has expired (EXPIRY_WRITE_OFF to zero) and marks it EXPIRED. */
+export async function writeOffExpiredStock(ctx: InventoryContext, branchId: string) {
+  const { db, tenant } = tenantScope(ctx);
+  const branch = await requireBranch(ctx, branchId, 'receive');
+  const today = branchToday(branch);
+  return db.$transaction(async (tx) => {
+    const expired = await tx.inventoryBatch.findMany({
+      where: { branchId: branch.id, quantityOnHand: { gt: 0 }, expiryDate: { lte: new Date(`${today}T00:00:00Z`) } },
+      orderBy: [{ productId: 'asc' }, { id: 'asc' }],
+    });
+    if (expired.length === 0) return [];
+    await moveBatches(tx, actorOf(ctx), {
+      branchId: branch.id,
+      today,
+      moves: expired.map((b) => ({ batchId: b.id, delta: -b.quantityOnHand, type: 'EXPIRY_WRITE_OFF' as const, reason: 'expired', reference: 'EXPIRY' })),
+    });
+    await tx.inventoryBatch.updateMany({ where: { id: { in: expired.map((b) => b.id) } }, data: { status: 'EXPIRED' } });
+    await recordAudit(tx, tenant.schemaName, {
+      ...auditOf(ctx),
+      action: 'WRITE_OFF_EXPIRED',
+      entityType: 'InventoryBatch',
+      entityId: null,
+      branchId: branch.id,
+      newValues: expired.map((b) => ({ id: b.id, batchNumber: b.batchNumber, quantity: b.quantityOnHand })),
+    });
+    return tx.inventoryBatch.findMany({ where: { id: { in: expired.map((b) => b.id) } }, orderBy: [{ expiryDate: 'asc' }, { id: 'asc' }] });
+  });
+}
+
+/** Batches holding stock that expire within `withinDays` (expired ones included), soonest first. */
+export async function expiringBatches(ctx: InventoryContext, args: { branchId: string; withinDays: number }) {
+  const { db } = tenantScope(ctx);
+  const withinDays = parseInput(z.number().int().min(0, 'must not be negative').max(3650, 'must be at most 3650'), args.withinDays, 'withinDays');
+  const branch = await requireBranch(ctx, args.branchId, 'view');
+  const until = addDays(branchToday(branch), withinDays);
+  return db.inventoryBatch.findMany({
+    where: { branchId: branch.id, quantityOnHand: { gt: 0 }, expiryDate: { lte: new Date(`${until}T00:00:00Z`) } },
+    orderBy: [{ expiryDate: 'asc' }, { id: 'asc' }],
+    take: 1000,
+  });
+}
+
+const movementsSchema = z.object({
+  branchId: uuidSchema,
+  productId: uuidSchema.nullish(),
+  first: pageSizeSchema,
+  after: z.string().max(500).nullish(),
+});
+
+/** The branch's ledger, newest first, keyset-paginated on (createdAt, id). */
+export async function stockMovements(ctx: InventoryContext, rawArgs: unknown) {
+  const { db } = tenantScope(ctx);
+  const args = parseInput(movementsSchema, rawArgs, 'args');
+  const branch = await requireBranch(ctx, args.branchId, 'view');
+  const after = args.after ? (decodeCursor(args.after, ['string', 'string']) as [string, string]) : null;
+  const afterAt = after ? new Date(after[0]) : null;
+  if (afterAt && Number.isNaN(afterAt.getTime())) throw new BadUserInputError('after: invalid cursor');
+  const rows = await db.stockMovement.findMany({
+    where: {
+      branchId: branch.id,
+      ...(args.productId ? { productId: args.productId } : {}),
+      ...(afterAt && after ? { OR: [{ createdAt: { lt: afterAt } }, { createdAt: afterAt, id: { lt: after[1] } }] } : {}),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: args.first + 1,
+  });
+  const page = rows.slice(0, args.first);
+  const cursor = (m: { createdAt: Date; id: string }) => encodeCursor([m.createdAt.toISOString(), m.id]);
+  const last = page[page.length - 1];
+  return {
+    edges: page.map((node) => ({ cursor: cursor(node), node })),
+    pageInfo: { hasNextPage: rows.length > args.first, endCursor: last ? cursor(last) : null },
+  };
+}
+
+/** Every product held or configured at the branch, batches summed, by product name. */
+export async function branchStock(ctx: InventoryContext, branch: BranchRecord, lowStockOnly: boolean): Promise<StockRow[]> {
+  const { db, tenant, loaders } = tenantScope(ctx);
+  const rows = (await db.$queryRawUnsafe<Parameters<typeof toStockRow>[0][]>(stockSql(tenant.schemaName, 'branch'), branch.id, branchToday(branch))).map(
+    toStockRow,
+  );
+  const selected = lowStockOnly ? rows.filter((r) => r.quantityAvailable <= r.reorderLevel) : rows;
+  const products = await loaders.productById.loadMany(selected.map((r) => r.productId));
+  const name = new Map(selected.map((r, i) => [r.productId, (products[i] as { name?: string } | null)?.name ?? '']));
+  return selected.sort((a, b) => name.get(a.productId)!.localeCompare(name.get(b.productId)!) || a.productId.localeCompare(b.productId));
+}
