@@ -56,5 +56,29 @@ export async function seedDemo(url: string, operatorEmail: string, operatorPassw
       input: { email: u.email, password: u.password, firstName: u.role[0] + u.role.slice(1).toLowerCase(), lastName: 'Demo', role: u.role, branchIds: u.branches.map((c) => ids[c]) },
     }, adminAuth);
   }
+  await seedCatalogue(url, adminAuth, ids);
   return result;
+}
+
+/** A few everyday lines with stock at both branches, so the portals have something to show. */
+const CATALOGUE = [
+  { sku: 'PCM-500', name: 'Paracetamol 500mg tablets', genericName: 'paracetamol', form: 'tablet', strength: '500mg', barcode: '6009800000011', taxCategory: 'STANDARD', requiresPrescription: false, controlledSubstance: false, price: '15.00' },
+  { sku: 'AMX-500', name: 'Amoxicillin 500mg capsules', genericName: 'amoxicillin', form: 'capsule', strength: '500mg', barcode: '6009800000028', taxCategory: 'ZERO_RATED', requiresPrescription: true, controlledSubstance: false, price: '45.00' },
+  { sku: 'ORS-1L', name: 'Oral rehydration salts sachet', genericName: 'oral rehydration salts', form: 'powder', strength: '20.5g', barcode: '6009800000035', taxCategory: 'ZERO_RATED', requiresPrescription: false, controlledSubstance: false, price: '5.00' },
+  { sku: 'IBU-400', name: 'Ibuprofen 400mg tablets', genericName: 'ibuprofen', form: 'tablet', strength: '400mg', barcode: '6009800000042', taxCategory: 'STANDARD', requiresPrescription: false, controlledSubstance: false, price: '22.50' },
+  { sku: 'DZP-5', name: 'Diazepam 5mg tablets', genericName: 'diazepam', form: 'tablet', strength: '5mg', barcode: '6009800000059', taxCategory: 'STANDARD', requiresPrescription: true, controlledSubstance: true, price: '30.00' },
+] as const;
+
+async function seedCatalogue(url: string, adminAuth: Record<string, string>, branchIds: Record<string, string>) {
+  const expiry = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+  for (const { price, ...product } of CATALOGUE) {
+    const p = await gql<{ createProduct: { id: string } }>(url, `mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }`, { input: product }, adminAuth);
+    for (const [i, branchId] of Object.values(branchIds).entries()) {
+      for (const [n, days, quantity] of [[1, 45, 40], [2, 400, 120]] as const) {
+        await gql(url, `mutation($input: ReceiveStockInput!) { receiveStock(input: $input) { id } }`, {
+          input: { branchId, productId: p.createProduct.id, batchNumber: `${product.sku}-${i + 1}${n}`, expiryDate: expiry(days), quantity, costPrice: (Number(price) * 0.6).toFixed(2), sellingPrice: price, reorderLevel: 50 },
+        }, adminAuth);
+      }
+    }
+  }
 }
