@@ -10,3 +10,4 @@ export * from './domain-context';
 export * from './branch-directory';
 export * from './outbox';
 export * from './stock';
+export * from './loader-utils';

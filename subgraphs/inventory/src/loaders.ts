@@ -1,29 +1,6 @@
 import DataLoader from 'dataloader';
-import { tenantTable, type TenantClient, type TenantRecord } from '@umi/db';
+import { byId, groupBy, tenantTable, validIds, type TenantClient, type TenantRecord } from '@umi/db';
 import type { InventoryBatch, Product, ProductBranchSetting, PurchaseOrderItem, StockTransferItem, Supplier } from '@umi/db/src/generated/tenant/client';
-
-// Ids are uuid columns: a malformed id is a miss, not a database error.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
-  const map = new Map(rows.map((r) => [r.id, r]));
-  return ids.map((id) => map.get(id.toLowerCase()) ?? null);
-}
-
-function validIds(ids: readonly string[]): string[] {
-  return [...new Set(ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))];
-}
-
-function groupBy<T, K>(rows: T[], key: (r: T) => K): Map<K, T[]> {
-  const map = new Map<K, T[]>();
-  for (const r of rows) {
-    const k = key(r);
-    const list = map.get(k);
-    if (list) list.push(r);
-    else map.set(k, [r]);
-  }
-  return map;
-}
 
 /** A product at a branch, on the branch's calendar date (expiry is judged against it). */
 export interface StockKey {
