@@ -28,13 +28,13 @@ export function tenantScope<L>(ctx: DomainContext<unknown, L>): TenantScope<L> {
 }
 
 /** Resolves the caller's tenant from the verified token and builds the request's loaders. */
-export function createDomainContextFactory<D extends SubgraphRuntime, L>(deps: D, createLoaders: (db: TenantClient, tenant: TenantRecord) => L) {
+export function createDomainContextFactory<D extends SubgraphRuntime, L>(deps: D, createLoaders: (db: TenantClient, tenant: TenantRecord, deps: D) => L) {
   return async (base: RequestBase): Promise<DomainContext<D, L>> => {
     const tenantId = base.principal?.tenantId;
     if (!tenantId) return { ...base, deps, tenant: null, db: null, loaders: null };
     const tenant = await deps.directory.resolve(tenantId);
     if (!tenant || tenant.status !== 'active') throw new ForbiddenError('Tenant is not active');
     const db = deps.tenants.get(tenant.schemaName);
-    return { ...base, deps, tenant, db, loaders: createLoaders(db, tenant) };
+    return { ...base, deps, tenant, db, loaders: createLoaders(db, tenant, deps) };
   };
 }

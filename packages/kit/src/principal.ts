@@ -46,3 +46,17 @@ export function canManageBranch(p: Principal, branchId: string): boolean {
 export function visibleBranchIds(p: Principal, all: readonly string[]): string[] {
   return all.filter((id) => canViewBranch(p, id));
 }
+
+/** May `p` sell at `branchId`? Branch-scoped sellers need the branch or canProcessSales for it. */
+export function canSellAt(p: Principal, branchId: string): boolean {
+  if (p.tenantId === null) return false;
+  if (isTenantWide(p)) return true;
+  if (p.role !== 'CASHIER' && p.role !== 'PHARMACIST') return false;
+  return p.branchIds.includes(branchId) || p.permissions.canProcessSales.includes(branchId);
+}
+
+/** May `p` read the sales reports of `branchId`? */
+export function canViewReportsOf(p: Principal, branchId: string): boolean {
+  if (p.tenantId === null) return false;
+  return isTenantWide(p) || p.permissions.canViewReports.includes(branchId);
+}

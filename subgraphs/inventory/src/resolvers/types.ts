@@ -38,7 +38,7 @@ export const Branch = {
 };
 
 export const StockLevel = {
-  product: (s: StockRow, _: unknown, ctx: InventoryContext) => tenantScope(ctx).loaders.productById.load(s.productId),
+  product: (s: StockRow, _: unknown, ctx: InventoryContext) => s.product ?? tenantScope(ctx).loaders.productById.load(s.productId),
   branch: (s: StockRow) => branchRef(s.branchId),
   lowStock: (s: StockRow) => s.quantityAvailable <= s.reorderLevel,
 };

@@ -4,7 +4,7 @@ import { moveBatches, receiveStock as receiveIntoBatch, recordAudit, tenantTable
 import type { Prisma } from '@umi/db/src/generated/tenant/client';
 import { actorOf, auditOf, branchToday, requireBranch } from '../access';
 import { tenantScope, type InventoryContext } from '../context';
-import { stockSql, toStockRow, type StockRow } from '../loaders';
+import { loadBranchStock, type StockRow } from '../loaders';
 import { decimalSchema } from './money';
 
 const quantitySchema = z.number().int('must be a whole number').min(1, 'must be above zero').max(10_000_000);
@@ -233,12 +233,7 @@ export async function stockMovements(ctx: InventoryContext, rawArgs: unknown) {
 
 /** Every product held or configured at the branch, batches summed, by product name. */
 export async function branchStock(ctx: InventoryContext, branch: BranchRecord, lowStockOnly: boolean): Promise<StockRow[]> {
-  const { db, tenant, loaders } = tenantScope(ctx);
-  const rows = (await db.$queryRawUnsafe<Parameters<typeof toStockRow>[0][]>(stockSql(tenant.schemaName, 'branch'), branch.id, branchToday(branch))).map(
-    toStockRow,
-  );
-  const selected = lowStockOnly ? rows.filter((r) => r.quantityAvailable <= r.reorderLevel) : rows;
-  const products = await loaders.productById.loadMany(selected.map((r) => r.productId));
-  const name = new Map(selected.map((r, i) => [r.productId, (products[i] as { name?: string } | null)?.name ?? '']));
-  return selected.sort((a, b) => name.get(a.productId)!.localeCompare(name.get(b.productId)!) || a.productId.localeCompare(b.productId));
+  const { tenant, loaders } = tenantScope(ctx);
+  const rows = await loadBranchStock(ctx.deps.appPool, tenant.schemaName, branch.id, branchToday(branch), loaders.productById);
+  return lowStockOnly ? rows.filter((r) => r.quantityAvailable <= r.reorderLevel) : rows;
 }
