@@ -1,0 +1,587 @@
+/**
+ * Branch stock: latency of the contract's `BranchStock` query through the gateway, for one branch
+ * holding 2,000 batches of 500 products, beside the same read sent straight to the inventory
+ * subgraph (an `_entities` request with an internal token, bypassing the gateway and the tenant
+ * subgraph) and the same answer read with one hand-written SQL query over `pg` (the floor), at each
+ * requested concurrency, from one run.
+ *
+ *   npx tsx bench/branch-stock.ts [--requests 500] [--concurrency 1,8] [--warmup 50] [--block 50]
+ *
+ * Uses DATABASE_URL (a PostgreSQL admin URL) when set, otherwise an embedded PostgreSQL.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Pool } from 'pg';
+import { tenantSchemaName, quoteIdent } from '@umi/db';
+import { INTERNAL_HEADER, createAccessTokens, createInternalTokens, type Principal } from '@umi/kit';
+import { createTenant, startTestPlatform, type TestPlatform } from '@umi/testkit';
+import { startEmbeddedPostgres } from '../packages/db/src/embedded-postgres.mjs';
+
+const BRANCH_STOCK =
+  'query BranchStock($branchId: ID!) { branch(id: $branchId) { id code stock { product { id sku name } quantityOnHand quantityAvailable reorderLevel lowStock } } }';
+
+/** What the gateway sends the inventory subgraph for `Branch.stock` once it has the branch from the tenant subgraph. */
+const ENTITY_STOCK =
+  'query($r: [_Any!]!) { _entities(representations: $r) { ... on Branch { stock { product { id sku name } quantityOnHand quantityAvailable reorderLevel lowStock } } } }';
+
+const PRODUCTS = 500;
+const BATCHES_PER_PRODUCT = 4;
+
+const PATHS = ['gateway', 'subgraph', 'sql'] as const;
+type PathName = (typeof PATHS)[number];
+
+/** One row of the answer, in the shape all paths are compared in. */
+interface StockLine {
+  productId: string;
+  sku: string;
+  name: string;
+  quantityOnHand: number;
+  quantityAvailable: number;
+  reorderLevel: number;
+  lowStock: boolean;
+}
+
+interface GatewayStock {
+  product: { id: string; sku: string; name: string };
+  quantityOnHand: number;
+  quantityAvailable: number;
+  reorderLevel: number;
+  lowStock: boolean;
+}
+
+interface BranchStockData {
+  branch: { id: string; code: string; stock: GatewayStock[] } | null;
+}
+
+interface EntityStockData {
+  _entities: ({ stock?: GatewayStock[] } | null)[];
+}
+
+/** Runs the read once and resolves to the rows it returned; throws on any bad answer. */
+type Read = () => Promise<StockLine[]>;
+
+function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      requests: { type: 'string', default: '500' },
+      concurrency: { type: 'string', default: '1,8' },
+      warmup: { type: 'string', default: '50' },
+      block: { type: 'string', default: '50' },
+    },
+  });
+  return {
+    requests: positiveInt(values.requests, '--requests'),
+    concurrency: values.concurrency.split(',').map((c) => positiveInt(c.trim(), '--concurrency')),
+    warmup: positiveInt(values.warmup, '--warmup'),
+    block: positiveInt(values.block, '--block'),
+  };
+}
+
+// Drug stems, strengths and forms chosen so that names sort the same under JavaScript's
+// localeCompare (the subgraph's order) and any PostgreSQL collation (the floor's ORDER BY): no stem
+// is a prefix of another, no punctuation, and capitals only where every name has them.
+const STEMS = [
+  'Aciclovir', 'Albendazole', 'Amlodipine', 'Amoxicillin', 'Artemether', 'Atenolol', 'Azithromycin', 'Captopril',
+  'Cetirizine', 'Ciprofloxacin', 'Clotrimazole', 'Diclofenac', 'Doxycycline', 'Enalapril', 'Fluconazole', 'Furosemide',
+  'Glibenclamide', 'Hydrochlorothiazide', 'Ibuprofen', 'Losartan', 'Metformin', 'Metronidazole', 'Nifedipine', 'Omeprazole',
+  'Paracetamol',
+];
+const STRENGTHS = ['5mg', '10mg', '25mg', '50mg', '100mg', '250mg', '500mg', '750mg', '1000mg', '2000mg'];
+const FORMS = ['Capsules', 'Tablets'];
+
+/** 500 distinct products: every stem at every strength in both forms. */
+function productFixtures(): { sku: string; name: string; genericName: string }[] {
+  const list: { sku: string; name: string; genericName: string }[] = [];
+  for (const stem of STEMS) {
+    for (const strength of STRENGTHS) {
+      for (const form of FORMS) {
+        list.push({ sku: `BENCH-${String(list.length + 1).padStart(4, '0')}`, name: `${stem} ${strength} ${form}`, genericName: stem.toLowerCase() });
+      }
+    }
+  }
+  if (list.length !== PRODUCTS) throw new Error(`product fixture has ${list.length} products, expected ${PRODUCTS}`);
+  return list;
+}
+
+/**
+ * Writes the branch's stock straight into the tenant schema with the owner pool: this is fixture
+ * data, and 2,000 receipts through the API would take longer than the measurement. Set-based
+ * statements in one transaction, and one GRN movement per batch that holds stock so that the
+ * ledger invariant (on hand = sum of the batch's movements) holds as it would after real receipts.
+ */
+async function seedStock(pool: Pool, schema: string, branchId: string): Promise<void> {
+  const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  const products = productFixtures();
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO ${t('products')} (sku, name, generic_name)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
+      [products.map((p) => p.sku), products.map((p) => p.name), products.map((p) => p.genericName)],
+    );
+    // Expiry starts two days out: the subgraph judges expiry against the branch's own calendar date
+    // (its time zone), the floor against CURRENT_DATE, and no time zone is two days away from UTC.
+    // About one batch in twenty-five expires within 30 days, and one in twenty is ON_HOLD, so that
+    // available differs from on hand the way it does in a real pharmacy.
+    await client.query(
+      `INSERT INTO ${t('inventory_batches')}
+         (branch_id, product_id, batch_number, expiry_date, quantity_on_hand, cost_price, selling_price, status)
+       SELECT $1::uuid, p.id, p.sku || '-B' || n,
+         CURRENT_DATE + 2 + floor(random() * 720)::int,
+         floor(random() * 201)::int,
+         c.cost, round(c.cost * 1.35, 2),
+         CASE WHEN random() < 0.05 THEN 'ON_HOLD' ELSE 'AVAILABLE' END
+       FROM ${t('products')} p
+       CROSS JOIN generate_series(1, $2::int) AS n
+       CROSS JOIN LATERAL (SELECT round((1 + random() * 99)::numeric, 2) AS cost) c
+       WHERE p.sku LIKE 'BENCH-%'`,
+      [branchId, BATCHES_PER_PRODUCT],
+    );
+    await client.query(
+      `INSERT INTO ${t('stock_movements')} (branch_id, product_id, batch_id, type, quantity, balance_after, reference)
+       SELECT branch_id, product_id, id, 'GRN', quantity_on_hand, quantity_on_hand, 'BENCH'
+       FROM ${t('inventory_batches')}
+       WHERE branch_id = $1::uuid AND quantity_on_hand > 0`,
+      [branchId],
+    );
+    // Reorder levels around the typical available quantity (4 batches of 0..200), so that lowStock
+    // is true for a fair share of the rows rather than for none or all.
+    await client.query(
+      `INSERT INTO ${t('product_branch_settings')} (product_id, branch_id, reorder_level, reorder_quantity)
+       SELECT id, $1::uuid, floor(random() * 500)::int, 100
+       FROM ${t('products')} WHERE sku LIKE 'BENCH-%'`,
+      [branchId],
+    );
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  // Fresh tables have no statistics; without them the first plans would be guesses.
+  await pool.query(`ANALYZE ${t('products')}, ${t('inventory_batches')}, ${t('product_branch_settings')}`);
+}
+
+/**
+ * The floor: the BranchStock answer in one statement. Same semantics as the inventory subgraph
+ * (products with batches or settings at the branch; available = AVAILABLE, unexpired batches less
+ * reservations; low stock = available at or below the reorder level; by name, then id).
+ */
+function floorSql(schema: string): string {
+  const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  return `
+    WITH b AS (
+      SELECT product_id,
+        sum(quantity_on_hand)::int AS on_hand,
+        coalesce(sum(quantity_on_hand - quantity_reserved) FILTER (WHERE status = 'AVAILABLE' AND expiry_date > CURRENT_DATE), 0)::int AS available
+      FROM ${t('inventory_batches')} WHERE branch_id = $1::uuid
+      GROUP BY product_id
+    ), s AS (
+      SELECT product_id, reorder_level FROM ${t('product_branch_settings')} WHERE branch_id = $1::uuid
+    )
+    SELECT p.id::text AS product_id, p.sku, p.name,
+      coalesce(b.on_hand, 0) AS on_hand,
+      coalesce(b.available, 0) AS available,
+      coalesce(s.reorder_level, 0) AS reorder_level,
+      coalesce(b.available, 0) <= coalesce(s.reorder_level, 0) AS low_stock
+    FROM b FULL JOIN s USING (product_id)
+    JOIN ${t('products')} p ON p.id = product_id
+    ORDER BY p.name, p.id`;
+}
+
+interface FloorRow {
+  product_id: string;
+  sku: string;
+  name: string;
+  on_hand: number;
+  available: number;
+  reorder_level: number;
+  low_stock: boolean;
+}
+
+function sqlRead(pool: Pool, schema: string, branchId: string, expectedRows: number | null): Read {
+  const text = floorSql(schema);
+  return async () => {
+    const { rows } = await pool.query<FloorRow>(text, [branchId]);
+    if (expectedRows !== null && rows.length !== expectedRows) throw new Error(`sql: ${rows.length} rows, expected ${expectedRows}`);
+    return rows.map((r) => ({
+      productId: r.product_id,
+      sku: r.sku,
+      name: r.name,
+      quantityOnHand: r.on_hand,
+      quantityAvailable: r.available,
+      reorderLevel: r.reorder_level,
+      lowStock: r.low_stock,
+    }));
+  };
+}
+
+/**
+ * Posts one GraphQL request over a keep-alive agent (fetch's pool would add its own queueing to the
+ * figures) and resolves to the HTTP status and parsed body; throws if the body is not JSON.
+ */
+function postGraphql<T>(name: PathName, url: URL, agent: http.Agent, headers: Record<string, string>, body: string): Promise<{ status: number | undefined; text: string; parsed: { data?: T | null; errors?: unknown[] } }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolve({ status: res.statusCode, text, parsed: JSON.parse(text) as { data?: T | null; errors?: unknown[] } });
+          } catch {
+            reject(new Error(`${name}: HTTP ${res.statusCode}, not JSON: ${text.slice(0, 300)}`));
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Checks one GraphQL answer's stock list and turns it into rows; throws on errors or a missing list. */
+function stockLines(name: PathName, status: number | undefined, text: string, errors: unknown[] | undefined, stock: GatewayStock[] | undefined, expectedRows: number | null): StockLine[] {
+  if (status !== 200 || errors?.length || !Array.isArray(stock)) throw new Error(`${name}: HTTP ${status}, bad answer: ${text.slice(0, 1000)}`);
+  if (expectedRows !== null && stock.length !== expectedRows) throw new Error(`${name}: ${stock.length} stock rows, expected ${expectedRows}`);
+  return stock.map((s) => ({
+    productId: s.product.id,
+    sku: s.product.sku,
+    name: s.product.name,
+    quantityOnHand: s.quantityOnHand,
+    quantityAvailable: s.quantityAvailable,
+    reorderLevel: s.reorderLevel,
+    lowStock: s.lowStock,
+  }));
+}
+
+/** Sends BranchStock once to the gateway; throws unless the answer has the branch, its stock and no errors. */
+function gatewayRead(url: URL, token: string, agent: http.Agent, branchId: string, expectedRows: number | null): Read {
+  const body = JSON.stringify({ operationName: 'BranchStock', query: BRANCH_STOCK, variables: { branchId } });
+  const headers = { authorization: `Bearer ${token}` };
+  return async () => {
+    const r = await postGraphql<BranchStockData>('gateway', url, agent, headers, body);
+    return stockLines('gateway', r.status, r.text, r.parsed.errors, r.parsed.data?.branch?.stock, expectedRows);
+  };
+}
+
+/**
+ * The internal token the subgraph path sends, signed for the inventory subgraph as the gateway would
+ * sign it for the ADMIN's requests. Internal tokens live INTERNAL_TOKEN_TTL_SECONDS and a run takes
+ * minutes, so `refresh()` signs a fresh one (the bench calls it before every block, outside the
+ * timed requests); `current()` also re-signs, inside a request, should one block outlast half the
+ * token's life.
+ */
+function internalTokenSource(secret: string, ttlSeconds: number, principal: Principal) {
+  const tokens = createInternalTokens(secret, ttlSeconds);
+  let token = '';
+  let staleAt = 0;
+  const refresh = async (): Promise<void> => {
+    token = await tokens.sign({ rid: randomUUID(), ip: null, ua: null, usr: principal, th: null }, 'inventory');
+    staleAt = Date.now() + (ttlSeconds * 1000) / 2;
+  };
+  return {
+    refresh,
+    async current(): Promise<string> {
+      if (Date.now() >= staleAt) await refresh();
+      return token;
+    },
+  };
+}
+type InternalTokenSource = ReturnType<typeof internalTokenSource>;
+
+/**
+ * Sends the gateway's inventory fetch for `Branch.stock` once, straight to the inventory subgraph;
+ * throws unless the answer has exactly the one entity, its stock and no errors.
+ */
+function subgraphRead(url: URL, tokens: InternalTokenSource, agent: http.Agent, branchId: string, expectedRows: number | null): Read {
+  const body = JSON.stringify({ query: ENTITY_STOCK, variables: { r: [{ __typename: 'Branch', id: branchId }] } });
+  return async () => {
+    const r = await postGraphql<EntityStockData>('subgraph', url, agent, { [INTERNAL_HEADER]: await tokens.current() }, body);
+    const entities = r.parsed.data?._entities;
+    if (!Array.isArray(entities) || entities.length !== 1) throw new Error(`subgraph: HTTP ${r.status}, bad answer: ${r.text.slice(0, 1000)}`);
+    return stockLines('subgraph', r.status, r.text, r.parsed.errors, entities[0]?.stock, expectedRows);
+  };
+}
+
+const sumOnHand = (rows: StockLine[]) => rows.reduce((n, r) => n + r.quantityOnHand, 0);
+
+/**
+ * Aborts unless two paths give the same answer: a path that reads something else measures
+ * nothing. Beyond the row count and the on-hand total, compares every row in order, so that a
+ * semantic drift (available, low stock, order) is caught rather than timed.
+ */
+function verify(aName: PathName, a: StockLine[], bName: PathName, b: StockLine[]): void {
+  if (a.length !== PRODUCTS) throw new Error(`verification: ${aName} returned ${a.length} stock rows, expected ${PRODUCTS}`);
+  if (b.length !== PRODUCTS) throw new Error(`verification: ${bName} returned ${b.length} stock rows, expected ${PRODUCTS}`);
+  const sa = sumOnHand(a);
+  const sb = sumOnHand(b);
+  if (sa !== sb) throw new Error(`verification: quantityOnHand total differs: ${aName} ${sa}, ${bName} ${sb}`);
+  const fields: (keyof StockLine)[] = ['productId', 'sku', 'name', 'quantityOnHand', 'quantityAvailable', 'reorderLevel', 'lowStock'];
+  for (let i = 0; i < PRODUCTS; i++) {
+    const x = a[i] as StockLine;
+    const y = b[i] as StockLine;
+    const field = fields.find((f) => x[f] !== y[f]);
+    if (field) throw new Error(`verification: row ${i} differs in ${field}: ${aName} ${JSON.stringify(x)}, ${bName} ${JSON.stringify(y)}`);
+  }
+}
+
+/** Runs `count` reads with `concurrency` in flight; returns the latencies and the wall time. */
+async function runBlock(read: Read, count: number, concurrency: number): Promise<{ latencies: number[]; wallMs: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        next++;
+        const t0 = performance.now();
+        await read();
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { latencies, wallMs: performance.now() - started };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
+}
+
+interface Stats {
+  requests: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+function stats(latencies: number[], wallMs: number): Stats {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    requests: sorted.length,
+    rps: sorted.length / (wallMs / 1000),
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+  };
+}
+
+/**
+ * Measures the three paths at one concurrency, alternating blocks (and rotating which path goes
+ * first in each round) so that machine noise falls on all alike. `beforeBlock` runs before each
+ * block, outside its timing (the subgraph path re-signs its internal token there).
+ */
+async function measure(
+  reads: Record<PathName, Read>,
+  requests: number,
+  concurrency: number,
+  block: number,
+  beforeBlock: (name: PathName) => Promise<void>,
+): Promise<Record<PathName, Stats>> {
+  const acc: Record<PathName, { latencies: number[]; wallMs: number }> = {
+    gateway: { latencies: [], wallMs: 0 },
+    subgraph: { latencies: [], wallMs: 0 },
+    sql: { latencies: [], wallMs: 0 },
+  };
+  let round = 0;
+  while (PATHS.some((name) => acc[name].latencies.length < requests)) {
+    const first = round % PATHS.length;
+    const order: PathName[] = [...PATHS.slice(first), ...PATHS.slice(0, first)];
+    for (const name of order) {
+      const left = requests - acc[name].latencies.length;
+      if (left <= 0) continue;
+      await beforeBlock(name);
+      const r = await runBlock(reads[name], Math.min(block, left), concurrency);
+      acc[name].latencies.push(...r.latencies);
+      acc[name].wallMs += r.wallMs;
+    }
+    round++;
+  }
+  return {
+    gateway: stats(acc.gateway.latencies, acc.gateway.wallMs),
+    subgraph: stats(acc.subgraph.latencies, acc.subgraph.wallMs),
+    sql: stats(acc.sql.latencies, acc.sql.wallMs),
+  };
+}
+
+function row(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+}
+
+/**
+ * Stops the embedded server. The platform's pools resolve `end()` once their connections are told
+ * to terminate, not once they have closed; a connection still closing when the server shuts down
+ * gets FATAL 57P01, which its pool would rethrow as an uncaught error. Give them a moment, and
+ * ignore that one error while the server stops.
+ */
+async function stopEmbedded(embedded: { stop(): Promise<void> }): Promise<void> {
+  const ignoreShutdown = (err: Error & { code?: string }): void => {
+    if (err.code === '57P01') return;
+    process.stderr.write(`branch-stock: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', ignoreShutdown);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await embedded.stop();
+  } finally {
+    process.off('uncaughtException', ignoreShutdown);
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  const maxConcurrency = Math.max(...opts.concurrency);
+  const cpus = os.cpus();
+  out(`machine: ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.platform()} ${os.release()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+  out(`node ${process.version}; requests per path per concurrency: ${opts.requests}, warm-up: ${opts.warmup} per path, block: ${opts.block}`);
+
+  let embedded: { url: string; stop(): Promise<void> } | undefined;
+  let p: TestPlatform | undefined;
+  let sqlPool: Pool | undefined;
+  const agents: http.Agent[] = [];
+  try {
+    if (!process.env.DATABASE_URL) {
+      embedded = await startEmbeddedPostgres();
+      process.env.DATABASE_URL = embedded.url;
+    }
+    p = await startTestPlatform({
+      LOG_LEVEL: 'silent',
+      // Far above what the bench sends, so the gateway's rate limiter never answers for the API.
+      RATE_LIMIT_BURST: '100000000',
+      RATE_LIMIT_PER_MINUTE: '100000000',
+    });
+    const tenant = await createTenant(p, { branchCount: 1 });
+    const branch = tenant.branches[0];
+    if (!branch) throw new Error('createTenant returned no branch');
+    const schema = tenantSchemaName(tenant.subdomain);
+    await seedStock(p.db.pool, schema, branch.id);
+
+    // Its own pool, sized to the highest concurrency, so the floor is never queued behind the
+    // owner pool's four connections or behind the platform's own queries.
+    sqlPool = new Pool({ connectionString: p.db.url, max: maxConcurrency });
+    const agent = (): http.Agent => {
+      const a = new http.Agent({ keepAlive: true, maxSockets: maxConcurrency });
+      agents.push(a);
+      return a;
+    };
+    const gatewayAgent = agent();
+    const subgraphAgent = agent();
+    const gatewayUrl = new URL(p.url);
+    if (!p.env.INVENTORY_URL) throw new Error('platform did not report INVENTORY_URL');
+    const subgraphUrl = new URL(p.env.INVENTORY_URL);
+
+    // The subgraph path acts for the same ADMIN as the gateway path: the principal is the one the
+    // gateway reads from the ADMIN's access token, built as gateway-overhead.ts builds it.
+    const { principal } = await createAccessTokens({
+      secret: p.env.JWT_SECRET,
+      issuer: p.env.JWT_ISSUER,
+      audience: p.env.JWT_AUDIENCE,
+      ttlSeconds: 3600,
+    }).verify(tenant.adminToken);
+    const internal = internalTokenSource(p.env.INTERNAL_JWT_SECRET, p.env.INTERNAL_TOKEN_TTL_SECONDS, principal);
+    const beforeBlock = async (name: PathName): Promise<void> => {
+      if (name === 'subgraph') await internal.refresh();
+    };
+
+    await beforeBlock('subgraph');
+    const first = {
+      gateway: await gatewayRead(gatewayUrl, tenant.adminToken, gatewayAgent, branch.id, null)(),
+      subgraph: await subgraphRead(subgraphUrl, internal, subgraphAgent, branch.id, null)(),
+      sql: await sqlRead(sqlPool, schema, branch.id, null)(),
+    };
+    verify('gateway', first.gateway, 'sql', first.sql);
+    verify('subgraph', first.subgraph, 'gateway', first.gateway);
+    const batches = await p.db.pool.query<{ n: number; held: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE quantity_on_hand > 0)::int AS held FROM ${quoteIdent(schema)}.inventory_batches WHERE branch_id = $1::uuid`,
+      [branch.id],
+    );
+    const low = first.sql.filter((r) => r.lowStock).length;
+    out(
+      `fixture: branch ${branch.code}, ${PRODUCTS} products, ${batches.rows[0]?.n ?? 0} batches (${batches.rows[0]?.held ?? 0} holding stock), ` +
+        `on hand ${sumOnHand(first.sql)}, ${low} rows low on stock; gateway, subgraph and sql answers identical`,
+    );
+    out('');
+
+    const reads: Record<PathName, Read> = {
+      gateway: gatewayRead(gatewayUrl, tenant.adminToken, gatewayAgent, branch.id, PRODUCTS),
+      subgraph: subgraphRead(subgraphUrl, internal, subgraphAgent, branch.id, PRODUCTS),
+      sql: sqlRead(sqlPool, schema, branch.id, PRODUCTS),
+    };
+    for (const name of PATHS) {
+      await beforeBlock(name);
+      await runBlock(reads[name], opts.warmup, maxConcurrency);
+    }
+
+    const widths = [12, 8, 9, 8, 8, 8];
+    const results: { concurrency: number; r: Record<PathName, Stats> }[] = [];
+    for (const concurrency of opts.concurrency) {
+      results.push({ concurrency, r: await measure(reads, opts.requests, concurrency, opts.block, beforeBlock) });
+    }
+
+    out(row(['path', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms'], widths));
+    for (const { concurrency, r } of results) {
+      out(`concurrency ${concurrency}`);
+      for (const name of PATHS) {
+        const s = r[name];
+        out(row([`  ${name}`, String(s.requests), s.rps.toFixed(0), s.p50.toFixed(2), s.p95.toFixed(2), s.p99.toFixed(2)], widths));
+      }
+    }
+    out('');
+    const pairs: [PathName, PathName][] = [
+      ['gateway', 'sql'],
+      ['subgraph', 'sql'],
+      ['gateway', 'subgraph'],
+    ];
+    for (const { concurrency, r } of results) {
+      for (const [a, b] of pairs) {
+        const x = r[a];
+        const y = r[b];
+        out(
+          `concurrency ${concurrency}: ${`${a}/${b}`.padEnd(16)} p50 = ${(x.p50 / y.p50).toFixed(2)}x, p95 = ${(x.p95 / y.p95).toFixed(2)}x, ` +
+            `throughput = ${(x.rps / y.rps).toFixed(2)}x`,
+        );
+      }
+    }
+  } finally {
+    for (const a of agents) a.destroy();
+    // Before p.close(): dropping the test database waits for every connection to it to go.
+    if (sqlPool) await sqlPool.end();
+    if (p) await p.close();
+    if (embedded) await stopEmbedded(embedded);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`branch-stock: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
