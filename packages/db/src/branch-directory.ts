@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { ForbiddenError, NotFoundError, isTenantWide, parseInput, uuidSchema, type Principal } from '@umi/kit';
 import { sharedTx, type SharedClient } from './shared-db';
 
 /** What the domain subgraphs need to know of a branch: that it is the tenant's, its code and zone. */
@@ -66,3 +67,25 @@ export function createBranchDirectory(db: SharedClient, ttlMs = 30_000, missRelo
   };
 }
 export type BranchDirectory = ReturnType<typeof createBranchDirectory>;
+
+/**
+ * The tenant's branch `branchId`, if `allowed(principal, id)`. Another tenant's branch is NOT_FOUND
+ * (it is not in this tenant's directory); a branch of the tenant the caller may not use is
+ * FORBIDDEN. Branch-scoped callers are refused before the lookup, so they learn nothing of other
+ * branches' ids.
+ */
+export async function requireBranchAccess(
+  directory: BranchDirectory,
+  principal: Principal,
+  tenantId: string,
+  branchId: string,
+  allowed: (p: Principal, id: string) => boolean,
+  field = 'branchId',
+): Promise<BranchRecord> {
+  const id = parseInput(uuidSchema, branchId, field);
+  if (!isTenantWide(principal) && !allowed(principal, id)) throw new ForbiddenError('No access to this branch');
+  const branch = await directory.get(tenantId, id);
+  if (!branch) throw new NotFoundError('Branch', { field });
+  if (!allowed(principal, branch.id)) throw new ForbiddenError('No access to this branch');
+  return branch;
+}

@@ -7,6 +7,8 @@ export interface TenantRecord {
   subdomain: string;
   schemaName: string;
   status: string;
+  /** ZRA taxpayer number, printed on receipts. */
+  tpin: string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -26,7 +28,7 @@ export function createTenantDirectory(db: SharedClient, ttlMs = 30_000) {
     const row = await sharedTx(db, { kind: 'platform' }, (tx) =>
       tx.tenant.findFirst({
         where: isId ? { id: key.toLowerCase(), deletedAt: null } : { subdomain: key.toLowerCase(), deletedAt: null },
-        select: { id: true, name: true, subdomain: true, schemaName: true, status: true },
+        select: { id: true, name: true, subdomain: true, schemaName: true, status: true, tpin: true },
       }),
     );
     cache.set(key, row ?? 'missing');

@@ -1,5 +1,5 @@
-import { dateInZone, ForbiddenError, NotFoundError, canManageBranch, canViewBranch, isTenantWide, uuidSchema, parseInput, type Principal } from '@umi/kit';
-import type { BranchRecord, StockActor } from '@umi/db';
+import { dateInZone, canManageBranch, canViewBranch, isTenantWide, type Principal } from '@umi/kit';
+import { requireBranchAccess, type BranchRecord, type StockActor } from '@umi/db';
 import { tenantScope, type InventoryContext } from './context';
 
 /**
@@ -34,16 +34,8 @@ export function allows(p: Principal, branchId: string, need: BranchNeed): boolea
  * branch id is NOT_FOUND (it is not in this tenant's directory); a branch of the tenant the caller
  * has no access to is FORBIDDEN.
  */
-export async function requireBranch(ctx: InventoryContext, branchId: string, need: BranchNeed, field = 'branchId'): Promise<BranchRecord> {
-  const { tenant } = tenantScope(ctx);
-  const id = parseInput(uuidSchema, branchId, field);
-  const principal = ctx.principal!;
-  // Check access first for branch-scoped users, so they learn nothing about other branches' ids.
-  if (!isTenantWide(principal) && !allows(principal, id, need)) throw new ForbiddenError('No access to this branch');
-  const branch = await ctx.deps.branches.get(tenant.id, id);
-  if (!branch) throw new NotFoundError('Branch', { field });
-  if (!allows(principal, branch.id, need)) throw new ForbiddenError('No access to this branch');
-  return branch;
+export function requireBranch(ctx: InventoryContext, branchId: string, need: BranchNeed, field = 'branchId'): Promise<BranchRecord> {
+  return requireBranchAccess(ctx.deps.branches, ctx.principal!, tenantScope(ctx).tenant.id, branchId, (p, id) => allows(p, id, need), field);
 }
 
 /** The branch's calendar date now: the day against which expiry is judged. */
