@@ -9,6 +9,8 @@ const LANDED = [
   ...['Login', 'Refresh', 'Logout', 'Me', 'CreateTenant', 'Tenants', 'CreateBranch', 'Branches', 'CreateUser', 'Users', 'AuditLog'],
   // issue 3: inventory
   ...['CreateProduct', 'Products', 'ProductByBarcode', 'ReceiveStock', 'AdjustStock', 'TransferStock', 'BranchStock', 'ExpiringStock', 'StockMovements'],
+  // issue 4: pos
+  ...['CreateSale', 'Sale', 'RefundSale', 'Sales', 'SalesReport'],
 ];
 
 describe('supergraph', () => {

@@ -1,0 +1,39 @@
+import { canSellAt, canViewBranch, canViewReportsOf, dateInZone, isTenantWide, type Principal } from '@umi/kit';
+import { requireBranchAccess, type BranchRecord, type StockActor } from '@umi/db';
+import { tenantScope, type PosContext } from './context';
+
+/**
+ * What a caller may do at a branch: view its sales; sell there (ADMIN, OPERATIONS, or a CASHIER or
+ * PHARMACIST with the branch or canProcessSales for it); read its reports (ADMIN, OPERATIONS, or
+ * canViewReports for it); manage its tills (ADMIN, OPERATIONS).
+ */
+export type BranchNeed = 'view' | 'sell' | 'reports' | 'manage';
+
+const RULES: Record<BranchNeed, (p: Principal, id: string) => boolean> = {
+  view: canViewBranch,
+  sell: canSellAt,
+  reports: canViewReportsOf,
+  manage: (p) => isTenantWide(p),
+};
+
+export function allows(p: Principal, branchId: string, need: BranchNeed): boolean {
+  return RULES[need](p, branchId);
+}
+
+export function requireBranch(ctx: PosContext, branchId: string, need: BranchNeed, field = 'branchId'): Promise<BranchRecord> {
+  return requireBranchAccess(ctx.deps.branches, ctx.principal!, tenantScope(ctx).tenant.id, branchId, RULES[need], field);
+}
+
+/** The branch's calendar date at `at`. */
+export function branchDate(branch: BranchRecord, at: Date = new Date()): string {
+  return dateInZone(branch.timezone, at);
+}
+
+export function actorOf(ctx: PosContext): StockActor {
+  const { tenant } = tenantScope(ctx);
+  return { schema: tenant.schemaName, tenantId: tenant.id, userId: ctx.principal!.userId, correlationId: ctx.requestId, service: 'pos' };
+}
+
+export function auditOf(ctx: PosContext) {
+  return { userId: ctx.principal!.userId, ipAddress: ctx.ip, userAgent: ctx.userAgent, correlationId: ctx.requestId };
+}
