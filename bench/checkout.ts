@@ -1,0 +1,733 @@
+/**
+ * Checkout: throughput (sales/s) and latency of the contract's `CreateSale` mutation through the
+ * gateway with 3-item cash carts, beside the same checkout transaction written as plain SQL over
+ * `pg` (the floor), at each requested concurrency, from one run.
+ *
+ *   npx tsx bench/checkout.ts [--requests 300] [--concurrency 1,8,32] [--warmup 30] [--block 50] [--products 200]
+ *
+ * Uses DATABASE_URL (a PostgreSQL admin URL) when set, otherwise an embedded PostgreSQL.
+ */
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import Decimal from 'decimal.js';
+import { Pool, type PoolClient } from 'pg';
+import { tenantSchemaName, quoteIdent } from '@umi/db';
+import { dateInZone } from '@umi/kit';
+import { contractOperation, createTenant, createUser, startTestPlatform, type TestPlatform } from '@umi/testkit';
+import { startEmbeddedPostgres } from '../packages/db/src/embedded-postgres.mjs';
+
+const CART_LINES = 3;
+const BATCHES_PER_PRODUCT = 2;
+// Far more than the run can sell, so that no checkout ever fails for stock and the FEFO batch of
+// every line is always the first one.
+const UNITS_PER_BATCH = 1_000_000;
+
+const PATHS = ['gateway', 'sql'] as const;
+type PathName = (typeof PATHS)[number];
+
+interface CartLine {
+  productId: string;
+  quantity: number;
+}
+
+/** Runs one checkout and resolves to the sale's id; throws on any error. */
+type Checkout = () => Promise<string>;
+
+// As in the pos subgraph's pricing: 64 digits keep every intermediate exact before rounding to ngwee.
+const Money = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_UP });
+type Money = InstanceType<typeof Money>;
+
+function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      requests: { type: 'string', default: '300' },
+      concurrency: { type: 'string', default: '1,8,32' },
+      warmup: { type: 'string', default: '30' },
+      block: { type: 'string', default: '50' },
+      products: { type: 'string', default: '200' },
+    },
+  });
+  const products = positiveInt(values.products, '--products');
+  if (products < CART_LINES) throw new Error(`--products must be at least ${CART_LINES}, got ${products}`);
+  return {
+    requests: positiveInt(values.requests, '--requests'),
+    concurrency: values.concurrency.split(',').map((c) => positiveInt(c.trim(), '--concurrency')),
+    warmup: positiveInt(values.warmup, '--warmup'),
+    block: positiveInt(values.block, '--block'),
+    products,
+  };
+}
+
+/** Three distinct products, 1 to 3 units each. */
+function randomCart(productIds: string[]): CartLine[] {
+  const picked = new Set<number>();
+  while (picked.size < CART_LINES) picked.add(randomInt(productIds.length));
+  return [...picked].map((i) => ({ productId: productIds[i] as string, quantity: randomInt(1, 4) }));
+}
+
+/**
+ * Writes the catalogue and its stock straight into the tenant schema with the owner pool: this is
+ * fixture data, and receipts through the API would take longer than the measurement. Every batch
+ * gets one GRN movement for its whole quantity, so that the ledger invariant (on hand = sum of the
+ * batch's movements) holds before the run and can be checked after it.
+ */
+async function seedStock(pool: Pool, schema: string, branchId: string, products: number): Promise<string[]> {
+  const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO ${t('products')} (sku, name, generic_name, tax_category, requires_prescription, controlled_substance)
+       SELECT 'BENCH-' || lpad(n::text, 4, '0'), 'Bench product ' || lpad(n::text, 4, '0'), 'bench',
+         (ARRAY['STANDARD', 'ZERO_RATED', 'EXEMPT'])[1 + n % 3], false, false
+       FROM generate_series(1, $1::int) AS n`,
+      [products],
+    );
+    // Prices with ngwee that do not divide evenly by 1.16, so that VAT rounding is exercised.
+    await client.query(
+      `INSERT INTO ${t('inventory_batches')}
+         (branch_id, product_id, batch_number, expiry_date, quantity_on_hand, cost_price, selling_price)
+       SELECT $1::uuid, p.id, p.sku || '-B' || b, CURRENT_DATE + 180 * b, $3::int,
+         round(price * 0.7, 2), price
+       FROM ${t('products')} p
+       CROSS JOIN generate_series(1, $2::int) AS b
+       CROSS JOIN LATERAL (SELECT round((2 + (substr(p.sku, 7)::int * 7 + b * 3) % 150 + 0.37 * b)::numeric, 2) AS price) x
+       WHERE p.sku LIKE 'BENCH-%'`,
+      [branchId, BATCHES_PER_PRODUCT, UNITS_PER_BATCH],
+    );
+    await client.query(
+      `INSERT INTO ${t('stock_movements')} (branch_id, product_id, batch_id, type, quantity, balance_after, reference)
+       SELECT branch_id, product_id, id, 'GRN', quantity_on_hand, quantity_on_hand, 'BENCH'
+       FROM ${t('inventory_batches')} WHERE branch_id = $1::uuid`,
+      [branchId],
+    );
+    // No branch price, so the FEFO batch's price applies; reorder level 0 keeps the low-stock
+    // refresh on its "not low" path, as for a well-stocked shelf.
+    await client.query(
+      `INSERT INTO ${t('product_branch_settings')} (product_id, branch_id, reorder_level, reorder_quantity)
+       SELECT id, $1::uuid, 0, 0 FROM ${t('products')} WHERE sku LIKE 'BENCH-%'`,
+      [branchId],
+    );
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  // Fresh tables have no statistics; without them the first plans would be guesses.
+  await pool.query(`ANALYZE ${t('products')}, ${t('inventory_batches')}, ${t('product_branch_settings')}, ${t('stock_movements')}`);
+  const { rows } = await pool.query<{ id: string }>(`SELECT id::text FROM ${t('products')} WHERE sku LIKE 'BENCH-%' ORDER BY sku`);
+  return rows.map((r) => r.id);
+}
+
+interface FloorContext {
+  schema: string;
+  tenantId: string;
+  cashierId: string;
+  branch: { id: string; code: string; timezone: string };
+}
+
+interface ProductRow {
+  id: string;
+  name: string;
+  is_active: boolean;
+  deleted_at: Date | null;
+  requires_prescription: boolean;
+  tax_category: string;
+  branch_price: string | null;
+}
+
+interface BatchRow {
+  id: string;
+  product_id: string;
+  batch_number: string;
+  available: number;
+  selling_price: string;
+}
+
+/** The floor's statements, built once: table names are qualified with the quoted tenant schema. */
+function floorStatements(schema: string) {
+  const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  return {
+    claim: `INSERT INTO ${t('idempotency_keys')} (scope, key, request_hash) VALUES ('createSale', $1, $2)
+            ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
+    products: `SELECT p.id::text, p.name, p.is_active, p.deleted_at, p.requires_prescription, p.tax_category, s.selling_price::text AS branch_price
+               FROM ${t('products')} p
+               LEFT JOIN ${t('product_branch_settings')} s ON s.product_id = p.id AND s.branch_id = $2::uuid
+               WHERE p.id = ANY($1::uuid[])`,
+    tax: `SELECT (SELECT (value #>> '{}')::boolean FROM ${t('tenant_settings')} WHERE key = 'prices_include_tax') AS include_tax,
+                 (SELECT jsonb_object_agg(category, rate::text) FROM (
+                    SELECT DISTINCT ON (category) category, rate FROM ${t('tax_rates')}
+                    WHERE effective_from <= $1::date ORDER BY category, effective_from DESC) r) AS rates`,
+    nextNumber: `INSERT INTO ${t('number_sequences')} (name, next_value) VALUES ($1, 2)
+                 ON CONFLICT (name) DO UPDATE SET next_value = number_sequences.next_value + 1
+                 RETURNING (next_value - 1)::text AS n`,
+    lock: `WITH locked AS (
+             INSERT INTO ${t('product_branch_settings')} (product_id, branch_id)
+             SELECT product_id, branch_id FROM unnest($1::uuid[], $2::uuid[]) AS k(product_id, branch_id) ORDER BY product_id, branch_id
+             ON CONFLICT (product_id, branch_id) DO UPDATE SET product_id = EXCLUDED.product_id
+             RETURNING product_id, branch_id
+           )
+           SELECT l.product_id::text, p.controlled_substance AS controlled
+           FROM locked l JOIN ${t('products')} p ON p.id = l.product_id`,
+    batches: `SELECT id::text, product_id::text, batch_number, quantity_on_hand - quantity_reserved AS available, selling_price::text
+              FROM ${t('inventory_batches')}
+              WHERE branch_id = $1::uuid AND product_id = ANY($2::uuid[]) AND status = 'AVAILABLE'
+                AND expiry_date > $3::date AND quantity_on_hand > quantity_reserved
+              ORDER BY product_id, expiry_date, id
+              FOR UPDATE`,
+    moves: `WITH m AS (
+              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[]) AS m(batch_id, product_id, delta, ord)
+            ), upd AS (
+              UPDATE ${t('inventory_batches')} b
+              SET quantity_on_hand = b.quantity_on_hand + m.delta, updated_at = now()
+              FROM m
+              WHERE b.id = m.batch_id AND b.branch_id = $5::uuid AND b.product_id = m.product_id
+                AND b.quantity_on_hand + m.delta >= b.quantity_reserved
+              RETURNING b.id, b.quantity_on_hand
+            )
+            INSERT INTO ${t('stock_movements')}
+              (branch_id, product_id, batch_id, type, quantity, balance_after, reason, reference, reference_id, user_id)
+            SELECT $5::uuid, m.product_id, m.batch_id, 'SALE', m.delta, upd.quantity_on_hand, NULL, $6, $7::uuid, $8::uuid
+            FROM upd JOIN m ON m.batch_id = upd.id ORDER BY m.ord
+            RETURNING id`,
+    lowStock: `WITH levels AS (
+                 SELECT s.product_id, s.branch_id, s.reorder_level,
+                   coalesce((SELECT sum(b.quantity_on_hand - b.quantity_reserved) FROM ${t('inventory_batches')} b
+                             WHERE b.branch_id = s.branch_id AND b.product_id = s.product_id
+                               AND b.status = 'AVAILABLE' AND b.expiry_date > $3::date), 0)::int AS available
+                 FROM ${t('product_branch_settings')} s
+                 WHERE s.branch_id = $1::uuid AND s.product_id = ANY($2::uuid[])
+               ), flipped AS (
+                 INSERT INTO ${t('low_stock_state')} AS st (branch_id, product_id, is_low)
+                 SELECT branch_id, product_id, available <= reorder_level FROM levels ORDER BY product_id
+                 ON CONFLICT (branch_id, product_id) DO UPDATE SET is_low = EXCLUDED.is_low, changed_at = now()
+                   WHERE st.is_low IS DISTINCT FROM EXCLUDED.is_low
+                 RETURNING product_id, is_low
+               )
+               INSERT INTO ${t('outbox')} (event_type, aggregate_id, branch_id, payload)
+               SELECT 'inventory.low_stock', l.product_id, l.branch_id, jsonb_build_object(
+                 'serviceName', $4::text,
+                 'data', jsonb_build_object('productId', l.product_id, 'branchId', l.branch_id,
+                                            'quantityAvailable', l.available, 'reorderLevel', l.reorder_level),
+                 'metadata', $5::jsonb || jsonb_build_object('branchId', l.branch_id))
+               FROM flipped f JOIN levels l ON l.product_id = f.product_id
+               WHERE f.is_low
+               RETURNING id`,
+    sale: `INSERT INTO ${t('sales')}
+             (id, sale_number, branch_id, cashier_id, subtotal, tax_amount, discount_amount, total_amount,
+              prices_include_tax, payment_method, payment_status, prescription_ids, created_at, updated_at)
+           VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5::numeric, $6::numeric, 0, $7::numeric, $8, 'CASH', $9, '{}', $10, $10)`,
+    items: (n: number) => {
+      const rows = Array.from({ length: n }, (_, i) => {
+        const b = i * 9;
+        return `($1::uuid, $${b + 2}::uuid, $${b + 3}::uuid, $${b + 4}, $${b + 5}::int, $${b + 6}::numeric, $${b + 7}, $${b + 8}::numeric, $${b + 9}::numeric, 0, $${b + 10}::numeric)`;
+      });
+      return `INSERT INTO ${t('sale_items')}
+                (sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
+              VALUES ${rows.join(', ')}`;
+    },
+    payment: `INSERT INTO ${t('payments')} (sale_id, method, amount, tendered, change_given, status, processed_at, updated_at)
+              VALUES ($1::uuid, 'CASH', $2::numeric, $2::numeric, 0, 'COMPLETED', $3, $3)`,
+    event: `INSERT INTO ${t('outbox')} (event_type, aggregate_id, branch_id, payload)
+            VALUES ('sale.completed', $1::uuid, $2::uuid, $3::jsonb) RETURNING id::text`,
+    settle: `UPDATE ${t('idempotency_keys')} SET resource_id = $2::uuid WHERE scope = 'createSale' AND key = $1`,
+  };
+}
+
+const ngwee = (d: Money): Money => d.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+const money = (d: Money): string => d.toFixed(2, Decimal.ROUND_HALF_UP);
+
+/**
+ * The floor: what createSale does inside its transaction, statement for statement and in the same
+ * order, over one `pg` connection. What createSale does before it (input parsing, the branch
+ * access check) and after it (loading the sale for the answer) is the API's, not the database's.
+ */
+function sqlCheckout(pool: Pool, ctx: FloorContext, productIds: string[]): Checkout {
+  const sql = floorStatements(ctx.schema);
+  const branch = ctx.branch;
+  return async () => {
+    const cart = randomCart(productIds);
+    const key = randomUUID();
+    const hash = createHash('sha256')
+      .update(JSON.stringify({ branchId: branch.id, items: [...cart].sort((a, b) => (a.productId < b.productId ? -1 : 1)), paymentMethod: 'CASH' }))
+      .digest('hex');
+    const today = dateInZone(branch.timezone);
+    const correlationId = randomUUID();
+    const client: PoolClient = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const claimed = await client.query(sql.claim, [key, hash]);
+      if (claimed.rowCount !== 1) throw new Error(`sql: idempotency key ${key} already used`);
+
+      const ids = cart.map((l) => l.productId);
+      const products = await client.query<ProductRow>(sql.products, [ids, branch.id]);
+      const byId = new Map(products.rows.map((p) => [p.id, p]));
+      for (const id of ids) {
+        const p = byId.get(id);
+        if (!p || p.deleted_at || !p.is_active) throw new Error(`sql: product ${id} is not on sale`);
+        // The fixture has none: a prescription check here would be work the gateway path never does.
+        if (p.requires_prescription) throw new Error(`sql: product ${id} needs a prescription`);
+      }
+      const tax = await client.query<{ include_tax: boolean | null; rates: Record<string, string> | null }>(sql.tax, [today]);
+      const pricesIncludeTax = tax.rows[0]?.include_tax ?? true;
+      const rates = tax.rows[0]?.rates ?? {};
+
+      const saleId = randomUUID();
+      const seq = await client.query<{ n: string }>(sql.nextNumber, [`sale:${branch.code}`]);
+      const saleNumber = `${branch.code}-${String(seq.rows[0]?.n).padStart(6, '0')}`;
+
+      const lines = [...cart].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+      const locked = await client.query<{ product_id: string; controlled: boolean }>(sql.lock, [
+        lines.map((l) => l.productId),
+        lines.map(() => branch.id),
+      ]);
+      // createSale would also write controlled-register lines for these; the fixture has none.
+      if (locked.rows.some((r) => r.controlled)) throw new Error('sql: controlled products are not part of this bench');
+      const batches = await client.query<BatchRow>(sql.batches, [branch.id, lines.map((l) => l.productId), today]);
+
+      const plan: { line: CartLine; batch: BatchRow; take: number }[] = [];
+      for (const line of lines) {
+        let remaining = line.quantity;
+        for (const batch of batches.rows) {
+          if (remaining === 0) break;
+          if (batch.product_id !== line.productId) continue;
+          const take = Math.min(batch.available, remaining);
+          plan.push({ line, batch, take });
+          remaining -= take;
+        }
+        if (remaining > 0) throw new Error(`sql: insufficient stock of ${line.productId}`);
+      }
+      const moved = await client.query(sql.moves, [
+        plan.map((p) => p.batch.id),
+        plan.map((p) => p.line.productId),
+        plan.map((p) => -p.take),
+        plan.map((_, i) => i),
+        branch.id,
+        saleNumber,
+        saleId,
+        ctx.cashierId,
+      ]);
+      if (moved.rowCount !== plan.length) throw new Error('sql: not enough stock in a batch');
+      await client.query(sql.lowStock, [
+        branch.id,
+        lines.map((l) => l.productId),
+        today,
+        'pos',
+        JSON.stringify({ tenantId: ctx.tenantId, userId: ctx.cashierId, correlationId }),
+      ]);
+
+      // VAT per line, half-up, contained in the price or added to it as the tenant prices.
+      const priced = plan.map((p) => {
+        const product = byId.get(p.line.productId) as ProductRow;
+        const rateText = rates[product.tax_category];
+        if (rateText === undefined) throw new Error(`sql: no VAT rate in force for ${product.tax_category}`);
+        const rate = new Money(rateText);
+        const unitPrice = product.branch_price ?? p.batch.selling_price;
+        const total = ngwee(new Money(unitPrice).times(p.take));
+        const taxAmount = pricesIncludeTax ? ngwee(total.times(rate).div(rate.plus(1))) : ngwee(total.times(rate));
+        return { p, unitPrice, category: product.tax_category, rate: rateText, total, taxAmount };
+      });
+      const subtotal = priced.reduce((s, l) => s.plus(l.total), new Money(0));
+      const taxTotal = priced.reduce((s, l) => s.plus(l.taxAmount), new Money(0));
+      const total = pricesIncludeTax ? subtotal : subtotal.plus(taxTotal);
+
+      const now = new Date();
+      await client.query(sql.sale, [saleId, saleNumber, branch.id, ctx.cashierId, money(subtotal), money(taxTotal), money(total), pricesIncludeTax, 'PAID', now]);
+      await client.query(
+        sql.items(priced.length),
+        [
+          saleId,
+          ...priced.flatMap((l) => [l.p.line.productId, l.p.batch.id, l.p.batch.batch_number, l.p.take, l.unitPrice, l.category, l.rate, money(l.taxAmount), money(l.total)]),
+        ],
+      );
+      // A fully discounted sale takes no payment; with no discount that means a zero-priced cart.
+      if (!total.isZero()) await client.query(sql.payment, [saleId, money(total), now]);
+      await client.query(sql.event, [
+        saleId,
+        branch.id,
+        JSON.stringify({
+          serviceName: 'pos',
+          data: {
+            saleId,
+            saleNumber,
+            branchId: branch.id,
+            totalAmount: money(total),
+            items: plan.map((p) => ({ productId: p.line.productId, quantity: p.take })),
+          },
+          metadata: { tenantId: ctx.tenantId, branchId: branch.id, userId: ctx.cashierId, correlationId },
+        }),
+      ]);
+      await client.query(sql.settle, [key, saleId]);
+      await client.query('COMMIT');
+      return saleId;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  };
+}
+
+interface CreateSaleData {
+  createSale: {
+    id: string;
+    saleNumber: string;
+    totalAmount: string;
+    items: { quantity: number; unitPrice: string; lineTotal: string; batchNumber: string; product: { id: string } | null }[];
+  } | null;
+}
+
+/**
+ * Posts one GraphQL request over a keep-alive agent (fetch's pool would add its own queueing to the
+ * figures) and resolves to the HTTP status and parsed body; throws if the body is not JSON.
+ */
+function postGraphql<T>(url: URL, agent: http.Agent, headers: Record<string, string>, body: string): Promise<{ status: number | undefined; text: string; parsed: { data?: T | null; errors?: unknown[] } }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolve({ status: res.statusCode, text, parsed: JSON.parse(text) as { data?: T | null; errors?: unknown[] } });
+          } catch {
+            reject(new Error(`gateway: HTTP ${res.statusCode}, not JSON: ${text.slice(0, 300)}`));
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Sends CreateSale once with a fresh cart and key; throws unless the answer has the sale, every cart line and no errors. */
+function gatewayCheckout(url: URL, token: string, agent: http.Agent, branchId: string, productIds: string[]): Checkout {
+  const query = contractOperation('CreateSale');
+  const headers = { authorization: `Bearer ${token}` };
+  return async () => {
+    const input = { branchId, items: randomCart(productIds), paymentMethod: 'CASH', idempotencyKey: randomUUID() };
+    const body = JSON.stringify({ operationName: 'CreateSale', query, variables: { input } });
+    const r = await postGraphql<CreateSaleData>(url, agent, headers, body);
+    const sale = r.parsed.data?.createSale;
+    if (r.status !== 200 || r.parsed.errors?.length || !sale?.id || !Array.isArray(sale.items) || sale.items.length < CART_LINES) {
+      throw new Error(`gateway: HTTP ${r.status}, bad answer: ${r.text.slice(0, 1000)}`);
+    }
+    return sale.id;
+  };
+}
+
+interface SaleCheck {
+  sale_number: string;
+  subtotal: string;
+  tax_amount: string;
+  total_amount: string;
+  prices_include_tax: boolean;
+  payment_status: string;
+  items: number;
+  line_sum: string;
+  tax_sum: string;
+  units: number;
+  moves: number;
+  moved: number;
+  move_refs: number;
+  bad_line: number;
+  bad_tax: number;
+  bad_price: number;
+  paid: string;
+  events: number;
+  keys: number;
+  low_state: number;
+}
+
+/**
+ * Reads one sale back with everything a checkout must leave behind and throws unless it all adds
+ * up: lines, VAT, ledger rows, payment, event and idempotency key. Run on a sale from each path, so
+ * the floor is held to what the API writes, not only to the table constraints.
+ */
+async function checkSale(pool: Pool, schema: string, path: PathName, saleId: string): Promise<SaleCheck> {
+  const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  const { rows } = await pool.query<SaleCheck>(
+    `SELECT s.sale_number, s.subtotal::text, s.tax_amount::text, s.total_amount::text, s.prices_include_tax, s.payment_status,
+       (SELECT count(*)::int FROM ${t('sale_items')} i WHERE i.sale_id = s.id) AS items,
+       (SELECT coalesce(sum(line_total), 0)::text FROM ${t('sale_items')} i WHERE i.sale_id = s.id) AS line_sum,
+       (SELECT coalesce(sum(tax_amount), 0)::text FROM ${t('sale_items')} i WHERE i.sale_id = s.id) AS tax_sum,
+       (SELECT coalesce(sum(quantity), 0)::int FROM ${t('sale_items')} i WHERE i.sale_id = s.id) AS units,
+       (SELECT count(*)::int FROM ${t('stock_movements')} m WHERE m.reference_id = s.id AND m.type = 'SALE') AS moves,
+       (SELECT coalesce(-sum(quantity), 0)::int FROM ${t('stock_movements')} m WHERE m.reference_id = s.id) AS moved,
+       (SELECT count(*)::int FROM ${t('stock_movements')} m WHERE m.reference_id = s.id AND m.reference = s.sale_number AND m.user_id = s.cashier_id) AS move_refs,
+       (SELECT count(*)::int FROM ${t('sale_items')} i WHERE i.sale_id = s.id AND i.line_total <> round(i.unit_price * i.quantity, 2)) AS bad_line,
+       (SELECT count(*)::int FROM ${t('sale_items')} i WHERE i.sale_id = s.id AND i.tax_amount <> CASE WHEN s.prices_include_tax
+          THEN round(i.line_total * i.tax_rate / (1 + i.tax_rate), 2) ELSE round(i.line_total * i.tax_rate, 2) END) AS bad_tax,
+       (SELECT count(*)::int FROM ${t('sale_items')} i JOIN ${t('inventory_batches')} b ON b.id = i.batch_id
+          WHERE i.sale_id = s.id AND (i.unit_price <> b.selling_price OR i.batch_number <> b.batch_number OR i.product_id <> b.product_id)) AS bad_price,
+       (SELECT coalesce(sum(amount), 0)::text FROM ${t('payments')} p WHERE p.sale_id = s.id AND p.status = 'COMPLETED') AS paid,
+       (SELECT count(*)::int FROM ${t('outbox')} o WHERE o.aggregate_id = s.id AND o.event_type = 'sale.completed') AS events,
+       (SELECT count(*)::int FROM ${t('idempotency_keys')} k WHERE k.scope = 'createSale' AND k.resource_id = s.id) AS keys,
+       (SELECT count(*)::int FROM ${t('low_stock_state')} l JOIN ${t('sale_items')} i ON i.product_id = l.product_id AND l.branch_id = s.branch_id
+          WHERE i.sale_id = s.id) AS low_state
+     FROM ${t('sales')} s WHERE s.id = $1::uuid`,
+    [saleId],
+  );
+  const c = rows[0];
+  if (!c) throw new Error(`verification: ${path} sale ${saleId} not found`);
+  const fail = (what: string) => new Error(`verification: ${path} sale ${c.sale_number}: ${what}: ${JSON.stringify(c)}`);
+  if (c.items < CART_LINES) throw fail(`${c.items} items, expected at least ${CART_LINES}`);
+  if (c.line_sum !== c.subtotal) throw fail('lines do not add up to the subtotal');
+  if (c.tax_sum !== c.tax_amount) throw fail('line VAT does not add up to the sale VAT');
+  const expectedTotal = c.prices_include_tax ? c.subtotal : new Money(c.subtotal).plus(c.tax_amount).toFixed(2);
+  if (c.total_amount !== expectedTotal) throw fail('total is not subtotal (+ VAT when prices exclude it)');
+  if (c.bad_line || c.bad_tax || c.bad_price) throw fail('a line is mispriced');
+  if (c.moves !== c.items || c.moved !== c.units || c.move_refs !== c.moves) throw fail('ledger rows do not match the lines');
+  if (c.payment_status !== 'PAID' || c.paid !== c.total_amount) throw fail('not paid in full');
+  if (c.events !== 1) throw fail(`${c.events} sale.completed events`);
+  if (c.keys !== 1) throw fail('idempotency key not settled on the sale');
+  if (c.low_state !== c.items) throw fail('low-stock state not refreshed for every line');
+  return c;
+}
+
+/** Runs `count` checkouts with `concurrency` in flight; returns the latencies and the wall time. */
+async function runBlock(checkout: Checkout, count: number, concurrency: number): Promise<{ latencies: number[]; wallMs: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        next++;
+        const t0 = performance.now();
+        await checkout();
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { latencies, wallMs: performance.now() - started };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
+}
+
+interface Stats {
+  sales: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+function stats(latencies: number[], wallMs: number): Stats {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    sales: sorted.length,
+    rps: sorted.length / (wallMs / 1000),
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+  };
+}
+
+/**
+ * Measures both paths at one concurrency, alternating blocks (and rotating which path goes first
+ * in each round) so that machine noise, and the tables' growth over the run, fall on both alike.
+ */
+async function measure(checkouts: Record<PathName, Checkout>, requests: number, concurrency: number, block: number): Promise<Record<PathName, Stats>> {
+  const acc: Record<PathName, { latencies: number[]; wallMs: number }> = {
+    gateway: { latencies: [], wallMs: 0 },
+    sql: { latencies: [], wallMs: 0 },
+  };
+  let round = 0;
+  while (PATHS.some((name) => acc[name].latencies.length < requests)) {
+    const first = round % PATHS.length;
+    const order: PathName[] = [...PATHS.slice(first), ...PATHS.slice(0, first)];
+    for (const name of order) {
+      const left = requests - acc[name].latencies.length;
+      if (left <= 0) continue;
+      const r = await runBlock(checkouts[name], Math.min(block, left), concurrency);
+      acc[name].latencies.push(...r.latencies);
+      acc[name].wallMs += r.wallMs;
+    }
+    round++;
+  }
+  return {
+    gateway: stats(acc.gateway.latencies, acc.gateway.wallMs),
+    sql: stats(acc.sql.latencies, acc.sql.wallMs),
+  };
+}
+
+function row(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+}
+
+/**
+ * Stops the embedded server. The platform's pools resolve `end()` once their connections are told
+ * to terminate, not once they have closed; a connection still closing when the server shuts down
+ * gets FATAL 57P01, which its pool would rethrow as an uncaught error. Give them a moment, and
+ * ignore that one error while the server stops.
+ */
+async function stopEmbedded(embedded: { stop(): Promise<void> }): Promise<void> {
+  const ignoreShutdown = (err: Error & { code?: string }): void => {
+    if (err.code === '57P01') return;
+    process.stderr.write(`checkout: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', ignoreShutdown);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await embedded.stop();
+  } finally {
+    process.off('uncaughtException', ignoreShutdown);
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  const maxConcurrency = Math.max(...opts.concurrency);
+  const cpus = os.cpus();
+  out(`machine: ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.platform()} ${os.release()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+  out(
+    `node ${process.version}; sales per path per concurrency: ${opts.requests}, warm-up: ${opts.warmup} per path, block: ${opts.block}, ` +
+      `products: ${opts.products}, ${CART_LINES} lines per cart`,
+  );
+
+  let embedded: { url: string; stop(): Promise<void> } | undefined;
+  let p: TestPlatform | undefined;
+  let sqlPool: Pool | undefined;
+  const agents: http.Agent[] = [];
+  try {
+    if (!process.env.DATABASE_URL) {
+      embedded = await startEmbeddedPostgres();
+      process.env.DATABASE_URL = embedded.url;
+    }
+    p = await startTestPlatform({
+      LOG_LEVEL: 'silent',
+      // Far above what the bench sends, so the gateway's rate limiter never answers for the API.
+      RATE_LIMIT_BURST: '100000000',
+      RATE_LIMIT_PER_MINUTE: '100000000',
+    });
+    const tenant = await createTenant(p, { branchCount: 1 });
+    const branch = tenant.branches[0];
+    if (!branch) throw new Error('createTenant returned no branch');
+    const cashier = await createUser(p, tenant, 'CASHIER', [branch.id]);
+    const schema = tenantSchemaName(tenant.subdomain);
+    const productIds = await seedStock(p.db.pool, schema, branch.id, opts.products);
+    // The floor dates the sale as createSale does: by the branch's own calendar.
+    const tz = await p.db.pool.query<{ timezone: string }>('SELECT timezone FROM shared.branches WHERE id = $1::uuid', [branch.id]);
+    const timezone = tz.rows[0]?.timezone;
+    if (!timezone) throw new Error(`branch ${branch.id} not found in shared.branches`);
+
+    // Its own pool, sized to the highest concurrency, so the floor is never queued behind the
+    // owner pool's four connections or behind the platform's own queries.
+    sqlPool = new Pool({ connectionString: p.db.url, max: maxConcurrency });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: maxConcurrency });
+    agents.push(agent);
+
+    // Every sale either path creates, to count them in the database afterwards.
+    const created: Record<PathName, string[]> = { gateway: [], sql: [] };
+    const recording = (name: PathName, checkout: Checkout): Checkout => async () => {
+      const id = await checkout();
+      created[name].push(id);
+      return id;
+    };
+    const checkouts: Record<PathName, Checkout> = {
+      gateway: recording('gateway', gatewayCheckout(new URL(p.url), cashier.token, agent, branch.id, productIds)),
+      sql: recording(
+        'sql',
+        sqlCheckout(sqlPool, { schema, tenantId: tenant.id, cashierId: cashier.id, branch: { id: branch.id, code: branch.code, timezone } }, productIds),
+      ),
+    };
+
+    const first = {
+      gateway: await checkSale(p.db.pool, schema, 'gateway', await checkouts.gateway()),
+      sql: await checkSale(p.db.pool, schema, 'sql', await checkouts.sql()),
+    };
+    const batches = await p.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoteIdent(schema)}.inventory_batches WHERE branch_id = $1::uuid`, [branch.id]);
+    out(
+      `fixture: branch ${branch.code}, ${productIds.length} products, ${batches.rows[0]?.n ?? 0} batches of ${UNITS_PER_BATCH} units; ` +
+        `first sales: gateway ${first.gateway.sale_number} (${first.gateway.items} items, ${first.gateway.total_amount}), ` +
+        `sql ${first.sql.sale_number} (${first.sql.items} items, ${first.sql.total_amount}), both consistent`,
+    );
+    out('');
+
+    for (const name of PATHS) await runBlock(checkouts[name], opts.warmup, maxConcurrency);
+
+    const widths = [12, 6, 8, 8, 8, 8];
+    const results: { concurrency: number; r: Record<PathName, Stats> }[] = [];
+    for (const concurrency of opts.concurrency) {
+      results.push({ concurrency, r: await measure(checkouts, opts.requests, concurrency, opts.block) });
+    }
+
+    out(row(['path', 'sales', 'sales/s', 'p50 ms', 'p95 ms', 'p99 ms'], widths));
+    for (const { concurrency, r } of results) {
+      out(`concurrency ${concurrency}`);
+      for (const name of PATHS) {
+        const s = r[name];
+        out(row([`  ${name}`, String(s.sales), s.rps.toFixed(1), s.p50.toFixed(2), s.p95.toFixed(2), s.p99.toFixed(2)], widths));
+      }
+    }
+    out('');
+    for (const { concurrency, r } of results) {
+      const g = r.gateway;
+      const s = r.sql;
+      out(`concurrency ${concurrency}: gateway/sql p50 = ${(g.p50 / s.p50).toFixed(2)}x, p95 = ${(g.p95 / s.p95).toFixed(2)}x, throughput = ${(g.rps / s.rps).toFixed(2)}x`);
+    }
+
+    out('');
+    const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+    const off = await p.db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${t('inventory_batches')} b
+       WHERE b.quantity_on_hand <> coalesce((SELECT sum(m.quantity) FROM ${t('stock_movements')} m WHERE m.batch_id = b.id), 0)`,
+    );
+    const expected = 1 + opts.warmup + opts.requests * opts.concurrency.length;
+    const counts: string[] = [];
+    for (const name of PATHS) {
+      const c = await p.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t('sales')} WHERE id = ANY($1::uuid[])`, [created[name]]);
+      const n = c.rows[0]?.n ?? 0;
+      if (n !== expected) throw new Error(`after the run: ${n} ${name} sales in the database, expected ${expected}`);
+      counts.push(`${name} ${n}`);
+    }
+    const offBatches = off.rows[0]?.n ?? 0;
+    out(`sales created (verification + warm-up + measured): ${counts.join(', ')}; ledger: ${offBatches} batches whose on hand differs from the sum of their movements`);
+    if (offBatches !== 0) throw new Error(`after the run: ledger invariant broken for ${offBatches} batches`);
+  } finally {
+    for (const a of agents) a.destroy();
+    // Before p.close(): dropping the test database waits for every connection to it to go.
+    if (sqlPool) await sqlPool.end();
+    if (p) await p.close();
+    if (embedded) await stopEmbedded(embedded);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`checkout: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
