@@ -11,10 +11,18 @@ import { ROOT } from './supergraph';
 const DATA_DIR = join(ROOT, '.umi-data');
 
 /** Development secrets, kept in .umi-data so that tokens survive a restart of `npm start`. */
-function devSecrets(): { JWT_SECRET: string; INTERNAL_JWT_SECRET: string } {
+type DevSecrets = { JWT_SECRET: string; INTERNAL_JWT_SECRET: string; PATIENT_DATA_KEYS: string };
+const SECRET_NAMES = ['JWT_SECRET', 'INTERNAL_JWT_SECRET', 'PATIENT_DATA_KEYS'] as const;
+
+function devSecrets(): DevSecrets {
   const file = join(DATA_DIR, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { JWT_SECRET: string; INTERNAL_JWT_SECRET: string };
-  const secrets = { JWT_SECRET: randomBytes(32).toString('base64url'), INTERNAL_JWT_SECRET: randomBytes(32).toString('base64url') };
+  const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>) : {};
+  // Secrets added in a later version join the file without replacing the ones it has.
+  const secrets: DevSecrets = {
+    JWT_SECRET: kept.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+    INTERNAL_JWT_SECRET: kept.INTERNAL_JWT_SECRET ?? randomBytes(32).toString('base64url'),
+    PATIENT_DATA_KEYS: kept.PATIENT_DATA_KEYS ?? `1:${randomBytes(32).toString('base64')}`,
+  };
   mkdirSync(DATA_DIR, { recursive: true });
   writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
   return secrets;
@@ -30,7 +38,7 @@ async function start() {
   const raw: Record<string, string | undefined> = { ...process.env };
   const embedded = raw.DATABASE_URL ? null : await startEmbeddedPostgres({ dir: join(DATA_DIR, 'pg'), persistent: true });
   if (embedded) raw.DATABASE_URL = embedded.url;
-  if (!raw.JWT_SECRET || !raw.INTERNAL_JWT_SECRET) Object.assign(raw, { ...devSecrets(), ...pick(raw, ['JWT_SECRET', 'INTERNAL_JWT_SECRET']) });
+  if (SECRET_NAMES.some((name) => !raw[name])) Object.assign(raw, { ...devSecrets(), ...pick(raw, [...SECRET_NAMES]) });
   raw.SUPER_ADMIN_EMAIL ??= 'operator@umihealth.local';
   raw.SUPER_ADMIN_PASSWORD ??= DEMO_PASSWORDS.operator;
   const env = loadEnv(raw);

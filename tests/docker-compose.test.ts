@@ -84,6 +84,7 @@ function resolvedEnv(name: string, vars: Record<string, string | undefined>): Re
 const HOST_VARS = {
   JWT_SECRET: 'j'.repeat(40),
   INTERNAL_JWT_SECRET: 'i'.repeat(40),
+  PATIENT_DATA_KEYS: `1:${Buffer.alloc(32, 7).toString('base64')}`,
   SUPER_ADMIN_EMAIL: 'admin@example.com',
   SUPER_ADMIN_PASSWORD: 'a long enough password',
 };
@@ -137,8 +138,8 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(env('migrate')).filter((k) => /SECRET|PASSWORD/.test(k))).toEqual([]);
   });
 
-  it('refuses to start without the JWT secrets (no default secret)', () => {
-    for (const missing of ['JWT_SECRET', 'INTERNAL_JWT_SECRET']) {
+  it('refuses to start without the JWT secrets and the patient-data keys (no default secret)', () => {
+    for (const missing of ['JWT_SECRET', 'INTERNAL_JWT_SECRET', 'PATIENT_DATA_KEYS']) {
       for (const name of NODE_SERVERS) {
         expect(() => resolvedEnv(name, { ...HOST_VARS, [missing]: undefined })).toThrow(missing);
       }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseKeyring } from './field-crypto';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -38,6 +39,8 @@ export const envSchema = z
     REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(30 * 86_400).default(86_400),
     INTERNAL_JWT_SECRET: secret,
     INTERNAL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(300).default(60),
+    /** Master keys for sensitive fields at rest, `1:<base64 32 bytes>[,2:...]`; the highest version encrypts. */
+    PATIENT_DATA_KEYS: z.string().optional(),
     SUPER_ADMIN_EMAIL: z.string().email().optional(),
     SUPER_ADMIN_PASSWORD: z.string().min(12).optional(),
     BASE_DOMAIN: z.string().default('umihealth.com'),
@@ -58,6 +61,13 @@ export const envSchema = z
   .superRefine((env, ctx) => {
     if (Boolean(env.SUPER_ADMIN_EMAIL) !== Boolean(env.SUPER_ADMIN_PASSWORD)) {
       ctx.addIssue({ code: 'custom', path: ['SUPER_ADMIN_PASSWORD'], message: 'SUPER_ADMIN_EMAIL and SUPER_ADMIN_PASSWORD go together' });
+    }
+    if (env.PATIENT_DATA_KEYS) {
+      try {
+        parseKeyring(env.PATIENT_DATA_KEYS);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['PATIENT_DATA_KEYS'], message: (err as Error).message });
+      }
     }
     if (env.JWT_SECRET === env.INTERNAL_JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['INTERNAL_JWT_SECRET'], message: 'must differ from JWT_SECRET' });

@@ -41,6 +41,7 @@ export async function startTestPlatform(overrides: Record<string, string> = {}):
     DATABASE_POOL_MAX: '5',
     JWT_SECRET: randomBytes(32).toString('hex'),
     INTERNAL_JWT_SECRET: randomBytes(32).toString('hex'),
+    PATIENT_DATA_KEYS: `1:${randomBytes(32).toString('base64')}`,
     SUPER_ADMIN_EMAIL: SUPER_ADMIN.email,
     SUPER_ADMIN_PASSWORD: SUPER_ADMIN.password,
     RATE_LIMIT_BURST: '10000',
