@@ -148,8 +148,14 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
   app.get('/metrics', (_req, res) => {
     void opts.metrics.registry.metrics().then((text) => res.type(opts.metrics.registry.contentType).send(text));
   });
+  // How many operations the gateway sends here: with database_queries_total, what a query plan costs.
+  const operations = opts.metrics.counter('subgraph_operations_total', 'GraphQL operations received from the gateway');
   app.use(
     '/graphql',
+    (_req, _res, next) => {
+      operations.inc();
+      next();
+    },
     express.json({ limit: '2mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
