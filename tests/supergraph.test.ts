@@ -11,6 +11,8 @@ const LANDED = [
   ...['CreateProduct', 'Products', 'ProductByBarcode', 'ReceiveStock', 'AdjustStock', 'TransferStock', 'BranchStock', 'ExpiringStock', 'StockMovements'],
   // issue 4: pos
   ...['CreateSale', 'Sale', 'RefundSale', 'Sales', 'SalesReport'],
+  // issue 5: pharmacy
+  ...['CreatePatient', 'Patients', 'PatientChart', 'CreatePrescription', 'InteractionCheck', 'DispensePrescription', 'Prescriptions', 'ControlledRegister'],
 ];
 
 describe('supergraph', () => {

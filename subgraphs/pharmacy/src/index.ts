@@ -1,11 +1,14 @@
-import { createLogger, loadEnv, subgraphPort, type Env, type Logger, runMain } from '@umi/kit';
+import { createFieldCipher, createLogger, loadEnv, parseKeyring, subgraphPort, type Env, type Logger, runMain } from '@umi/kit';
 import { createSubgraphRuntime } from '@umi/db';
 import type { PharmacyDeps } from './deps';
 import { createServer } from './server';
 
 /** Builds the pharmacy subgraph's dependencies; tests call it with their own environment. */
 export function createPharmacyDeps(env: Env, logger?: Logger): PharmacyDeps {
-  return createSubgraphRuntime(env, 'pharmacy', logger);
+  // Without keys patients' medical history could be neither written nor read: refuse to start.
+  if (!env.PATIENT_DATA_KEYS) throw new Error('PATIENT_DATA_KEYS is required by the pharmacy subgraph');
+  const cipher = createFieldCipher(parseKeyring(env.PATIENT_DATA_KEYS));
+  return { ...createSubgraphRuntime(env, 'pharmacy', logger), cipher };
 }
 
 /** Starts the pharmacy subgraph on its port; resolves once it listens. */

@@ -1,19 +1,59 @@
 import DataLoader from 'dataloader';
-import { byId, validIds, type TenantClient } from '@umi/db';
-import type { Patient, Prescription } from '@umi/db/src/generated/tenant/client';
+import { byId, groupBy, tenantTable, validIds, type SubgraphRuntime, type TenantClient, type TenantRecord } from '@umi/db';
+import type { Patient, Prescription, PrescriptionItem, SafetyAlert } from '@umi/db/src/generated/tenant/client';
+
+export interface DispensedRow {
+  id: string;
+  product_id: string;
+  quantity: number;
+  batch_number: string;
+  expiry_date: string;
+  dispensed_by: string;
+  dispensed_at: Date;
+  prescription_id: string;
+}
 
 /**
- * Per-request loaders over the caller's tenant schema: every entity lookup of a request is
- * batched into one query per type, and results come back in key order with null for misses.
+ * Per-request loaders over the caller's tenant schema: every lookup of a request is batched into
+ * one query per kind, and results come back in key order (null or [] for misses).
  */
-export function createLoaders(db: TenantClient) {
+export function createLoaders(db: TenantClient, tenant: TenantRecord, deps: SubgraphRuntime) {
   return {
-    patientById: new DataLoader<string, Patient | null>(async (ids) =>
-      byId(ids, await db.patient.findMany({ where: { id: { in: validIds(ids) } } })),
-    ),
+    patientById: new DataLoader<string, Patient | null>(async (ids) => byId(ids, await db.patient.findMany({ where: { id: { in: validIds(ids) } } }))),
     prescriptionById: new DataLoader<string, Prescription | null>(async (ids) =>
       byId(ids, await db.prescription.findMany({ where: { id: { in: validIds(ids) } } })),
     ),
+    /** Every prescription of each patient, newest first. */
+    prescriptionsByPatient: new DataLoader<string, Prescription[]>(async (ids) => {
+      const rows = await db.prescription.findMany({ where: { patientId: { in: validIds(ids) } }, orderBy: [{ datePrescribed: 'desc' }, { createdAt: 'desc' }, { id: 'desc' }] });
+      const groups = groupBy(rows, (r) => r.patientId);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    itemsByPrescription: new DataLoader<string, PrescriptionItem[]>(async (ids) => {
+      const rows = await db.prescriptionItem.findMany({ where: { prescriptionId: { in: validIds(ids) } }, orderBy: [{ lineNo: 'asc' }, { id: 'asc' }] });
+      const groups = groupBy(rows, (r) => r.prescriptionId);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    alertsByPrescription: new DataLoader<string, SafetyAlert[]>(async (ids) => {
+      const rows = await db.safetyAlert.findMany({ where: { prescriptionId: { in: validIds(ids) } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      const groups = groupBy(rows, (r) => r.prescriptionId!);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    dispensedByPrescription: new DataLoader<string, DispensedRow[]>(async (ids) => {
+      const t = (name: string) => tenantTable(tenant.schemaName, name);
+      const { rows } = await deps.appPool.query<DispensedRow>(
+        `SELECT d.id::text, i.product_id::text, d.quantity, b.batch_number, b.expiry_date::text, d.dispensed_by::text, d.dispensed_at,
+                i.prescription_id::text
+         FROM ${t('dispensed_items')} d
+         JOIN ${t('prescription_items')} i ON i.id = d.prescription_item_id
+         JOIN ${t('inventory_batches')} b ON b.id = d.batch_id
+         WHERE i.prescription_id = ANY($1::uuid[])
+         ORDER BY d.dispensed_at, d.id`,
+        [validIds(ids)],
+      );
+      const groups = groupBy(rows, (r) => r.prescription_id);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,6 +1,6 @@
 import { scalarResolvers } from '@umi/kit';
 import { Query } from './Query';
-import { Patient } from './Patient';
-import { Prescription } from './Prescription';
+import { Mutation } from './Mutation';
+import { ControlledRegisterLine, DispensedItem, Patient, Prescription, PrescriptionItem, SafetyWarning } from './types';
 
-export const resolvers = { ...scalarResolvers, Query, Patient, Prescription };
+export const resolvers = { ...scalarResolvers, Query, Mutation, Patient, Prescription, PrescriptionItem, DispensedItem, SafetyWarning, ControlledRegisterLine };

@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { addDays, BadUserInputError, ConflictError, decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, uuidSchema } from '@umi/kit';
+import { nextNumber, recordAudit, tenantTable } from '@umi/db';
+import type { Prescription, Prisma } from '@umi/db/src/generated/tenant/client';
+import { auditOf, branchDate, requireBranch } from '../access';
+import { tenantScope, type PharmacyContext } from '../context';
+import { recordAlerts, runSafetyCheck } from './safety';
+
+const createSchema = z.object({
+  branchId: uuidSchema,
+  patientId: uuidSchema,
+  prescriberName: z.string().trim().min(1, 'is required').max(200),
+  prescriberLicense: z.string().trim().max(100).nullish(),
+  datePrescribed: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'),
+  diagnosis: z.string().trim().max(2000).nullish(),
+  notes: z.string().trim().max(2000).nullish(),
+  items: z
+    .array(
+      z.object({
+        productId: uuidSchema,
+        quantity: z.number().int('must be a whole number').min(1, 'must be above zero').max(100_000),
+        dosage: z.string().trim().min(1, 'is required').max(500),
+        instructions: z.string().trim().max(1000).nullish(),
+        courseDays: z.number().int().min(1).max(3650).nullish(),
+      }),
+    )
+    .min(1, 'must have at least one item')
+    .max(50),
+});
+
+/** The tenant's prescription validity in days (90 unless the tenant says otherwise). */
+async function validityDays(tx: Prisma.TransactionClient): Promise<number> {
+  const row = await tx.tenantSetting.findUnique({ where: { key: 'prescription_validity_days' } });
+  const days = Number(row?.value ?? 90);
+  return Number.isInteger(days) && days > 0 ? days : 90;
+}
+
+export async function lockPrescription(tx: Prisma.TransactionClient, schema: string, id: string): Promise<Prescription> {
+  await tx.$queryRawUnsafe(`SELECT 1 FROM ${tenantTable(schema, 'prescriptions')} WHERE id = $1::uuid FOR UPDATE`, id);
+  const p = await tx.prescription.findUnique({ where: { id } });
+  if (!p) throw new NotFoundError('Prescription', { field: 'id' });
+  return p;
+}
+
+/** Enters a prescription and runs the safety check; its warnings are kept and returned with it. */
+export async function createPrescription(ctx: PharmacyContext, input: unknown) {
+  const { db, tenant } = tenantScope(ctx);
+  const data = parseInput(createSchema, input);
+  const branch = await requireBranch(ctx, data.branchId, 'prescribe', 'input.branchId');
+  const today = branchDate(branch);
+  if (data.datePrescribed > today) throw new BadUserInputError('input.datePrescribed: must not be in the future', { field: 'input.datePrescribed' });
+  return db.$transaction(async (tx) => {
+    const patient = await tx.patient.findFirst({ where: { id: data.patientId, deletedAt: null } });
+    if (!patient) throw new NotFoundError('Patient', { field: 'input.patientId' });
+    if (patient.status !== 'ACTIVE') throw new BadUserInputError(`input.patientId: the patient is ${patient.status.toLowerCase()}`, { field: 'input.patientId' });
+    const products = await tx.product.findMany({ where: { id: { in: data.items.map((i) => i.productId.toLowerCase()) }, deletedAt: null } });
+    const byId = new Map(products.map((p) => [p.id, p]));
+    data.items.forEach((item, i) => {
+      const p = byId.get(item.productId.toLowerCase());
+      if (!p) throw new NotFoundError('Product', { field: `input.items[${i}].productId` });
+      if (!p.isActive) throw new BadUserInputError(`input.items[${i}].productId: ${p.name} is inactive`, { field: `input.items[${i}].productId` });
+    });
+    const validUntil = addDays(data.datePrescribed, await validityDays(tx));
+    if (validUntil < today) throw new BadUserInputError(`input.datePrescribed: the prescription expired on ${validUntil}`, { field: 'input.datePrescribed' });
+    const number = await nextNumber(tx, tenant.schemaName, `rx:${branch.code}`);
+    const prescription = await tx.prescription.create({
+      data: {
+        prescriptionNumber: `RX-${branch.code}-${String(number).padStart(6, '0')}`,
+        branchId: branch.id,
+        patientId: patient.id,
+        prescriberName: data.prescriberName,
+        prescriberLicense: data.prescriberLicense ?? null,
+        datePrescribed: new Date(`${data.datePrescribed}T00:00:00Z`),
+        validUntil: new Date(`${validUntil}T00:00:00Z`),
+        diagnosis: data.diagnosis ?? null,
+        notes: data.notes ?? null,
+        createdBy: ctx.principal!.userId,
+        items: {
+          create: data.items.map((i, n) => ({
+            lineNo: n + 1,
+            productId: i.productId.toLowerCase(),
+            quantity: i.quantity,
+            dosage: i.dosage,
+            instructions: i.instructions ?? null,
+            courseDays: i.courseDays ?? null,
+          })),
+        },
+      },
+    });
+    const warnings = await runSafetyCheck(tx, tenant.schemaName, {
+      items: data.items.map((i) => byId.get(i.productId.toLowerCase())!),
+      patient,
+      excludePrescriptionId: prescription.id,
+      prescriber: { name: data.prescriberName, license: data.prescriberLicense ?? null },
+      today,
+    });
+    await recordAlerts(tx, warnings, { prescriptionId: prescription.id, patientId: patient.id, raisedBy: ctx.principal!.userId });
+    await recordAudit(tx, tenant.schemaName, {
+      ...auditOf(ctx),
+      action: 'CREATE',
+      entityType: 'Prescription',
+      entityId: prescription.id,
+      branchId: branch.id,
+      newValues: { ...prescription, items: data.items, warnings: warnings.length },
+    });
+    return prescription;
+  });
+}
+
+async function transition(ctx: PharmacyContext, id: string, need: 'dispense' | 'prescribe', from: string[], change: (p: Prescription) => Prisma.PrescriptionUpdateInput, action: string, extra?: Record<string, unknown>) {
+  const { db, tenant, loaders } = tenantScope(ctx);
+  const prescriptionId = parseInput(uuidSchema, id, 'id');
+  const found = await loaders.prescriptionById.load(prescriptionId);
+  if (!found) throw new NotFoundError('Prescription', { field: 'id' });
+  await requireBranch(ctx, found.branchId, need, 'id');
+  return db.$transaction(async (tx) => {
+    const p = await lockPrescription(tx, tenant.schemaName, prescriptionId);
+    if (!from.includes(p.status)) throw new ConflictError(`The prescription is ${p.status}`);
+    const updated = await tx.prescription.update({ where: { id: p.id }, data: change(p) });
+    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action, entityType: 'Prescription', entityId: p.id, branchId: p.branchId, oldValues: { status: p.status }, newValues: { status: updated.status, ...extra } });
+    return updated;
+  });
+}
+
+/** A pharmacist's verification: the prescription may then be sold against at the till. */
+export const verifyPrescription = (ctx: PharmacyContext, id: string) =>
+  transition(ctx, id, 'dispense', ['PENDING'], () => ({ status: 'VERIFIED', verifiedBy: ctx.principal!.userId, verifiedAt: new Date() }), 'VERIFY');
+
+export function cancelPrescription(ctx: PharmacyContext, id: string, reason: string) {
+  const why = parseInput(z.string().trim().min(3, 'is required (at least 3 characters)').max(500), reason, 'reason');
+  return transition(ctx, id, 'prescribe', ['PENDING', 'VERIFIED'], () => ({ status: 'CANCELLED', notes: why }), 'CANCEL', { reason: why });
+}
+
+const listSchema = z.object({
+  branchId: uuidSchema,
+  status: z.enum(['PENDING', 'VERIFIED', 'PARTIALLY_DISPENSED', 'DISPENSED', 'CANCELLED']).nullish(),
+  first: pageSizeSchema,
+  after: z.string().max(500).nullish(),
+});
+
+/** A branch's prescriptions, newest first, keyset-paginated on (createdAt, id). */
+export async function listPrescriptions(ctx: PharmacyContext, rawArgs: unknown) {
+  const { db, loaders } = tenantScope(ctx);
+  const args = parseInput(listSchema, rawArgs, 'args');
+  const branch = await requireBranch(ctx, args.branchId, 'view');
+  const after = args.after ? (decodeCursor(args.after, ['string', 'string']) as [string, string]) : null;
+  const afterAt = after ? new Date(after[0]) : null;
+  if (afterAt && Number.isNaN(afterAt.getTime())) throw new BadUserInputError('after: invalid cursor');
+  const rows = await db.prescription.findMany({
+    where: {
+      branchId: branch.id,
+      ...(args.status ? { status: args.status } : {}),
+      ...(afterAt && after ? { OR: [{ createdAt: { lt: afterAt } }, { createdAt: afterAt, id: { lt: after[1] } }] } : {}),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: args.first + 1,
+  });
+  const page = rows.slice(0, args.first);
+  for (const p of page) loaders.prescriptionById.prime(p.id, p);
+  const cursor = (p: Prescription) => encodeCursor([p.createdAt.toISOString(), p.id]);
+  const last = page[page.length - 1];
+  return { edges: page.map((node) => ({ cursor: cursor(node), node })), pageInfo: { hasNextPage: rows.length > args.first, endCursor: last ? cursor(last) : null } };
+}
+
+const checkSchema = z.object({ productIds: z.array(uuidSchema).min(1, 'must name at least one product').max(50), patientId: uuidSchema.nullish() });
+
+/** The safety check on demand; what it shows is recorded like any other alert. */
+export async function checkInteractions(ctx: PharmacyContext, rawArgs: unknown) {
+  const { db, tenant } = tenantScope(ctx);
+  const args = parseInput(checkSchema, rawArgs, 'args');
+  return db.$transaction(async (tx) => {
+    const products = await tx.product.findMany({ where: { id: { in: args.productIds.map((id) => id.toLowerCase()) }, deletedAt: null } });
+    const byId = new Map(products.map((p) => [p.id, p]));
+    args.productIds.forEach((id, i) => {
+      if (!byId.has(id.toLowerCase())) throw new NotFoundError('Product', { field: `productIds[${i}]` });
+    });
+    const patient = args.patientId ? await tx.patient.findFirst({ where: { id: args.patientId, deletedAt: null } }) : null;
+    if (args.patientId && !patient) throw new NotFoundError('Patient', { field: 'patientId' });
+    const today = new Date().toISOString().slice(0, 10);
+    const warnings = await runSafetyCheck(tx, tenant.schemaName, {
+      items: args.productIds.map((id) => byId.get(id.toLowerCase())!),
+      patient,
+      excludePrescriptionId: null,
+      prescriber: null,
+      today,
+    });
+    await recordAlerts(tx, warnings, { prescriptionId: null, patientId: patient?.id ?? null, raisedBy: ctx.principal!.userId });
+    return warnings;
+  });
+}

@@ -1,0 +1,118 @@
+import { addDays } from '@umi/kit';
+import { tenantTable } from '@umi/db';
+import type { Prisma } from '@umi/db/src/generated/tenant/client';
+import { checkSafety, ingredients, type DrugRef, type SafetyWarning, type Severity } from '../safety/check';
+
+interface OtherDrug {
+  product_id: string;
+  name: string;
+  generic_name: string | null;
+  atc_code: string | null;
+  controlled: boolean;
+  prescriber_name: string;
+  prescriber_license: string | null;
+  active: boolean;
+}
+
+export interface ProductForCheck {
+  id: string;
+  name: string;
+  genericName: string | null;
+  atcCode: string | null;
+  controlledSubstance: boolean;
+}
+
+const drug = (p: ProductForCheck): DrugRef => ({ productId: p.id, name: p.name, genericName: p.genericName, atcCode: p.atcCode });
+const samePrescriber = (a: { name: string; license: string | null }, b: { name: string; license: string | null }) =>
+  a.license && b.license ? a.license.trim().toLowerCase() === b.license.trim().toLowerCase() : a.name.trim().toLowerCase() === b.name.trim().toLowerCase();
+
+/**
+ * The safety check of a set of products for a patient: interactions among them and with the
+ * patient's current prescriptions (the shipped ONC list and the tenant's own rules), duplicates,
+ * allergies, and double doctoring (a controlled product the patient got from another prescriber in
+ * the last 30 days).
+ */
+export async function runSafetyCheck(
+  tx: Prisma.TransactionClient,
+  schema: string,
+  args: {
+    items: ProductForCheck[];
+    patient: { id: string; allergies: string[] } | null;
+    excludePrescriptionId: string | null;
+    prescriber: { name: string; license: string | null } | null;
+    today: string;
+  },
+): Promise<SafetyWarning[]> {
+  const t = (name: string) => tenantTable(schema, name);
+  const others = args.patient
+    ? await tx.$queryRawUnsafe<OtherDrug[]>(
+        `SELECT DISTINCT p.id::text AS product_id, p.name, p.generic_name, p.atc_code, p.controlled_substance AS controlled,
+                pr.prescriber_name, pr.prescriber_license,
+                (pr.status IN ('PENDING', 'VERIFIED', 'PARTIALLY_DISPENSED') AND pr.valid_until >= $3::date) AS active
+         FROM ${t('prescriptions')} pr
+         JOIN ${t('prescription_items')} i ON i.prescription_id = pr.id
+         JOIN ${t('products')} p ON p.id = i.product_id
+         WHERE pr.patient_id = $1::uuid AND pr.id IS DISTINCT FROM $2::uuid AND pr.status <> 'CANCELLED'
+           AND ((pr.status IN ('PENDING', 'VERIFIED', 'PARTIALLY_DISPENSED') AND pr.valid_until >= $3::date) OR pr.date_prescribed >= $4::date)`,
+        args.patient.id,
+        args.excludePrescriptionId,
+        args.today,
+        addDays(args.today, -30),
+      )
+    : [];
+  const rules = await tx.interactionRule.findMany({ where: { isActive: true } });
+  const active = new Map<string, DrugRef>();
+  for (const o of others.filter((o) => o.active)) active.set(o.product_id, { productId: o.product_id, name: o.name, genericName: o.generic_name, atcCode: o.atc_code });
+  const warnings = checkSafety({
+    items: args.items.map(drug),
+    others: [...active.values()],
+    allergies: args.patient?.allergies ?? [],
+    customRules: rules.map((r) => ({ leftKey: r.leftKey, rightKey: r.rightKey, severity: r.severity as Severity, message: r.message, source: r.source ?? 'tenant rule' })),
+  });
+  if (args.prescriber) {
+    for (const item of args.items.filter((i) => i.controlledSubstance)) {
+      const mine = new Set(ingredients(item.genericName));
+      const elsewhere = others.filter(
+        (o) =>
+          o.controlled &&
+          (o.product_id === item.id || ingredients(o.generic_name).some((g) => mine.has(g))) &&
+          !samePrescriber({ name: o.prescriber_name, license: o.prescriber_license }, args.prescriber!),
+      );
+      if (elsewhere.length > 0) {
+        warnings.push({
+          kind: 'DOUBLE_DOCTORING' as SafetyWarning['kind'],
+          severity: 'MAJOR',
+          message: `${item.name}: the patient has had this controlled medicine from another prescriber (${[...new Set(elsewhere.map((o) => o.prescriber_name))].join(', ')}) in the last 30 days`,
+          productIds: [item.id, ...new Set(elsewhere.map((o) => o.product_id))].filter((id, i, all) => all.indexOf(id) === i),
+          source: 'Narcotic Drugs and Psychotropic Substances Act 2021, s.24',
+        });
+      }
+    }
+  }
+  return warnings;
+}
+
+/** Records warnings as safety_alerts rows (every alert shown is kept); skips ones already recorded for the prescription. */
+export async function recordAlerts(
+  tx: Prisma.TransactionClient,
+  warnings: SafetyWarning[],
+  link: { prescriptionId: string | null; patientId: string | null; raisedBy: string },
+): Promise<void> {
+  if (warnings.length === 0) return;
+  const existing = link.prescriptionId ? await tx.safetyAlert.findMany({ where: { prescriptionId: link.prescriptionId }, select: { kind: true, message: true } }) : [];
+  const seen = new Set(existing.map((a) => `${a.kind}|${a.message}`));
+  const fresh = warnings.filter((w) => !seen.has(`${w.kind}|${w.message}`));
+  if (fresh.length === 0) return;
+  await tx.safetyAlert.createMany({
+    data: fresh.map((w) => ({
+      prescriptionId: link.prescriptionId,
+      patientId: link.patientId,
+      kind: w.kind,
+      severity: w.severity,
+      message: w.message,
+      productIds: w.productIds,
+      source: w.source,
+      raisedBy: link.raisedBy,
+    })),
+  });
+}
