@@ -7,10 +7,13 @@ import { main as startPharmacy } from '../subgraphs/pharmacy/src/index';
 import { main as startInventory } from '../subgraphs/inventory/src/index';
 import { main as startPos } from '../subgraphs/pos/src/index';
 import { main as startGateway } from '../gateway/src/index';
+import { startRelayProcess } from './relay';
 
 export interface RunningFederation {
   url: string;
   env: Env;
+  /** Publishes every committed outbox event now (tests that wait for events call it). */
+  flushEvents(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,9 +49,12 @@ export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean
     }
     const gateway = await startGateway(routed);
     started.push(gateway);
+    const relay = await startRelayProcess(routed);
+    started.push(relay);
     return {
       url: `http://127.0.0.1:${gateway.port}/graphql`,
       env: routed,
+      flushEvents: () => relay.relay.flush(),
       async close() {
         for (const s of started.reverse()) await s.close();
       },

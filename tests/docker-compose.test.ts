@@ -43,7 +43,7 @@ const SUBGRAPHS = [
 /** Long-running Node processes (each answers /healthz and /metrics). */
 const NODE_SERVERS = ['gateway', ...SUBGRAPHS.map((s) => s.name)];
 /** Every service running the project's image. */
-const NODE_SERVICES = ['migrate', ...NODE_SERVERS];
+const NODE_SERVICES = ['migrate', 'relay', ...NODE_SERVERS];
 /** Read by libraries, not by our code (so not in envSchema): @apollo/gateway's telemetry switch. */
 const LIBRARY_VARS = new Set(['APOLLO_TELEMETRY_DISABLED']);
 
@@ -98,7 +98,7 @@ function healthcheckPort(name: string): number | undefined {
 
 describe('docker-compose.yml', () => {
   it('has every service the platform needs', () => {
-    for (const name of ['postgres', 'redis', 'migrate', 'tenant', 'pharmacy', 'inventory', 'pos', 'gateway', 'prometheus']) {
+    for (const name of ['postgres', 'redis', 'migrate', 'relay', 'tenant', 'pharmacy', 'inventory', 'pos', 'gateway', 'prometheus']) {
       expect(services).toHaveProperty(name);
     }
   });
@@ -113,6 +113,7 @@ describe('docker-compose.yml', () => {
 
   it('runs every Node service from the project image with its own entry point', () => {
     expect(commandOf('migrate')).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts']);
+    expect(commandOf('relay')).toEqual(['node', '--import', 'tsx', 'scripts/relay.ts']);
     expect(commandOf('gateway')).toEqual(['node', '--import', 'tsx', 'gateway/src/index.ts']);
     for (const { name } of SUBGRAPHS) expect(commandOf(name)).toEqual(['node', '--import', 'tsx', `subgraphs/${name}/src/index.ts`]);
     for (const name of NODE_SERVICES) expect(service(name).build).toBeDefined();

@@ -11,3 +11,4 @@ export * from './branch-directory';
 export * from './outbox';
 export * from './stock';
 export * from './loader-utils';
+export * from './relay';

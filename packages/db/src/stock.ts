@@ -1,5 +1,5 @@
 import { BadUserInputError, ConflictError, NotFoundError } from '@umi/kit';
-import { tenantTable, type EventMetadata, type RawSql } from './outbox';
+import { recordEvent, tenantTable, type EventMetadata, type RawSql } from './outbox';
 
 /**
  * The stock ledger: the only code that changes quantities. Every function here runs inside the
@@ -295,6 +295,20 @@ async function commitMoves(
     moves.map((m, i) => ({ ...m, record: records[i]! })).filter((m) => controlled.get(m.productId) === true),
   );
   const lowStock = await refreshLowStock(tx, actor, branchId, [...new Set(moves.map((m) => m.productId))], today);
+  const change = new Map<string, number>();
+  for (const m of moves) change.set(m.productId, (change.get(m.productId) ?? 0) + m.delta);
+  await recordEvent(tx, actor.schema, {
+    eventType: 'inventory.updated',
+    serviceName: actor.service,
+    aggregateId: branchId,
+    data: {
+      branchId,
+      types: [...new Set(moves.map((m) => m.type))],
+      reference: moves[0]?.reference ?? null,
+      products: [...change].map(([productId, quantity]) => ({ productId, quantity })),
+    },
+    metadata: { tenantId: actor.tenantId, branchId, userId: actor.userId, correlationId: actor.correlationId },
+  });
   return { movements: records, lowStock };
 }
 

@@ -12,3 +12,4 @@ export * from './run-main';
 export * from './validation';
 export * from './dates';
 export * from './field-crypto';
+export * from './bus';

@@ -25,6 +25,8 @@ export interface TestPlatform {
   /** Like gql but throws unless the response has data and no errors. */
   ok<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, opts?: RequestOptions): Promise<T>;
   loginSuperAdmin(): Promise<string>;
+  /** Publishes every committed outbox event now instead of waiting for the relay. */
+  flushEvents(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startTestPlatform(overrides: Record<string, string> = {}):
       );
       return d.login.accessToken;
     },
+    flushEvents: () => federation.flushEvents(),
     async close() {
       await federation.close();
       await db.drop();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BadUserInputError, ConflictError, PlanLimitError, type Principal, type RequestBase } from '@umi/kit';
-import { recordAudit, sharedTx, type TenantRecord } from '@umi/db';
+import { recordAudit, recordEvent, sharedTx, type TenantRecord } from '@umi/db';
 import type { TenantDeps } from '../deps';
 import { hashPassword } from './passwords';
 import { emailSchema, nameSchema, parseInput, passwordSchema, uuidSchema } from './validation';
@@ -78,6 +78,13 @@ export async function createUser(deps: TenantDeps, req: RequestBase & { principa
       ipAddress: req.ip,
       userAgent: req.userAgent,
       correlationId: req.requestId,
+    });
+    await recordEvent(tx, tenant.schemaName, {
+      eventType: 'user.created',
+      serviceName: 'tenant',
+      aggregateId: user.id,
+      data: { userId: user.id, email: user.email, role: user.role, branchIds },
+      metadata: { tenantId: tenant.id, branchId: branchIds[0] ?? null, userId: req.principal.userId, correlationId: req.requestId },
     });
     return user;
   });
