@@ -9,8 +9,11 @@ import {
   introspectionEnabled,
   maskError,
   subgraphUrl,
+  type EventBus,
   type InternalTokens,
 } from '@umi/kit';
+import type { GraphQLSchema } from 'graphql';
+import { attachSubscriptions } from './subscriptions/server';
 import { createContextBuilder, type ContextDeps, type GatewayContext } from './context';
 import { cors } from './cors';
 import { checkTokenLimit, limitRules } from './limits';
@@ -20,6 +23,8 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 export interface GatewayDeps extends ContextDeps {
   internalTokens: InternalTokens;
   supergraphSdl: string;
+  /** Where subscription events arrive (Redis streams, or in-process without Redis). */
+  bus: EventBus;
 }
 
 /** Forwards the caller's verified identity to a subgraph as a short-lived signed token. */
@@ -58,6 +63,10 @@ export async function createGateway(deps: GatewayDeps) {
     // Answers are per tenant and private: no cache-control hints (whose plugin wraps every field).
     plugins: [observability(deps.metrics), ApolloServerPluginCacheControlDisabled()],
     formatError: (formatted, error) => maskError(formatted, error, undefined, () => {}),
+  });
+  let apiSchema: GraphQLSchema | null = null;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
+    apiSchema = schema;
   });
   await apollo.start();
 
@@ -99,6 +108,18 @@ export async function createGateway(deps: GatewayDeps) {
   );
 
   const server = http.createServer(app);
+  const subscriptions = attachSubscriptions(server, {
+    env,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    accessTokens: deps.accessTokens,
+    bus: deps.bus,
+    apollo,
+    schema: () => {
+      if (!apiSchema) throw new Error('supergraph not loaded');
+      return apiSchema;
+    },
+  });
   return {
     app,
     server,
@@ -108,7 +129,9 @@ export async function createGateway(deps: GatewayDeps) {
       const addr = server.address();
       return typeof addr === 'object' && addr ? addr.port : port;
     },
+    subscriptions,
     async close(): Promise<void> {
+      await subscriptions.close();
       await apollo.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -8,6 +8,8 @@ import {
   createMetrics,
   createRedis,
   createRedisBucket,
+  createRedisBus,
+  sharedMemoryBus,
   loadEnv,
   type Env,
   type Logger,
@@ -22,6 +24,12 @@ export async function main(env: Env = loadEnv(), logger: Logger = createLogger('
   const metrics = createMetrics('gateway');
   const shape = { capacity: env.RATE_LIMIT_BURST, perMinute: env.RATE_LIMIT_PER_MINUTE };
   const redis = env.REDIS_URL ? createRedis(env.REDIS_URL, logger) : null;
+  // Stream reads block: they get a connection of their own.
+  const reader = env.REDIS_URL ? createRedis(env.REDIS_URL, logger) : null;
+  const bus =
+    redis && reader
+      ? createRedisBus(redis, reader, { logger, onError: (err) => logger.debug({ err: (err as Error).message }, 'event bus read failed; retrying') })
+      : sharedMemoryBus();
   const gateway = await createGateway({
     env,
     logger,
@@ -30,6 +38,7 @@ export async function main(env: Env = loadEnv(), logger: Logger = createLogger('
     internalTokens: createInternalTokens(env.INTERNAL_JWT_SECRET, env.INTERNAL_TOKEN_TTL_SECONDS),
     rateLimit: redis ? createRedisBucket(redis, 'umi:rl:req', shape, logger) : createMemoryBucket(shape),
     supergraphSdl: readFileSync(env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH, 'utf8'),
+    bus,
   });
   const port = await gateway.listen(env.PORT, env.HOST);
   logger.info({ port }, 'gateway listening');
@@ -37,6 +46,8 @@ export async function main(env: Env = loadEnv(), logger: Logger = createLogger('
     port,
     async close() {
       await gateway.close();
+      if (reader) await bus.close();
+      reader?.disconnect();
       redis?.disconnect();
     },
   };

@@ -56,6 +56,11 @@ export const envSchema = z
     MAX_ALIASES: z.coerce.number().int().min(1).default(30),
     MAX_DIRECTIVES: z.coerce.number().int().min(1).default(20),
     MAX_TOKENS: z.coerce.number().int().min(100).default(3000),
+    /** graphql-ws: time a client has to send connection_init (then 4408). */
+    WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+    /** graphql-ws: events a subscriber may fall behind before the oldest are dropped. */
+    WS_QUEUE_SIZE: z.coerce.number().int().min(1).max(100_000).default(256),
+    WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1000).default(20),
     MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).default(1000),
   })
   .superRefine((env, ctx) => {

@@ -2,3 +2,4 @@ export * from './database';
 export * from './platform';
 export * from './factories';
 export * from './contract';
+export * from './ws';

@@ -1,0 +1,100 @@
+import { Counter, Registry } from 'prom-client';
+import { createLogger, createMemoryBus, type EventEnvelope, type Principal } from '@umi/kit';
+import { EventHub } from './hub';
+import type { FetchPlan } from './plan';
+
+const TENANT = '11111111-1111-4111-8111-111111111111';
+const OTHER_TENANT = '22222222-2222-4222-8222-222222222222';
+const A1 = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaa1';
+const A2 = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaa2';
+
+const principal = (role: Principal['role'], branchIds: string[], tenantId = TENANT): Principal => ({
+  userId: '33333333-3333-4333-8333-333333333333',
+  email: 'x@y.z',
+  role,
+  tenantId,
+  tenantSubdomain: 't',
+  branchIds,
+  permissions: { canViewAllBranches: false, canManageAllBranches: false, canTransferStock: false, canViewReports: [], canProcessSales: [] },
+});
+const plan = (shape: string): FetchPlan => ({ responseKey: 'saleCompleted', query: shape, variables: {}, shapeKey: shape });
+const sale = (n: number, branchId: string, tenantId = TENANT): EventEnvelope => ({
+  eventId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  eventType: 'sale.completed',
+  serviceName: 'pos',
+  timestamp: new Date().toISOString(),
+  data: { saleId: `sale-${n}` },
+  metadata: { tenantId, branchId, userId: null, correlationId: null },
+});
+
+function setup(queueSize = 10) {
+  const bus = createMemoryBus();
+  const registry = new Registry();
+  const counter = (name: string) => new Counter({ name, help: name, registers: [registry] });
+  const metrics = { delivered: counter('d'), dropped: counter('x'), fetches: counter('f'), unresolved: counter('u') };
+  const fetched: string[] = [];
+  const hub = new EventHub(
+    bus,
+    async (_p, p, key) => {
+      fetched.push(`${p.shapeKey}:${key}`);
+      return { data: { saleCompleted: { id: key } } };
+    },
+    metrics,
+    createLogger('test', 'silent'),
+    queueSize,
+  );
+  const value = async (c: Counter) => (await c.get()).values[0]?.value ?? 0;
+  return { bus, hub, metrics, fetched, value };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 10));
+
+async function take(queue: AsyncIterator<unknown>, n: number): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (let i = 0; i < n; i++) out.push((await queue.next()).value);
+  return out;
+}
+
+describe('EventHub', () => {
+  it('fetches once per event, selection shape and access, keeps branch filters, and skips duplicates and other tenants', async () => {
+    const { bus, hub, fetched } = setup();
+    const cashiers = [hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: A1, principal: principal('CASHIER', [A1]), plan: plan('S') }), hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: null, principal: principal('CASHIER', [A1]), plan: plan('S') })];
+    const admin = hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: null, principal: principal('ADMIN', []), plan: plan('S') });
+    await bus.publish([sale(1, A1), sale(1, A1), sale(2, A2), sale(3, A1, OTHER_TENANT)]);
+    await flush();
+    expect(fetched.sort()).toEqual(['S:sale-1', 'S:sale-1', 'S:sale-2']); // cashiers share one fetch; the admin has another access
+    expect(cashiers.map((q) => q.size)).toEqual([1, 1]);
+    expect(admin.size).toBe(2);
+    expect(await take(admin, 2)).toEqual([{ data: { saleCompleted: { id: 'sale-1' } } }, { data: { saleCompleted: { id: 'sale-2' } } }]);
+  });
+
+  it('bounds a slow subscriber: the oldest events are dropped and counted, others are unaffected', async () => {
+    const { bus, hub, metrics, value } = setup(3);
+    const slow = hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: null, principal: principal('ADMIN', []), plan: plan('S') });
+    const fast = hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: null, principal: principal('ADMIN', []), plan: plan('T') });
+    const got: unknown[] = [];
+    const reading = (async () => {
+      for await (const e of fast) {
+        got.push(e);
+        if (got.length === 10) break;
+      }
+    })();
+    for (let i = 1; i <= 10; i++) await bus.publish([sale(i, A1)]);
+    await flush();
+    await reading;
+    expect(got).toHaveLength(10);
+    expect(slow.size).toBe(3);
+    expect(await take(slow, 3)).toEqual([8, 9, 10].map((n) => ({ data: { saleCompleted: { id: `sale-${n}` } } })));
+    expect(await value(metrics.dropped)).toBe(7);
+  });
+
+  it('stops listening to a stream when its last subscriber leaves', async () => {
+    const { bus, hub, fetched } = setup();
+    const q = hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: null, principal: principal('ADMIN', []), plan: plan('S') });
+    await q.return();
+    expect(hub.subscriptionCount).toBe(0);
+    await bus.publish([sale(1, A1)]);
+    await flush();
+    expect(fetched).toEqual([]);
+  });
+});

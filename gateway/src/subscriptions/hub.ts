@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import type { ExecutionResult } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import { canViewBranch, type EventBus, type EventEnvelope, type Logger, type Principal, type Topic } from '@umi/kit';
+import type { Counter } from 'prom-client';
+import { BoundedQueue } from './queue';
+import { ROUTES, type FetchPlan, type RouteName } from './plan';
+
+/** One live subscription of one client. */
+export interface Subscriber {
+  tenantId: string;
+  route: RouteName;
+  /** null: every branch the principal may see. */
+  branchId: string | null;
+  principal: Principal;
+  plan: FetchPlan;
+}
+
+export type Fetch = (principal: Principal, plan: FetchPlan, key: string) => Promise<ExecutionResult>;
+
+export interface HubMetrics {
+  delivered: Counter;
+  dropped: Counter;
+  fetches: Counter;
+  unresolved: Counter;
+}
+
+interface Live extends Subscriber {
+  queue: BoundedQueue<ExecutionResult>;
+  /** Events from well before the subscription (a bus replay) are not news to this subscriber. */
+  since: number;
+  /** Subscribers with the same access see the same fields: they share one fetch per event. */
+  accessKey: string;
+}
+
+interface Stream {
+  subs: Set<Live>;
+  unsubscribe: () => void;
+  /** Deliveries of this stream, in the order its events arrived. */
+  chain: Promise<void>;
+}
+
+/**
+ * An event's timestamp is its transaction's start; one that started this long before a
+ * subscription but committed after it still counts as news.
+ */
+const REPLAY_SKEW_MS = 30_000;
+
+/** Who may see what: role, branches and permission matrix (tenant included). */
+function accessKeyOf(p: Principal): string {
+  return createHash('sha256')
+    .update(JSON.stringify([p.tenantId, p.role, [...p.branchIds].sort(), p.permissions]))
+    .digest('base64url');
+}
+
+/**
+ * A gateway's fan-out of bus events to its own clients. It listens to a (tenant, topic) stream
+ * only while a client of that tenant subscribes, drops events it has already seen (the bus is at
+ * least once), keeps each subscriber to its branch filter, fetches each event's entity once per
+ * selection shape and access, and hands results to bounded per-client queues without waiting on
+ * any client. Fetches of consecutive events run concurrently; each stream delivers in order.
+ */
+export class EventHub {
+  private readonly streams = new Map<string, Stream>();
+  private readonly seen = new LRUCache<string, true>({ max: 100_000 });
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly fetch: Fetch,
+    private readonly metrics: HubMetrics,
+    private readonly logger: Logger,
+    private readonly queueSize: number,
+  ) {}
+
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.subs.size;
+    return n;
+  }
+
+  subscribe(sub: Subscriber, onEnd: () => void = () => {}): BoundedQueue<ExecutionResult> {
+    const topic: Topic = ROUTES[sub.route].topic;
+    const streamKey = `${sub.tenantId}|${topic}`;
+    let stream = this.streams.get(streamKey);
+    if (!stream) {
+      const created: Stream = { subs: new Set(), unsubscribe: () => {}, chain: Promise.resolve() };
+      created.unsubscribe = this.bus.subscribe(sub.tenantId, topic, (e) => this.onEvent(sub.tenantId, created, e));
+      this.streams.set(streamKey, created);
+      stream = created;
+    }
+    const owner = stream;
+    const live: Live = {
+      ...sub,
+      accessKey: accessKeyOf(sub.principal),
+      since: Date.now() - REPLAY_SKEW_MS,
+      queue: new BoundedQueue<ExecutionResult>(
+        this.queueSize,
+        () => this.metrics.dropped.inc(),
+        () => {
+          onEnd();
+          owner.subs.delete(live);
+          if (owner.subs.size === 0 && this.streams.get(streamKey) === owner) {
+            owner.unsubscribe();
+            this.streams.delete(streamKey);
+          }
+        },
+      ),
+    };
+    owner.subs.add(live);
+    return live.queue;
+  }
+
+  private onEvent(tenantId: string, stream: Stream, event: EventEnvelope): void {
+    // The stream is the tenant's; an event claiming another tenant is never delivered here.
+    if (event.metadata.tenantId !== tenantId) return;
+    if (this.seen.has(event.eventId)) return;
+    this.seen.set(event.eventId, true);
+    const branchId = event.metadata.branchId;
+    const at = Date.parse(event.timestamp);
+    const targets = [...stream.subs].filter(
+      (s) => !(at < s.since) && (s.branchId !== null ? s.branchId === branchId : branchId !== null && canViewBranch(s.principal, branchId)),
+    );
+    if (targets.length === 0) return;
+
+    const groups = new Map<string, Live[]>();
+    for (const s of targets) {
+      const k = `${s.plan.shapeKey}|${s.accessKey}`;
+      const g = groups.get(k);
+      if (g) g.push(s);
+      else groups.set(k, [s]);
+    }
+    const fetched = [...groups.values()].map((group) => {
+      const first = group[0]!;
+      this.metrics.fetches.inc();
+      const key = ROUTES[first.route].key(event);
+      return this.fetch(first.principal, first.plan, key).then(
+        (result) => ({ group, result }),
+        (err: unknown) => {
+          this.logger.warn({ err: (err as Error).message, eventId: event.eventId }, 'subscription payload fetch failed');
+          return { group, result: null };
+        },
+      );
+    });
+    stream.chain = stream.chain.then(async () => {
+      for (const { group, result } of await Promise.all(fetched)) {
+        const entity = result?.data?.[group[0]!.plan.responseKey];
+        if (!result || entity === null || entity === undefined) {
+          // Gone or not visible to them (e.g. voided meanwhile): nothing to show.
+          this.metrics.unresolved.inc(group.length);
+          continue;
+        }
+        const payload: ExecutionResult = { data: { [group[0]!.plan.responseKey]: entity }, ...(result.errors?.length ? { errors: result.errors } : {}) };
+        for (const s of group) {
+          s.queue.push(payload);
+          this.metrics.delivered.inc();
+        }
+      }
+    });
+  }
+
+  /** Ends every subscription (shutdown). */
+  close(): void {
+    for (const stream of this.streams.values()) for (const s of [...stream.subs]) s.queue.end();
+  }
+}

@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import {
+  GraphQLError,
+  getOperationAST,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  validate,
+  type ExecutionResult,
+  type FieldNode,
+  type GraphQLSchema,
+} from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { canViewBranch, introspectionEnabled, type AccessTokens, type EventBus, type Logger, type Metrics, type Principal } from '@umi/kit';
+import type { GatewayContext } from '../context';
+import { checkTokenLimit, limitRules } from '../limits';
+import { resolveTenantHint, subdomainOf } from '../tenant-resolution';
+import { EventHub } from './hub';
+import { buildFetchPlan, KEY_VARIABLE, ROUTES, type RouteName } from './plan';
+import type { Env } from '@umi/kit';
+
+export interface SubscriptionDeps {
+  env: Env;
+  logger: Logger;
+  metrics: Metrics;
+  accessTokens: AccessTokens;
+  bus: EventBus;
+  apollo: ApolloServer<GatewayContext>;
+  /** The API schema, once the gateway has loaded the supergraph. */
+  schema: () => GraphQLSchema;
+}
+
+interface Connection {
+  principal: Principal;
+  expiry: NodeJS.Timeout;
+  subscriptions: number;
+}
+
+const error = (message: string, code: string) => new GraphQLError(message, { extensions: { code } });
+
+/** The caller as the gateway context knows it, for fetching event payloads on their behalf. */
+function contextFor(principal: Principal, logger: Logger): GatewayContext {
+  const requestId = randomUUID();
+  return {
+    requestId,
+    principal,
+    tenantHint: principal.tenantId,
+    ip: null,
+    userAgent: 'graphql-ws',
+    logger: logger.child({ requestId, tenantId: principal.tenantId ?? undefined, userId: principal.userId }),
+    internalTokens: new Map(),
+  };
+}
+
+/**
+ * GraphQL over WebSocket (graphql-ws) on the gateway's own port and path. Only subscriptions are
+ * accepted, with the same validation and limits as HTTP. The token comes in connectionParams and
+ * is checked before anything else: missing or invalid closes 4401, no tenant (or another tenant's
+ * host) 4403, no connection_init in time 4408; the socket closes 4401 when the token expires.
+ */
+export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps) {
+  const { env, logger, metrics } = deps;
+  const counter = (name: string, help: string) => metrics.counter(name, help);
+  const hub = new EventHub(
+    deps.bus,
+    async (principal, plan, key) => {
+      const res = await deps.apollo.executeOperation(
+        { query: plan.query, variables: { ...plan.variables, [KEY_VARIABLE]: key } },
+        { contextValue: contextFor(principal, logger) },
+      );
+      return res.body.kind === 'single' ? (res.body.singleResult as ExecutionResult) : { errors: [error('Incremental delivery is not supported here', 'BAD_REQUEST')] };
+    },
+    {
+      delivered: counter('subscription_events_delivered_total', 'Events queued to subscribers'),
+      dropped: counter('subscription_events_dropped_total', 'Events dropped because a subscriber fell too far behind'),
+      fetches: counter('subscription_payload_fetches_total', 'Payload fetches (one per event, selection shape and access)'),
+      unresolved: counter('subscription_events_unresolved_total', 'Events whose entity could not be fetched for a subscriber'),
+    },
+    logger,
+    env.WS_QUEUE_SIZE,
+  );
+  const connections = new WeakMap<object, Connection>();
+  let open = 0;
+  metrics.gauge('ws_connections', 'Open graphql-ws connections', () => open);
+  metrics.gauge('ws_subscriptions', 'Live subscriptions', () => hub.subscriptionCount);
+  const rules = [...specifiedRules, ...limitRules(env), ...(introspectionEnabled(env) ? [] : [NoSchemaIntrospectionCustomRule])];
+
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 256 * 1024 });
+  const disposable = useServer<Record<string, unknown>, { socket: WebSocket; request: http.IncomingMessage }>(
+    {
+      connectionInitWaitTimeout: env.WS_CONNECTION_INIT_TIMEOUT_MS,
+      onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
+        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const token = typeof raw === 'string' ? /^Bearer\s+(.+)$/i.exec(raw)?.[1] : undefined;
+        let verified: Awaited<ReturnType<AccessTokens['verify']>>;
+        try {
+          if (!token) throw new Error('no token');
+          verified = await deps.accessTokens.verify(token);
+        } catch {
+          metrics.authFailures.inc({ reason: 'ws_token' });
+          socket.close(CloseCode.Unauthorized, 'Unauthorized');
+          return false;
+        }
+        const { principal, expiresAt } = verified;
+        if (!principal.tenantId) return false;
+        try {
+          resolveTenantHint(principal, undefined, subdomainOf(ctx.extra.request.headers.host, env.BASE_DOMAIN));
+        } catch {
+          metrics.authDenials.inc({ code: 'FORBIDDEN' });
+          return false;
+        }
+        const expiry = setTimeout(() => socket.close(CloseCode.Unauthorized, 'Token expired'), Math.max(0, expiresAt * 1000 - Date.now()));
+        expiry.unref();
+        connections.set(ctx, { principal, expiry, subscriptions: 0 });
+        open += 1;
+        return true;
+      },
+      onClose: (ctx) => {
+        const conn = connections.get(ctx);
+        if (conn) {
+          clearTimeout(conn.expiry);
+          connections.delete(ctx);
+          open -= 1;
+        }
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const conn = connections.get(ctx);
+        if (!conn) return [error('Not connected', 'UNAUTHENTICATED')];
+        const tooLong = checkTokenLimit(payload.query, env.MAX_TOKENS);
+        if (tooLong) return [tooLong];
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [err instanceof GraphQLError ? err : error('Syntax error', 'GRAPHQL_PARSE_FAILED')];
+        }
+        const schema = deps.schema();
+        const op = getOperationAST(document, payload.operationName);
+        if (!op) return [error('No operation to run', 'BAD_USER_INPUT')];
+        if (op.operation !== 'subscription') return [error('Only subscriptions are accepted over WebSocket; send queries and mutations over HTTP', 'BAD_USER_INPUT')];
+        const invalid = validate(schema, document, rules);
+        if (invalid.length > 0) return invalid.map((e) => new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        if (conn.subscriptions >= env.WS_MAX_SUBSCRIPTIONS) return [error(`At most ${env.WS_MAX_SUBSCRIPTIONS} subscriptions per connection`, 'TOO_MANY_REQUESTS')];
+        const field = op.selectionSet.selections[0] as FieldNode;
+        const route = field.name.value as RouteName;
+        if (!(route in ROUTES)) return [error(`${route} is not a subscription this gateway serves`, 'BAD_USER_INPUT')];
+        const coerced = getVariableValues(schema, op.variableDefinitions ?? [], payload.variables ?? {});
+        if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { extensions: { code: 'BAD_USER_INPUT' } }));
+        const branchArg = field.arguments?.find((a) => a.name.value === 'branchId');
+        let branchId: string | null = null;
+        if (branchArg) {
+          const v = branchArg.value;
+          const value = v.kind === 'Variable' ? coerced.coerced[v.name.value] : v.kind === 'StringValue' ? v.value : null;
+          branchId = typeof value === 'string' ? value.toLowerCase() : null;
+        }
+        const principal = conn.principal;
+        if (branchId) {
+          if (!canViewBranch(principal, branchId)) return [error('No access to this branch', 'FORBIDDEN')];
+          // Another tenant's branch (or none) is not found, as over HTTP.
+          const found = await deps.apollo.executeOperation({ query: 'query($id: ID!) { branch(id: $id) { id } }', variables: { id: branchId } }, { contextValue: contextFor(principal, logger) });
+          const data = found.body.kind === 'single' ? (found.body.singleResult.data as { branch?: unknown } | null | undefined) : null;
+          if (!data?.branch) return [error('Branch not found', 'NOT_FOUND')];
+        }
+        const plan = buildFetchPlan(document, op, field, route, coerced.coerced);
+        conn.subscriptions += 1;
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: coerced.coerced,
+          contextValue: { subscriber: { tenantId: principal.tenantId!, route, branchId, principal, plan }, conn },
+        };
+      },
+      subscribe: (args) => {
+        const { subscriber, conn } = args.contextValue as { subscriber: Parameters<EventHub['subscribe']>[0]; conn: Connection };
+        // The connection's count drops when this subscription ends, however it ends.
+        return hub.subscribe(subscriber, () => {
+          conn.subscriptions -= 1;
+        });
+      },
+      execute: () => ({ errors: [error('Only subscriptions are accepted over WebSocket', 'BAD_USER_INPUT')] }),
+    },
+    wss,
+  );
+
+  return {
+    hub,
+    async close(): Promise<void> {
+      hub.close();
+      for (const client of wss.clients) client.close(1001, 'Server going away');
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
