@@ -13,6 +13,8 @@ const LANDED = [
   ...['CreateSale', 'Sale', 'RefundSale', 'Sales', 'SalesReport'],
   // issue 5: pharmacy
   ...['CreatePatient', 'Patients', 'PatientChart', 'CreatePrescription', 'InteractionCheck', 'DispensePrescription', 'Prescriptions', 'ControlledRegister'],
+  // issue 6: live dashboards
+  ...['SaleCompleted', 'LowStock'],
 ];
 
 describe('supergraph', () => {

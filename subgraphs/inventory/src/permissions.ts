@@ -37,6 +37,7 @@ export const permissions: IRules = {
     suppliers: isStockStaff,
     purchaseOrders: staffRead,
     purchaseOrder: isStockStaff,
+    lowStockEvent: isTenantUser,
   },
   Mutation: {
     createProduct: isCatalogueManager,
@@ -61,6 +62,7 @@ export const permissions: IRules = {
   Branch: { '*': allow, stock: isTenantUser },
   User: allow,
   StockLevel: allow,
+  LowStockAlert: allow,
   InventoryBatch: { '*': allow, supplier: isStockStaff, costPrice: isStockStaff },
   ProductConnection: allow,
   ProductEdge: allow,

@@ -1,7 +1,7 @@
 import { parseInput, uuidSchema } from '@umi/kit';
 import { tenantScope, type InventoryContext } from '../context';
 import { listProducts, productByBarcode } from '../services/products';
-import { expiringBatches, stockMovements } from '../services/stock';
+import { expiringBatches, lowStockEvent, stockMovements } from '../services/stock';
 import { stockTransfers } from '../services/transfers';
 import { getPurchaseOrder, listPurchaseOrders, listSuppliers } from '../services/purchasing';
 
@@ -21,4 +21,5 @@ export const Query = {
   suppliers: (_: unknown, args: { includeInactive?: boolean | null }, ctx: InventoryContext) => listSuppliers(ctx, args.includeInactive === true),
   purchaseOrders: (_: unknown, args: Args<object>, ctx: InventoryContext) => listPurchaseOrders(ctx, args),
   purchaseOrder: (_: unknown, args: { id: string }, ctx: InventoryContext) => getPurchaseOrder(ctx, args.id),
+  lowStockEvent: (_: unknown, args: { id: string }, ctx: InventoryContext) => lowStockEvent(ctx, args.id),
 };

@@ -1,7 +1,7 @@
 import { scalarResolvers } from '@umi/kit';
 import { Query } from './Query';
 import { Mutation } from './Mutation';
-import { Branch, InventoryBatch, Product, PurchaseOrder, PurchaseOrderItem, StockLevel, StockMovement, StockTransfer, StockTransferLine } from './types';
+import { Branch, InventoryBatch, LowStockAlert, Product, PurchaseOrder, PurchaseOrderItem, StockLevel, StockMovement, StockTransfer, StockTransferLine } from './types';
 
 export const resolvers = {
   ...scalarResolvers,
@@ -16,4 +16,5 @@ export const resolvers = {
   StockTransferLine,
   PurchaseOrder,
   PurchaseOrderItem,
+  LowStockAlert,
 };

@@ -12,7 +12,7 @@ import type {
 import { branchToday, requireBranch } from '../access';
 import { tenantScope, type InventoryContext } from '../context';
 import type { StockRow } from '../loaders';
-import { branchStock } from '../services/stock';
+import { branchStock, type LowStockEvent } from '../services/stock';
 
 const branchRef = (id: string) => ({ __typename: 'Branch', id });
 const userRef = (id: string | null) => (id ? { __typename: 'User', id } : null);
@@ -94,4 +94,10 @@ export const PurchaseOrder = {
 export const PurchaseOrderItem = {
   product: (i: PurchaseOrderItemRow, _: unknown, ctx: InventoryContext) => tenantScope(ctx).loaders.productById.load(i.productId),
   lineTotal: (i: PurchaseOrderItemRow) => new Decimal(i.unitCost.toString()).times(i.quantityOrdered).toFixed(2),
+};
+
+export const LowStockAlert = {
+  product: (e: LowStockEvent, _: unknown, ctx: InventoryContext) => tenantScope(ctx).loaders.productById.load(e.productId),
+  branch: (e: LowStockEvent) => branchRef(e.branchId),
+  stock: async (e: LowStockEvent, _: unknown, ctx: InventoryContext) => tenantScope(ctx).loaders.stock.load(await atBranch(ctx, e.branchId, e.productId)),
 };

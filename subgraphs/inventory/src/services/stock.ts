@@ -237,3 +237,29 @@ export async function branchStock(ctx: InventoryContext, branch: BranchRecord, l
   const rows = await loadBranchStock(ctx.deps.appPool, tenant.schemaName, branch.id, branchToday(branch), loaders.productById);
   return lowStockOnly ? rows.filter((r) => r.quantityAvailable <= r.reorderLevel) : rows;
 }
+
+export interface LowStockEvent {
+  id: string;
+  productId: string;
+  branchId: string;
+  quantityAvailable: number;
+  reorderLevel: number;
+  occurredAt: Date;
+}
+
+/** The low-stock alert recorded with this event id (the outbox row the relay published). */
+export async function lowStockEvent(ctx: InventoryContext, id: string): Promise<LowStockEvent | null> {
+  const { db } = tenantScope(ctx);
+  const row = await db.outboxEvent.findFirst({ where: { id: parseInput(uuidSchema, id, 'id'), eventType: 'inventory.low_stock' } });
+  if (!row) return null;
+  const data = (row.payload as { data?: Record<string, unknown> }).data ?? {};
+  const branch = await requireBranch(ctx, String(data.branchId), 'view', 'id');
+  return {
+    id: row.id,
+    productId: String(data.productId),
+    branchId: branch.id,
+    quantityAvailable: Number(data.quantityAvailable),
+    reorderLevel: Number(data.reorderLevel),
+    occurredAt: row.createdAt,
+  };
+}
