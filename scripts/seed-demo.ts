@@ -10,14 +10,22 @@ export const DEMO_PASSWORDS = {
 
 interface GqlResponse<T> {
   data?: T;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: { message: string; extensions?: { code?: string; retryAfter?: number } }[];
 }
 
+/** One request through the gateway, like a portal; the gateway's rate limit applies, so a refusal waits and retries. */
 async function gql<T>(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
-  const body = (await res.json()) as GqlResponse<T>;
-  if (body.errors?.length || !body.data) throw new Error(`seed: ${body.errors?.map((e) => e.message).join('; ') ?? res.status}`);
-  return body.data;
+  for (;;) {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+    const body = (await res.json()) as GqlResponse<T>;
+    const limited = body.errors?.find((e) => e.extensions?.code === 'TOO_MANY_REQUESTS');
+    if (limited) {
+      await new Promise((r) => setTimeout(r, (limited.extensions?.retryAfter ?? 1) * 1000));
+      continue;
+    }
+    if (body.errors?.length || !body.data) throw new Error(`seed: ${body.errors?.map((e) => e.message).join('; ') ?? res.status}`);
+    return body.data;
+  }
 }
 
 const LOGIN = `mutation($email: String!, $password: String!, $tenant: String) { login(email: $email, password: $password, tenant: $tenant) { accessToken } }`;
