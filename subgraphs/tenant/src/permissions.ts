@@ -23,6 +23,7 @@ export const permissions: IRules = {
     branch: isTenantUser,
     users: or(isAdmin, isOperations),
     auditLogs: isAdmin,
+    tenantSettings: isTenantUser,
   },
   Mutation: {
     login: allow,
@@ -31,6 +32,7 @@ export const permissions: IRules = {
     createTenant: isSuperAdmin,
     createBranch: isAdmin,
     createUser: isAdmin,
+    updateTenantSettings: isAdmin,
   },
   Tenant: or(isSuperAdmin, isTenantUser),
   Branch: and(isAuthenticated, or(isSuperAdmin, isTenantUser)),
@@ -38,6 +40,7 @@ export const permissions: IRules = {
   BranchPermissions: isAuthenticated,
   Plan: isAuthenticated,
   AuthPayload: allow,
+  TenantSettings: isTenantUser,
   AuditLog: isAdmin,
   AuditLogEdge: isAdmin,
   AuditLogConnection: isAdmin,

@@ -4,6 +4,7 @@ import * as auth from '../services/auth';
 import { provisionTenant } from '../services/tenants';
 import { createBranch } from '../services/branches';
 import { createUser } from '../services/users';
+import { updateSettings } from '../services/settings';
 
 type Authed = TenantContext & { principal: Principal };
 
@@ -29,4 +30,6 @@ export const Mutation = {
   createBranch: (_: unknown, args: { input: unknown }, ctx: TenantContext) => createBranch(ctx.deps, ctx as Authed, ctx.tenant!, args.input),
 
   createUser: (_: unknown, args: { input: unknown }, ctx: TenantContext) => createUser(ctx.deps, ctx as Authed, ctx.tenant!, args.input),
+
+  updateTenantSettings: (_: unknown, args: { input: unknown }, ctx: TenantContext) => updateSettings(ctx.deps, ctx as Authed, ctx.tenant!, args.input),
 };

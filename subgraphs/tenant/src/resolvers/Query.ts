@@ -1,3 +1,4 @@
+import { readSettings } from '../services/settings';
 import { ForbiddenError, canViewBranch } from '@umi/kit';
 import { sharedTx } from '@umi/db';
 import type { TenantContext } from '../context';
@@ -30,6 +31,8 @@ export const Query = {
     sharedTx(ctx.deps.shared, ctx.scope!, (tx) =>
       tx.user.findMany({ where: { tenantId: ctx.tenant!.id, deletedAt: null }, orderBy: { email: 'asc' } }),
     ),
+
+  tenantSettings: (_: unknown, __: unknown, ctx: TenantContext) => readSettings(ctx.deps, ctx.tenant!),
 
   auditLogs: (_: unknown, args: { entityType?: string | null; first: number; after?: string | null }, ctx: TenantContext) =>
     listAuditLogs(ctx, args),
