@@ -4,6 +4,7 @@ import { tenantScope, type PharmacyContext } from '../context';
 import { listPatients } from '../services/patients';
 import { checkInteractions, listPrescriptions } from '../services/prescriptions';
 import { controlledRegister } from '../services/register';
+import { listInteractionRules } from '../services/rules';
 
 export const Query = {
   /** A deleted patient is not found here; references from history (sales, the register) still resolve it. */
@@ -21,4 +22,5 @@ export const Query = {
   prescriptions: (_: unknown, args: Record<string, unknown>, ctx: PharmacyContext) => listPrescriptions(ctx, args),
   checkInteractions: (_: unknown, args: Record<string, unknown>, ctx: PharmacyContext) => checkInteractions(ctx, args),
   controlledSubstanceRegister: (_: unknown, args: Record<string, unknown>, ctx: PharmacyContext) => controlledRegister(ctx, args),
+  interactionRules: (_: unknown, __: unknown, ctx: PharmacyContext) => listInteractionRules(ctx),
 };
