@@ -313,6 +313,47 @@ describe('contract: inventory', () => {
     expect((await receivePo([line(a, 1, 'PO-A-3')])).errors?.[0]?.extensions?.code).toBe('CONFLICT'); // already received
   });
 
+  it('manages the catalogue and batches: update, deactivate, branch price, hold, expiry write-off', async () => {
+    const id = await createProduct(admin.token, 'CAT-1', { barcode: '7000000000001' });
+    const updated = await p.ok<{ updateProduct: { name: string; genericName: string; taxCategory: string } }>(
+      'mutation($id: ID!, $i: UpdateProductInput!) { updateProduct(id: $id, input: $i) { name genericName taxCategory } }',
+      { id, i: { name: 'Cetirizine 10mg', genericName: 'Cetirizine', taxCategory: 'ZERO_RATED' } },
+      admin,
+    );
+    expect(updated.updateProduct).toEqual({ name: 'Cetirizine 10mg', genericName: 'cetirizine', taxCategory: 'ZERO_RATED' });
+    const batch = (await receive(admin.token, receipt(br1, id, 'CAT-B', inDays(100), 10))).data!.receiveStock;
+    await receive(admin.token, receipt(br1, id, 'CAT-OLD', inDays(5), 4));
+
+    // The branch's own price wins over the batch price.
+    const price = () => p.ok<{ productByBarcode: { sellingPrice: string; stock: { quantityAvailable: number } } }>(op('ProductByBarcode'), { barcode: '7000000000001', branchId: br1 }, admin);
+    expect((await price()).productByBarcode.sellingPrice).toBe('25.50');
+    await p.ok('mutation($i: BranchProductSettingsInput!) { setBranchProductSettings(input: $i) { reorderLevel } }', { i: { branchId: br1, productId: id, sellingPrice: '19.99', reorderLevel: 2 } }, admin);
+    expect((await price()).productByBarcode).toMatchObject({ sellingPrice: '19.99', stock: { quantityAvailable: 14 } });
+
+    // A held batch is never available; releasing it makes it so again.
+    const hold = 'mutation($id: ID!, $s: BatchStatus!) { setBatchStatus(id: $id, status: $s, reason: "supplier recall notice 12") { status quantityAvailable } }';
+    expect((await p.ok<{ setBatchStatus: unknown }>(hold, { id: batch.id, s: 'ON_HOLD' }, admin)).setBatchStatus).toEqual({ status: 'ON_HOLD', quantityAvailable: 0 });
+    expect((await price()).productByBarcode.stock.quantityAvailable).toBe(4);
+    await p.ok(hold, { id: batch.id, s: 'AVAILABLE' }, admin);
+
+    // A batch past its date is written off to zero with a ledger row.
+    await p.db.pool.query(`UPDATE "${schema}".inventory_batches SET expiry_date = current_date - 1 WHERE batch_number = 'CAT-OLD' AND product_id = $1`, [id]);
+    const writeOff = await p.ok<{ writeOffExpiredStock: { batchNumber: string; quantityOnHand: number; status: string }[] }>(
+      'mutation($b: ID!) { writeOffExpiredStock(branchId: $b) { batchNumber quantityOnHand status } }',
+      { b: br1 },
+      admin,
+    );
+    expect(writeOff.writeOffExpiredStock).toEqual([{ batchNumber: 'CAT-OLD', quantityOnHand: 0, status: 'EXPIRED' }]);
+    const { rows } = await p.db.pool.query(`SELECT quantity FROM "${schema}".stock_movements WHERE product_id = $1 AND type = 'EXPIRY_WRITE_OFF'`, [id]);
+    expect(rows).toEqual([{ quantity: -4 }]);
+
+    // Deactivated: out of the catalogue and not received any more; history still resolves it.
+    await p.ok('mutation($id: ID!) { deactivateProduct(id: $id) { isActive } }', { id }, admin);
+    const listed = await p.ok<{ products: { edges: unknown[] } }>(op('Products'), { search: 'Cetirizine', first: 5, branchId: br1 }, admin);
+    expect(listed.products.edges).toEqual([]);
+    expect((await receive(admin.token, receipt(br1, id, 'CAT-C', inDays(100), 1))).errors?.[0]?.message).toMatch(/inactive/);
+  });
+
   it('costs a constant number of SQL statements for Products with stock, whatever the page size', async () => {
     const token = other.adminToken;
     const branchId = other.branches[0]!.id;

@@ -240,6 +240,34 @@ describe('contract: pharmacy', () => {
     expect(code(await p.gql(op('ControlledRegister'), { branchId: br1, from: TODAY, to: TODAY }, { token: cashier.token }))).toBe('FORBIDDEN');
   });
 
+  it("checks the tenant's own interaction rules, updates patients with re-encryption, and cancels prescriptions", async () => {
+    const rule = await p.ok<{ createInteractionRule: { id: string; leftKey: string; rightKey: string } }>(
+      'mutation($i: InteractionRuleInput!) { createInteractionRule(input: $i) { id leftKey rightKey } }',
+      { i: { leftKey: 'Paracetamol', rightKey: 'j01ca04', severity: 'MAJOR', message: 'House rule: review the dose together', source: 'Chain formulary 2026' } },
+      { token: pharmacist.token },
+    );
+    expect(rule.createInteractionRule).toMatchObject({ leftKey: 'paracetamol', rightKey: 'J01CA04' });
+    await p.ok('mutation($id: ID!, $i: UpdateProductInput!) { updateProduct(id: $id, input: $i) { id } }', { id: product.amoxicillin, i: { atcCode: 'J01CA04' } }, { token: t.adminToken });
+    const check = () => p.ok<{ checkInteractions: { severity: string; message: string }[] }>(op('InteractionCheck'), { productIds: [product.paracetamol, product.amoxicillin] }, { token: pharmacist.token });
+    expect((await check()).checkInteractions).toEqual([expect.objectContaining({ severity: 'MAJOR', message: expect.stringMatching(/House rule/) })]);
+    await p.ok('mutation($id: ID!) { deactivateInteractionRule(id: $id) { isActive } }', { id: rule.createInteractionRule.id }, { token: pharmacist.token });
+    expect((await check()).checkInteractions).toEqual([]);
+
+    const patient = (await createPatient(pharmacist.token, { medicalHistory: 'first version' })).data!.createPatient;
+    const cipher = async () => (await p.db.pool.query(`SELECT medical_history_ciphertext AS c FROM "${schema}".patients WHERE id = $1`, [patient.id])).rows[0].c as string;
+    const before = await cipher();
+    await p.ok('mutation($id: ID!, $i: UpdatePatientInput!) { updatePatient(id: $id, input: $i) { id } }', { id: patient.id, i: { medicalHistory: 'second version', allergies: ['Ibuprofen'] } }, { token: pharmacist.token });
+    expect(await cipher()).not.toBe(before);
+    const chart = await p.ok<{ patient: { medicalHistory: string; allergies: string[] } }>(op('PatientChart'), { id: patient.id }, { token: pharmacist.token });
+    expect(chart.patient).toMatchObject({ medicalHistory: 'second version', allergies: ['ibuprofen'] });
+
+    const rx = (await prescribe(pharmacist.token, patient.id, [{ productId: product.paracetamol, quantity: 2, dosage: '1g' }])).data!.createPrescription;
+    const cancel = 'mutation($id: ID!) { cancelPrescription(id: $id, reason: "written for the wrong patient") { status } }';
+    expect((await p.ok<{ cancelPrescription: { status: string } }>(cancel, { id: rx.id }, { token: pharmacist.token })).cancelPrescription.status).toBe('CANCELLED');
+    expect(code(await dispense(pharmacist.token, rx.id))).toBe('CONFLICT');
+    expect(code(await p.gql(cancel, { id: rx.id }, { token: pharmacist.token }))).toBe('CONFLICT');
+  });
+
   it('lets the till sell a prescription-only product only against a verified prescription of the patient', async () => {
     const patient = (await createPatient(pharmacist.token)).data!.createPatient;
     const sell = (extra: Record<string, unknown>) =>

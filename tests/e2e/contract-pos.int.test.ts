@@ -319,6 +319,22 @@ describe('contract: pos', () => {
     expect((await p.gql(op('SalesReport'), { branchId: br1, from: TODAY, to: TODAY }, { token: analyst.token })).errors).toBeUndefined();
   });
 
+  it('adds VAT at the till for a tenant whose prices exclude tax', async () => {
+    const token = other.adminToken;
+    const branchId = other.branches[0]!.id;
+    const settings = await p.ok<{ updateTenantSettings: { pricesIncludeTax: boolean } }>(
+      'mutation { updateTenantSettings(input: { pricesIncludeTax: false }) { pricesIncludeTax } }',
+      {},
+      { token },
+    );
+    expect(settings.updateTenantSettings.pricesIncludeTax).toBe(false);
+    expect(code(await p.gql('mutation { updateTenantSettings(input: { pricesIncludeTax: true }) { pricesIncludeTax } }', {}, { token: cashier.token }))).toBe('FORBIDDEN');
+    const id = (await p.ok<{ createProduct: { id: string } }>(op('CreateProduct'), { input: { sku: 'EXCL-1', name: 'Exclusive', requiresPrescription: false, controlledSubstance: false } }, { token })).createProduct.id;
+    await p.ok(op('ReceiveStock'), { input: { branchId, productId: id, batchNumber: 'EX-1', expiryDate: inDays(100), quantity: 10, costPrice: '1.00', sellingPrice: '100.00' } }, { token });
+    const r = await p.ok<{ createSale: SaleResult }>(op('CreateSale'), { input: { branchId, paymentMethod: 'CARD', idempotencyKey: randomUUID(), items: [{ productId: id, quantity: 1 }], discountAmount: '10.00' } }, { token });
+    expect(r.createSale).toMatchObject({ subtotal: '100.00', discountAmount: '10.00', taxAmount: '14.40', totalAmount: '104.40' });
+  });
+
   it('opens a till with a float and closes it with a Z-report of expected against counted cash', async () => {
     const till = await p.ok<{ createTill: { id: string } }>('mutation($b: ID!) { createTill(branchId: $b, name: "Front") { id } }', { b: br1 }, { token: t.adminToken });
     const session = await p.ok<{ openTill: { id: string; status: string } }>(
