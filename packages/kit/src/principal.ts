@@ -30,10 +30,21 @@ export function isTenantWide(p: Principal): boolean {
   return p.role === 'ADMIN' || p.role === 'OPERATIONS';
 }
 
-/** May `p` see data of `branchId`? (The branch's tenant is checked by the caller's query.) */
+/**
+ * May `p` see data of `branchId`? Selling or reporting at a branch implies seeing it (a cashier
+ * with canProcessSales there scans its products and prices). The branch's tenant is checked by the
+ * caller's query.
+ */
 export function canViewBranch(p: Principal, branchId: string): boolean {
   if (p.tenantId === null) return false;
-  return isTenantWide(p) || p.permissions.canViewAllBranches || p.permissions.canManageAllBranches || p.branchIds.includes(branchId);
+  return (
+    isTenantWide(p) ||
+    p.permissions.canViewAllBranches ||
+    p.permissions.canManageAllBranches ||
+    p.branchIds.includes(branchId) ||
+    p.permissions.canProcessSales.includes(branchId) ||
+    p.permissions.canViewReports.includes(branchId)
+  );
 }
 
 /** May `p` change data of `branchId` (stock, settings)? */
