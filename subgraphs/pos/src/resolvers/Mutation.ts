@@ -11,7 +11,16 @@ const saleById = async (ctx: PosContext, id: string) => {
 };
 
 export const Mutation = {
-  createSale: async (_: unknown, a: { input: unknown }, ctx: PosContext) => saleById(ctx, await createSale(ctx, a.input)),
+  /** A fresh sale answers from what was written (no read-back); a replayed one is loaded. */
+  createSale: async (_: unknown, a: { input: unknown }, ctx: PosContext) => {
+    const { id, created } = await createSale(ctx, a.input);
+    if (!created) return saleById(ctx, id);
+    const { loaders } = tenantScope(ctx);
+    loaders.itemsBySale.prime(id, created.items);
+    loaders.paymentsBySale.prime(id, created.payments);
+    loaders.refundBySale.prime(id, null);
+    return created.sale;
+  },
   confirmPayment: async (_: unknown, a: Record<string, unknown>, ctx: PosContext) => saleById(ctx, await confirmPayment(ctx, a)),
   refundSale: async (_: unknown, a: Record<string, unknown>, ctx: PosContext) => saleById(ctx, await refundSale(ctx, a)),
   createTill: (_: unknown, a: { branchId: string; name: string }, ctx: PosContext) => createTill(ctx, a),

@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
-import { allocateStock, nextNumber, recordEvent, tenantTable, type BranchRecord } from '@umi/db';
-import type { Prisma } from '@umi/db/src/generated/tenant/client';
+import { allocateStock, nextNumber, recordEvent, tenantTable, TenantPrismaNs, type BranchRecord, type NewEvent } from '@umi/db';
+import type { Payment, Prisma, Sale, SaleItem } from '@umi/db/src/generated/tenant/client';
 import { actorOf, branchDate, requireBranch } from '../access';
 import { tenantScope, type PosContext } from '../context';
-import { planPayments, priceSale, type PaymentMethod, type SaleLineInput, type TaxCategory } from '../pricing';
+import { planPayments, priceSale, type PaymentMethod, type PaymentPlan, type PricedSale, type SaleLineInput, type TaxCategory } from '../pricing';
 
 const METHODS = ['CASH', 'CARD', 'MOBILE_MONEY', 'INSURANCE'] as const;
 const money = z.string().trim().max(20);
@@ -57,18 +57,8 @@ interface ProductRow {
   requires_prescription: boolean;
   tax_category: TaxCategory;
   branch_price: string | null;
-}
-
-/** The tenant's pricing switch and the VAT rate of each category in force on `date`. */
-async function taxSettings(tx: Prisma.TransactionClient, schema: string, date: string) {
-  const [row] = await tx.$queryRawUnsafe<{ include_tax: boolean | null; rates: Record<string, string> | null }[]>(
-    `SELECT (SELECT (value #>> '{}')::boolean FROM ${tenantTable(schema, 'tenant_settings')} WHERE key = 'prices_include_tax') AS include_tax,
-            (SELECT jsonb_object_agg(category, rate::text) FROM (
-               SELECT DISTINCT ON (category) category, rate FROM ${tenantTable(schema, 'tax_rates')}
-               WHERE effective_from <= $1::date ORDER BY category, effective_from DESC) r) AS rates`,
-    date,
-  );
-  return { pricesIncludeTax: row?.include_tax ?? true, rates: row?.rates ?? {} };
+  tax_rate: string | null;
+  include_tax: boolean;
 }
 
 /** Prescription-only products sell only against a valid, verified prescription of the patient that lists them. */
@@ -107,7 +97,7 @@ async function checkTillSession(tx: Prisma.TransactionClient, branch: BranchReco
  * waits on it, then reads the sale it produced), then prices, VAT, FEFO allocation with its ledger
  * rows, the sale, its lines and payments, and the `sale.completed` event. Returns the sale's id.
  */
-export async function createSale(ctx: PosContext, input: unknown): Promise<string> {
+export async function createSale(ctx: PosContext, input: unknown): Promise<{ id: string; created: CreatedSale | null }> {
   const { db, tenant } = tenantScope(ctx);
   const data = parseInput(saleSchema, input);
   const branch = await requireBranch(ctx, data.branchId, 'sell', 'input.branchId');
@@ -115,29 +105,38 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<strin
   const today = branchDate(branch);
   const schema = tenant.schemaName;
 
+  const saleId = randomUUID();
   return db.$transaction(async (tx) => {
+    // The key names its sale from the start: a retry that finds the key reads the sale it made.
     const claimed = await tx.$queryRawUnsafe<unknown[]>(
-      `INSERT INTO ${tenantTable(schema, 'idempotency_keys')} (scope, key, request_hash) VALUES ('createSale', $1, $2)
+      `INSERT INTO ${tenantTable(schema, 'idempotency_keys')} (scope, key, request_hash, resource_id) VALUES ('createSale', $1, $2, $3::uuid)
        ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
       data.idempotencyKey,
       hash,
+      saleId,
     );
     if (claimed.length === 0) {
       const prior = await tx.idempotencyKey.findUnique({ where: { scope_key: { scope: 'createSale', key: data.idempotencyKey } } });
       if (!prior || prior.requestHash !== hash || !prior.resourceId) {
         throw new ConflictError('idempotencyKey was already used for a different sale', { field: 'input.idempotencyKey' });
       }
-      return prior.resourceId;
+      return { id: prior.resourceId, created: null };
     }
 
     const productIds = [...new Set(data.items.map((i) => i.productId.toLowerCase()))];
+    // Products, their branch prices, the VAT rate of their category on the branch's date and the
+    // tenant's pricing switch, in one round trip.
     const products = await tx.$queryRawUnsafe<ProductRow[]>(
-      `SELECT p.id::text, p.name, p.is_active, p.deleted_at, p.requires_prescription, p.tax_category, s.selling_price::text AS branch_price
+      `SELECT p.id::text, p.name, p.is_active, p.deleted_at, p.requires_prescription, p.tax_category, s.selling_price::text AS branch_price,
+              (SELECT r.rate::text FROM ${tenantTable(schema, 'tax_rates')} r
+               WHERE r.category = p.tax_category AND r.effective_from <= $3::date ORDER BY r.effective_from DESC LIMIT 1) AS tax_rate,
+              coalesce((SELECT (value #>> '{}')::boolean FROM ${tenantTable(schema, 'tenant_settings')} WHERE key = 'prices_include_tax'), true) AS include_tax
        FROM ${tenantTable(schema, 'products')} p
        LEFT JOIN ${tenantTable(schema, 'product_branch_settings')} s ON s.product_id = p.id AND s.branch_id = $2::uuid
        WHERE p.id = ANY($1::uuid[])`,
       productIds,
       branch.id,
+      today,
     );
     const byId = new Map(products.map((p) => [p.id, p]));
     data.items.forEach((item, i) => {
@@ -151,9 +150,8 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<strin
     }
     await checkPrescriptions(tx, schema, data, products.filter((p) => p.requires_prescription), today);
     if (data.tillSessionId) await checkTillSession(tx, branch, data.tillSessionId);
-    const { pricesIncludeTax, rates } = await taxSettings(tx, schema, today);
+    const pricesIncludeTax = products[0]?.include_tax ?? true;
 
-    const saleId = randomUUID();
     const saleNumber = `${branch.code}-${String(await nextNumber(tx, schema, `sale:${branch.code}`)).padStart(6, '0')}`;
     let allocation;
     try {
@@ -178,8 +176,8 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<strin
 
     const lines: SaleLineInput[] = allocation.movements.map((a) => {
       const p = byId.get(a.productId)!;
-      const rate = rates[p.tax_category];
-      if (rate === undefined) throw new Error(`no VAT rate in force for ${p.tax_category}`);
+      const rate = p.tax_rate;
+      if (rate === null) throw new Error(`no VAT rate in force for ${p.tax_category}`);
       return {
         productId: a.productId,
         batchId: a.batchId,
@@ -198,72 +196,183 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<strin
       data.tendered ?? null,
     );
 
-    const now = new Date();
-    await tx.sale.create({
-      data: {
-        id: saleId,
-        saleNumber,
-        branchId: branch.id,
-        tillSessionId: data.tillSessionId ?? null,
-        patientId: data.patientId ?? null,
-        cashierId: ctx.principal!.userId,
-        subtotal: priced.subtotal,
-        taxAmount: priced.taxAmount,
-        discountAmount: priced.discountAmount,
-        totalAmount: priced.totalAmount,
-        pricesIncludeTax,
-        paymentMethod: data.paymentMethod,
-        paymentStatus: plan.paymentStatus,
-        prescriptionIds: data.prescriptionIds ?? [],
-        createdAt: now,
-      },
+    const created = await writeSale(tx, schema, {
+      id: saleId,
+      saleNumber,
+      branchId: branch.id,
+      tillSessionId: data.tillSessionId ?? null,
+      patientId: data.patientId ?? null,
+      cashierId: ctx.principal!.userId,
+      paymentMethod: data.paymentMethod,
+      prescriptionIds: data.prescriptionIds ?? [],
+      pricesIncludeTax,
+      priced,
+      plan,
+      event:
+        plan.paymentStatus === 'PAID'
+          ? saleCompletedEvent(ctx, { id: saleId, saleNumber, branchId: branch.id, totalAmount: priced.totalAmount, items: priced.lines })
+          : null,
     });
-    await tx.saleItem.createMany({
-      data: priced.lines.map((l) => ({
-        saleId,
-        productId: l.productId,
-        batchId: l.batchId,
-        batchNumber: l.batchNumber,
-        quantity: l.quantity,
-        unitPrice: l.unitPrice,
-        taxCategory: l.taxCategory,
-        taxRate: l.taxRate,
-        taxAmount: l.taxAmount,
-        discountAmount: l.discountAmount,
-        lineTotal: l.lineTotal,
-      })),
-    });
-    if (plan.payments.length > 0) {
-      await tx.payment.createMany({
-        data: plan.payments.map((p) => ({
-          saleId,
-          method: p.method,
-          amount: p.amount,
-          tendered: p.tendered,
-          changeGiven: p.changeGiven,
-          providerReference: p.providerReference,
-          status: p.status,
-          processedAt: p.status === 'COMPLETED' ? now : null,
-        })),
-      });
-    }
-    if (plan.paymentStatus === 'PAID') {
-      await recordSaleCompleted(tx, ctx, schema, { id: saleId, saleNumber, branchId: branch.id, totalAmount: priced.totalAmount, items: priced.lines });
-    }
-    await tx.idempotencyKey.update({ where: { scope_key: { scope: 'createSale', key: data.idempotencyKey } }, data: { resourceId: saleId } });
-    return saleId;
+    return { id: saleId, created };
   });
 }
 
-/** The `sale.completed` event: the key and the figures a dashboard shows; the rest is fetched through the graph. */
-export function recordSaleCompleted(
+/** The sale, its lines and payments as Prisma would return them, to answer without reading them back. */
+export interface CreatedSale {
+  sale: Sale;
+  items: SaleItem[];
+  payments: Payment[];
+}
+
+/**
+ * Writes the sale, its lines, its payments and (when paid) its sale.completed event in ONE
+ * statement: the row locks the checkout holds (stock, the sale-number sequence) are released
+ * sooner the fewer round trips follow them.
+ */
+async function writeSale(
   tx: Prisma.TransactionClient,
-  ctx: PosContext,
   schema: string,
+  s: {
+    id: string;
+    saleNumber: string;
+    branchId: string;
+    tillSessionId: string | null;
+    patientId: string | null;
+    cashierId: string;
+    paymentMethod: string;
+    prescriptionIds: string[];
+    pricesIncludeTax: boolean;
+    priced: PricedSale;
+    plan: PaymentPlan;
+    event: NewEvent | null;
+  },
+): Promise<CreatedSale> {
+  const t = (name: string) => tenantTable(schema, name);
+  const lines = s.priced.lines.map((l) => ({ ...l, id: randomUUID() }));
+  const payments = s.plan.payments.map((p) => ({ ...p, id: randomUUID() }));
+  const [row] = await tx.$queryRawUnsafe<{ created_at: Date }[]>(
+    `WITH sale AS (
+       INSERT INTO ${t('sales')} (id, sale_number, branch_id, till_session_id, patient_id, cashier_id, subtotal, tax_amount, discount_amount,
+                                  total_amount, prices_include_tax, payment_method, payment_status, prescription_ids)
+       VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5::uuid, $6::uuid, $7::numeric, $8::numeric, $9::numeric, $10::numeric, $11, $12, $13, $14::uuid[])
+       RETURNING id, created_at
+     ), items AS (
+       INSERT INTO ${t('sale_items')} (id, sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
+       SELECT i.id, $1::uuid, i.product_id, i.batch_id, i.batch_number, i.quantity, i.unit_price, i.tax_category, i.tax_rate, i.tax_amount, i.discount_amount, i.line_total
+       FROM unnest($15::uuid[], $16::uuid[], $17::uuid[], $18::text[], $19::int[], $20::numeric[], $21::text[], $22::numeric[], $23::numeric[], $24::numeric[], $25::numeric[])
+         AS i(id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
+       RETURNING 1
+     ), pays AS (
+       INSERT INTO ${t('payments')} (id, sale_id, method, amount, tendered, change_given, provider_reference, status, processed_at)
+       SELECT p.id, $1::uuid, p.method, p.amount, p.tendered, p.change_given, p.reference, p.status, CASE WHEN p.status = 'COMPLETED' THEN now() END
+       FROM unnest($26::uuid[], $27::text[], $28::numeric[], $29::numeric[], $30::numeric[], $31::text[], $32::text[])
+         AS p(id, method, amount, tendered, change_given, reference, status)
+       RETURNING 1
+     ), event AS (
+       INSERT INTO ${t('outbox')} (event_type, aggregate_id, branch_id, payload)
+       SELECT 'sale.completed', $1::uuid, $3::uuid, $33::jsonb WHERE $33::jsonb IS NOT NULL
+       RETURNING 1
+     )
+     SELECT sale.created_at, (SELECT count(*) FROM items) AS items, (SELECT count(*) FROM pays) AS pays, (SELECT count(*) FROM event) AS events FROM sale`,
+    s.id,
+    s.saleNumber,
+    s.branchId,
+    s.tillSessionId,
+    s.patientId,
+    s.cashierId,
+    s.priced.subtotal,
+    s.priced.taxAmount,
+    s.priced.discountAmount,
+    s.priced.totalAmount,
+    s.pricesIncludeTax,
+    s.paymentMethod,
+    s.plan.paymentStatus,
+    s.prescriptionIds,
+    lines.map((l) => l.id),
+    lines.map((l) => l.productId),
+    lines.map((l) => l.batchId),
+    lines.map((l) => l.batchNumber),
+    lines.map((l) => l.quantity),
+    lines.map((l) => l.unitPrice),
+    lines.map((l) => l.taxCategory),
+    lines.map((l) => l.taxRate),
+    lines.map((l) => l.taxAmount),
+    lines.map((l) => l.discountAmount),
+    lines.map((l) => l.lineTotal),
+    payments.map((p) => p.id),
+    payments.map((p) => p.method),
+    payments.map((p) => p.amount),
+    payments.map((p) => p.tendered),
+    payments.map((p) => p.changeGiven),
+    payments.map((p) => p.providerReference),
+    payments.map((p) => p.status),
+    s.event ? JSON.stringify({ serviceName: s.event.serviceName, data: s.event.data, metadata: s.event.metadata }) : null,
+  );
+  const createdAt = row!.created_at;
+  const dec = (v: string) => new TenantPrismaNs.Decimal(v);
+  return {
+    sale: {
+      id: s.id,
+      saleNumber: s.saleNumber,
+      branchId: s.branchId,
+      tillSessionId: s.tillSessionId,
+      patientId: s.patientId,
+      cashierId: s.cashierId,
+      subtotal: dec(s.priced.subtotal),
+      taxAmount: dec(s.priced.taxAmount),
+      discountAmount: dec(s.priced.discountAmount),
+      totalAmount: dec(s.priced.totalAmount),
+      pricesIncludeTax: s.pricesIncludeTax,
+      paymentMethod: s.paymentMethod,
+      paymentStatus: s.plan.paymentStatus,
+      status: 'COMPLETED',
+      prescriptionIds: s.prescriptionIds,
+      zraReceiptNumber: null,
+      createdAt,
+      updatedAt: createdAt,
+    },
+    items: lines.map((l) => ({
+      id: l.id,
+      saleId: s.id,
+      productId: l.productId,
+      batchId: l.batchId,
+      batchNumber: l.batchNumber,
+      quantity: l.quantity,
+      unitPrice: dec(l.unitPrice),
+      taxCategory: l.taxCategory,
+      taxRate: dec(l.taxRate),
+      taxAmount: dec(l.taxAmount),
+      discountAmount: dec(l.discountAmount),
+      lineTotal: dec(l.lineTotal),
+    })),
+    payments: payments.map((p) => ({
+      id: p.id,
+      saleId: s.id,
+      method: p.method,
+      amount: dec(p.amount),
+      tendered: p.tendered ? dec(p.tendered) : null,
+      changeGiven: p.changeGiven ? dec(p.changeGiven) : null,
+      currency: 'ZMW',
+      provider: null,
+      providerReference: p.providerReference,
+      providerResponse: null,
+      status: p.status,
+      processedAt: p.status === 'COMPLETED' ? createdAt : null,
+      createdAt,
+      updatedAt: createdAt,
+    })),
+  };
+}
+
+
+
+/** The `sale.completed` event: the key and the figures a dashboard shows; the rest is fetched through the graph. */
+export function saleCompletedEvent(
+  ctx: PosContext,
   sale: { id: string; saleNumber: string; branchId: string; totalAmount: string; items: { productId: string; quantity: number }[] },
-) {
+): NewEvent {
   const { tenant } = tenantScope(ctx);
-  return recordEvent(tx, schema, {
+  return {
     eventType: 'sale.completed',
     serviceName: 'pos',
     aggregateId: sale.id,
@@ -275,5 +384,15 @@ export function recordSaleCompleted(
       items: sale.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
     },
     metadata: { tenantId: tenant.id, branchId: sale.branchId, userId: ctx.principal!.userId, correlationId: ctx.requestId },
-  });
+  };
+}
+
+/** Writes the `sale.completed` event of a sale paid after checkout (a confirmed mobile-money payment). */
+export function recordSaleCompleted(
+  tx: Prisma.TransactionClient,
+  ctx: PosContext,
+  schema: string,
+  sale: { id: string; saleNumber: string; branchId: string; totalAmount: string; items: { productId: string; quantity: number }[] },
+) {
+  return recordEvent(tx, schema, saleCompletedEvent(ctx, sale));
 }
