@@ -113,6 +113,7 @@ export async function createGateway(deps: GatewayDeps) {
     logger: deps.logger,
     metrics: deps.metrics,
     accessTokens: deps.accessTokens,
+    rateLimit: deps.rateLimit,
     bus: deps.bus,
     apollo,
     schema: () => {

@@ -16,7 +16,7 @@ import { getVariableValues } from 'graphql/execution/values';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { canViewBranch, introspectionEnabled, type AccessTokens, type EventBus, type Logger, type Metrics, type Principal } from '@umi/kit';
+import { canViewBranch, introspectionEnabled, type AccessTokens, type EventBus, type Logger, type Metrics, type Principal, type TokenBucket } from '@umi/kit';
 import type { GatewayContext } from '../context';
 import { checkTokenLimit, limitRules } from '../limits';
 import { resolveTenantHint, subdomainOf } from '../tenant-resolution';
@@ -29,6 +29,8 @@ export interface SubscriptionDeps {
   logger: Logger;
   metrics: Metrics;
   accessTokens: AccessTokens;
+  /** The HTTP rate limit: opening a connection and subscribing each spend a token of the user's bucket. */
+  rateLimit: TokenBucket;
   bus: EventBus;
   apollo: ApolloServer<GatewayContext>;
   /** The API schema, once the gateway has loaded the supergraph. */
@@ -61,7 +63,8 @@ function contextFor(principal: Principal, logger: Logger): GatewayContext {
  * GraphQL over WebSocket (graphql-ws) on the gateway's own port and path. Only subscriptions are
  * accepted, with the same validation and limits as HTTP. The token comes in connectionParams and
  * is checked before anything else: missing or invalid closes 4401, no tenant (or another tenant's
- * host) 4403, no connection_init in time 4408; the socket closes 4401 when the token expires.
+ * host) 4403, no connection_init in time 4408, over the user's rate limit 4429; the socket closes
+ * 4401 when the token expires.
  */
 export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps) {
   const { env, logger, metrics } = deps;
@@ -109,6 +112,11 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
         }
         const { principal, expiresAt } = verified;
         if (!principal.tenantId) return false;
+        if (!(await deps.rateLimit.take(`user:${principal.userId}`)).allowed) {
+          metrics.rateLimited.inc({ limit: 'ws_connect' });
+          socket.close(CloseCode.TooManyInitialisationRequests, 'Too many requests');
+          return false;
+        }
         try {
           resolveTenantHint(principal, undefined, subdomainOf(ctx.extra.request.headers.host, env.BASE_DOMAIN));
         } catch {
@@ -147,6 +155,10 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
         const invalid = validate(schema, document, rules);
         if (invalid.length > 0) return invalid.map((e) => new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
         if (conn.subscriptions >= env.WS_MAX_SUBSCRIPTIONS) return [error(`At most ${env.WS_MAX_SUBSCRIPTIONS} subscriptions per connection`, 'TOO_MANY_REQUESTS')];
+        if (!(await deps.rateLimit.take(`user:${conn.principal.userId}`)).allowed) {
+          metrics.rateLimited.inc({ limit: 'ws_subscribe' });
+          return [error('Too many requests', 'TOO_MANY_REQUESTS')];
+        }
         const field = op.selectionSet.selections[0] as FieldNode;
         const route = field.name.value as RouteName;
         if (!(route in ROUTES)) return [error(`${route} is not a subscription this gateway serves`, 'BAD_USER_INPUT')];
