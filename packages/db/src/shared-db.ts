@@ -6,9 +6,16 @@ export { Prisma as SharedPrismaNs };
 export type SharedClient = PrismaClient;
 export type SharedTx = Prisma.TransactionClient;
 
+/**
+ * How long a transaction may wait for a pooled connection, and run. Prisma's defaults (2 s, 5 s)
+ * turn a burst of checkouts queueing on a small pool into internal errors; a till would rather
+ * wait a little longer than fail.
+ */
+export const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 } as const;
+
 /** Prisma Client for the `shared` schema over the given pool. */
 export function createSharedClient(pool: Pool): SharedClient {
-  return new PrismaClient({ adapter: new PrismaPg(pool, { schema: 'shared' }) });
+  return new PrismaClient({ adapter: new PrismaPg(pool, { schema: 'shared' }), transactionOptions: TRANSACTION_OPTIONS });
 }
 
 /**

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Pool } from 'pg';
 import { PrismaClient, Prisma } from './generated/tenant/client';
 import { assertTenantSchema } from './identifiers';
+import { TRANSACTION_OPTIONS } from './shared-db';
 
 export { Prisma as TenantPrismaNs };
 export type TenantClient = PrismaClient;
@@ -34,7 +35,7 @@ export class TenantClients {
   get(schema: string): TenantClient {
     let client = this.cache.get(schema);
     if (!client) {
-      client = new PrismaClient({ adapter: new PrismaPg(this.pool, { schema: assertTenantSchema(schema) }) });
+      client = new PrismaClient({ adapter: new PrismaPg(this.pool, { schema: assertTenantSchema(schema) }), transactionOptions: TRANSACTION_OPTIONS });
       this.cache.set(schema, client);
       this.created += 1;
     }
