@@ -27,7 +27,7 @@ const sale = (n: number, branchId: string, tenantId = TENANT): EventEnvelope => 
   metadata: { tenantId, branchId, userId: null, correlationId: null },
 });
 
-function setup(queueSize = 10) {
+function setup(queueSize = 10, fetch?: (key: string) => Promise<{ data?: Record<string, unknown>; errors?: unknown[] }>) {
   const bus = createMemoryBus();
   const registry = new Registry();
   const counter = (name: string) => new Counter({ name, help: name, registers: [registry] });
@@ -37,7 +37,7 @@ function setup(queueSize = 10) {
     bus,
     async (_p, p, key) => {
       fetched.push(`${p.shapeKey}:${key}`);
-      return { data: { saleCompleted: { id: key } } };
+      return fetch ? ((await fetch(key)) as never) : { data: { saleCompleted: { id: key } } };
     },
     metrics,
     createLogger('test', 'silent'),
@@ -96,5 +96,20 @@ describe('EventHub', () => {
     await bus.publish([sale(1, A1)]);
     await flush();
     expect(fetched).toEqual([]);
+  });
+
+  it('retries a failed payload fetch, and gives up only on an entity that is gone', async () => {
+    const calls = new Map<string, number>();
+    const { bus, hub, metrics, value } = setup(10, async (key) => {
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+      if (key === 'sale-1' && calls.get(key)! < 3) throw new Error('ECONNRESET');
+      if (key === 'sale-2') return { data: { saleCompleted: null } };
+      return { data: { saleCompleted: { id: key } } };
+    });
+    const q = hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: null, principal: principal('ADMIN', []), plan: plan('S') });
+    await bus.publish([sale(1, A1), sale(2, A1), sale(3, A1)]);
+    expect(await take(q, 2)).toEqual([{ data: { saleCompleted: { id: 'sale-1' } } }, { data: { saleCompleted: { id: 'sale-3' } } }]);
+    expect(await value(metrics.unresolved)).toBe(1);
+    expect(Object.fromEntries(calls)).toEqual({ 'sale-1': 3, 'sale-2': 1, 'sale-3': 1 });
   });
 });

@@ -46,6 +46,9 @@ interface Stream {
  */
 const REPLAY_SKEW_MS = 30_000;
 
+/** Pauses before retrying a failed payload fetch (ms). */
+const FETCH_RETRIES = [100, 500, 2_000];
+
 /** Who may see what: role, branches and permission matrix (tenant included). */
 function accessKeyOf(p: Principal): string {
   return createHash('sha256')
@@ -129,17 +132,10 @@ export class EventHub {
       if (g) g.push(s);
       else groups.set(k, [s]);
     }
-    const fetched = [...groups.values()].map((group) => {
+    const fetched = [...groups.values()].map(async (group) => {
       const first = group[0]!;
-      this.metrics.fetches.inc();
       const key = ROUTES[first.route].key(event);
-      return this.fetch(first.principal, first.plan, key).then(
-        (result) => ({ group, result }),
-        (err: unknown) => {
-          this.logger.warn({ err: (err as Error).message, eventId: event.eventId }, 'subscription payload fetch failed');
-          return { group, result: null };
-        },
-      );
+      return { group, result: await this.fetchWithRetry(first, key, event.eventId) };
     });
     stream.chain = stream.chain.then(async () => {
       for (const { group, result } of await Promise.all(fetched)) {
@@ -156,6 +152,28 @@ export class EventHub {
         }
       }
     });
+  }
+
+  /**
+   * Fetches an event's payload, retrying a failure (a subgraph busy or restarting) a few times
+   * with backoff: an event is only given up when its entity is gone or not visible to them.
+   */
+  private async fetchWithRetry(sub: Live, key: string, eventId: string): Promise<ExecutionResult | null> {
+    for (let attempt = 0; ; attempt++) {
+      this.metrics.fetches.inc();
+      try {
+        const result = await this.fetch(sub.principal, sub.plan, key);
+        const entity = result.data?.[sub.plan.responseKey];
+        const failed = (entity === null || entity === undefined) && (result.errors?.length ?? 0) > 0;
+        if (!failed || attempt >= FETCH_RETRIES.length) return result;
+      } catch (err) {
+        if (attempt >= FETCH_RETRIES.length) {
+          this.logger.warn({ err: (err as Error).message, eventId }, 'subscription payload fetch failed; event not delivered');
+          return null;
+        }
+      }
+      await new Promise((r) => setTimeout(r, FETCH_RETRIES[attempt]));
+    }
   }
 
   /** Ends every subscription (shutdown). */
