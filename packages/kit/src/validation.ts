@@ -33,3 +33,28 @@ export function decodeCursor(cursor: string, types: readonly ('string' | 'number
   }
   return key as (string | number)[];
 }
+
+/** A Relay connection of `rows` fetched with `first + 1` (the extra row only says there is more). */
+export function toConnection<T>(rows: T[], first: number, cursor: (row: T) => string) {
+  const page = rows.slice(0, first);
+  const last = page[page.length - 1];
+  return {
+    edges: page.map((node) => ({ cursor: cursor(node), node })),
+    pageInfo: { hasNextPage: rows.length > first, endCursor: last ? cursor(last) : null },
+  };
+}
+
+/** Cursor of a newest-first list ordered by (createdAt, id). */
+export const timeCursor = (row: { createdAt: Date; id: string }) => encodeCursor([row.createdAt.toISOString(), row.id]);
+
+/**
+ * The Prisma condition for the rows after a {@link timeCursor} in a newest-first list (an empty
+ * condition without one); a malformed cursor is BAD_USER_INPUT.
+ */
+export function afterTimeCursor(after: string | null | undefined): { OR?: ({ createdAt: { lt: Date } } | { createdAt: Date; id: { lt: string } })[] } {
+  if (!after) return {};
+  const [iso, id] = decodeCursor(after, ['string', 'string']) as [string, string];
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) throw new BadUserInputError('after: invalid cursor');
+  return { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] };
+}

@@ -1,5 +1,5 @@
 import { dateInZone, canManageBranch, canViewBranch, isTenantWide, type Principal } from '@umi/kit';
-import { requireBranchAccess, type BranchRecord, type StockActor } from '@umi/db';
+import { auditFields, requireBranchAccess, stockActor, type BranchRecord, type StockActor } from '@umi/db';
 import { tenantScope, type InventoryContext } from './context';
 
 /**
@@ -43,13 +43,5 @@ export function branchToday(branch: BranchRecord): string {
   return dateInZone(branch.timezone);
 }
 
-/** Who writes to the ledger in this request. */
-export function actorOf(ctx: InventoryContext): StockActor {
-  const { tenant } = tenantScope(ctx);
-  return { schema: tenant.schemaName, tenantId: tenant.id, userId: ctx.principal!.userId, correlationId: ctx.requestId, service: 'inventory' };
-}
-
-/** Audit fields common to this request's entries. */
-export function auditOf(ctx: InventoryContext) {
-  return { userId: ctx.principal!.userId, ipAddress: ctx.ip, userAgent: ctx.userAgent, correlationId: ctx.requestId };
-}
+export const actorOf = (ctx: InventoryContext): StockActor => stockActor(ctx, 'inventory');
+export const auditOf = auditFields;

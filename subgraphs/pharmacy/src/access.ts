@@ -1,5 +1,5 @@
 import { canManageBranch, canViewBranch, dateInZone, isTenantWide, type Principal } from '@umi/kit';
-import { requireBranchAccess, type BranchRecord, type StockActor } from '@umi/db';
+import { auditFields, requireBranchAccess, stockActor, type BranchRecord, type StockActor } from '@umi/db';
 import { tenantScope, type PharmacyContext } from './context';
 
 /**
@@ -35,11 +35,5 @@ export function branchDate(branch: BranchRecord, at: Date = new Date()): string 
   return dateInZone(branch.timezone, at);
 }
 
-export function actorOf(ctx: PharmacyContext): StockActor {
-  const { tenant } = tenantScope(ctx);
-  return { schema: tenant.schemaName, tenantId: tenant.id, userId: ctx.principal!.userId, correlationId: ctx.requestId, service: 'pharmacy' };
-}
-
-export function auditOf(ctx: PharmacyContext) {
-  return { userId: ctx.principal!.userId, ipAddress: ctx.ip, userAgent: ctx.userAgent, correlationId: ctx.requestId };
-}
+export const actorOf = (ctx: PharmacyContext): StockActor => stockActor(ctx, 'pharmacy');
+export const auditOf = auditFields;

@@ -1,5 +1,5 @@
 import { canSellAt, canViewBranch, canViewReportsOf, dateInZone, isTenantWide, type Principal } from '@umi/kit';
-import { requireBranchAccess, type BranchRecord, type StockActor } from '@umi/db';
+import { auditFields, requireBranchAccess, stockActor, type BranchRecord, type StockActor } from '@umi/db';
 import { tenantScope, type PosContext } from './context';
 
 /**
@@ -29,11 +29,5 @@ export function branchDate(branch: BranchRecord, at: Date = new Date()): string 
   return dateInZone(branch.timezone, at);
 }
 
-export function actorOf(ctx: PosContext): StockActor {
-  const { tenant } = tenantScope(ctx);
-  return { schema: tenant.schemaName, tenantId: tenant.id, userId: ctx.principal!.userId, correlationId: ctx.requestId, service: 'pos' };
-}
-
-export function auditOf(ctx: PosContext) {
-  return { userId: ctx.principal!.userId, ipAddress: ctx.ip, userAgent: ctx.userAgent, correlationId: ctx.requestId };
-}
+export const actorOf = (ctx: PosContext): StockActor => stockActor(ctx, 'pos');
+export const auditOf = auditFields;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, uuidSchema } from '@umi/kit';
+import { decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
 import { recordAudit } from '@umi/db';
 import type { Prisma } from '@umi/db/src/generated/tenant/client';
 import { auditOf, requireBranch } from '../access';
@@ -116,14 +116,9 @@ export async function listProducts(ctx: InventoryContext, rawArgs: unknown) {
   }
   if (after) and.push({ OR: [{ name: { gt: after[0] } }, { name: after[0], id: { gt: after[1] } }] });
   const rows = await db.product.findMany({ where: { AND: and }, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: args.first + 1 });
-  const page = rows.slice(0, args.first);
-  for (const p of page) loaders.productById.prime(p.id, p);
+  for (const p of rows.slice(0, args.first)) loaders.productById.prime(p.id, p);
   const cursor = (p: { name: string; id: string }) => encodeCursor([p.name, p.id]);
-  const last = page[page.length - 1];
-  return {
-    edges: page.map((node) => ({ cursor: cursor(node), node })),
-    pageInfo: { hasNextPage: rows.length > args.first, endCursor: last ? cursor(last) : null },
-  };
+  return toConnection(rows, args.first, cursor);
 }
 
 /** The active product with this barcode, or null. */

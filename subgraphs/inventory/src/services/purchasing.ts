@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import Decimal from 'decimal.js';
-import { BadUserInputError, ConflictError, decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, uuidSchema } from '@umi/kit';
+import { afterTimeCursor, BadUserInputError, ConflictError, NotFoundError, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
 import { nextNumber, receiveStock as receiveIntoBatch, recordAudit, tenantTable } from '@umi/db';
 import type { Prisma, PurchaseOrder } from '@umi/db/src/generated/tenant/client';
 import { actorOf, auditOf, branchToday, requireBranch } from '../access';
@@ -185,22 +185,12 @@ export async function listPurchaseOrders(ctx: InventoryContext, rawArgs: unknown
   const { db } = tenantScope(ctx);
   const args = parseInput(listSchema, rawArgs, 'args');
   const branch = await requireBranch(ctx, args.branchId, 'view');
-  const after = args.after ? (decodeCursor(args.after, ['string', 'string']) as [string, string]) : null;
-  const afterAt = after ? new Date(after[0]) : null;
-  if (afterAt && Number.isNaN(afterAt.getTime())) throw new BadUserInputError('after: invalid cursor');
   const rows = await db.purchaseOrder.findMany({
-    where: {
-      branchId: branch.id,
-      ...(args.status ? { status: args.status } : {}),
-      ...(afterAt && after ? { OR: [{ createdAt: { lt: afterAt } }, { createdAt: afterAt, id: { lt: after[1] } }] } : {}),
-    },
+    where: { branchId: branch.id, ...(args.status ? { status: args.status } : {}), ...afterTimeCursor(args.after) },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: args.first + 1,
   });
-  const page = rows.slice(0, args.first);
-  const cursor = (p: PurchaseOrder) => encodeCursor([p.createdAt.toISOString(), p.id]);
-  const last = page[page.length - 1];
-  return { edges: page.map((node) => ({ cursor: cursor(node), node })), pageInfo: { hasNextPage: rows.length > args.first, endCursor: last ? cursor(last) : null } };
+  return toConnection(rows, args.first, timeCursor);
 }
 
 export async function getPurchaseOrder(ctx: InventoryContext, id: string) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addDays, BadUserInputError, ConflictError, decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, uuidSchema } from '@umi/kit';
+import { addDays, afterTimeCursor, BadUserInputError, ConflictError, NotFoundError, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
 import { moveBatches, receiveStock as receiveIntoBatch, recordAudit, tenantTable, type BranchRecord } from '@umi/db';
 import type { Prisma } from '@umi/db/src/generated/tenant/client';
 import { actorOf, auditOf, branchToday, requireBranch } from '../access';
@@ -210,25 +210,12 @@ export async function stockMovements(ctx: InventoryContext, rawArgs: unknown) {
   const { db } = tenantScope(ctx);
   const args = parseInput(movementsSchema, rawArgs, 'args');
   const branch = await requireBranch(ctx, args.branchId, 'view');
-  const after = args.after ? (decodeCursor(args.after, ['string', 'string']) as [string, string]) : null;
-  const afterAt = after ? new Date(after[0]) : null;
-  if (afterAt && Number.isNaN(afterAt.getTime())) throw new BadUserInputError('after: invalid cursor');
   const rows = await db.stockMovement.findMany({
-    where: {
-      branchId: branch.id,
-      ...(args.productId ? { productId: args.productId } : {}),
-      ...(afterAt && after ? { OR: [{ createdAt: { lt: afterAt } }, { createdAt: afterAt, id: { lt: after[1] } }] } : {}),
-    },
+    where: { branchId: branch.id, ...(args.productId ? { productId: args.productId } : {}), ...afterTimeCursor(args.after) },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: args.first + 1,
   });
-  const page = rows.slice(0, args.first);
-  const cursor = (m: { createdAt: Date; id: string }) => encodeCursor([m.createdAt.toISOString(), m.id]);
-  const last = page[page.length - 1];
-  return {
-    edges: page.map((node) => ({ cursor: cursor(node), node })),
-    pageInfo: { hasNextPage: rows.length > args.first, endCursor: last ? cursor(last) : null },
-  };
+  return toConnection(rows, args.first, timeCursor);
 }
 
 /** Every product held or configured at the branch, batches summed, by product name. */

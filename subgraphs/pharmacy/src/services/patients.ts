@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadUserInputError, decodeCursor, encodeCursor, ForbiddenError, NotFoundError, pageSizeSchema, parseInput, uuidSchema } from '@umi/kit';
+import { BadUserInputError, decodeCursor, encodeCursor, ForbiddenError, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
 import { nextNumber, recordAudit } from '@umi/db';
 import type { Patient, Prisma } from '@umi/db/src/generated/tenant/client';
 import { auditOf, readsMedicalHistory, requireBranch } from '../access';
@@ -148,9 +148,7 @@ export async function listPatients(ctx: PharmacyContext, rawArgs: unknown) {
     and.push({ OR: [{ lastName: { gt: last } }, { lastName: last, firstName: { gt: first } }, { lastName: last, firstName: first, id: { gt: id } }] });
   }
   const rows = await db.patient.findMany({ where: { AND: and }, orderBy: [{ lastName: 'asc' }, { firstName: 'asc' }, { id: 'asc' }], take: args.first + 1 });
-  const page = rows.slice(0, args.first);
-  for (const p of page) loaders.patientById.prime(p.id, p);
+  for (const p of rows.slice(0, args.first)) loaders.patientById.prime(p.id, p);
   const cursor = (p: Patient) => encodeCursor([p.lastName, p.firstName, p.id]);
-  const last = page[page.length - 1];
-  return { edges: page.map((node) => ({ cursor: cursor(node), node })), pageInfo: { hasNextPage: rows.length > args.first, endCursor: last ? cursor(last) : null } };
+  return toConnection(rows, args.first, cursor);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addDays, BadUserInputError, ConflictError, decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, uuidSchema } from '@umi/kit';
+import { addDays, afterTimeCursor, BadUserInputError, ConflictError, NotFoundError, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
 import { nextNumber, recordAudit, tenantTable } from '@umi/db';
 import type { Prescription, Prisma } from '@umi/db/src/generated/tenant/client';
 import { auditOf, branchDate, requireBranch } from '../access';
@@ -143,23 +143,13 @@ export async function listPrescriptions(ctx: PharmacyContext, rawArgs: unknown) 
   const { db, loaders } = tenantScope(ctx);
   const args = parseInput(listSchema, rawArgs, 'args');
   const branch = await requireBranch(ctx, args.branchId, 'view');
-  const after = args.after ? (decodeCursor(args.after, ['string', 'string']) as [string, string]) : null;
-  const afterAt = after ? new Date(after[0]) : null;
-  if (afterAt && Number.isNaN(afterAt.getTime())) throw new BadUserInputError('after: invalid cursor');
   const rows = await db.prescription.findMany({
-    where: {
-      branchId: branch.id,
-      ...(args.status ? { status: args.status } : {}),
-      ...(afterAt && after ? { OR: [{ createdAt: { lt: afterAt } }, { createdAt: afterAt, id: { lt: after[1] } }] } : {}),
-    },
+    where: { branchId: branch.id, ...(args.status ? { status: args.status } : {}), ...afterTimeCursor(args.after) },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: args.first + 1,
   });
-  const page = rows.slice(0, args.first);
-  for (const p of page) loaders.prescriptionById.prime(p.id, p);
-  const cursor = (p: Prescription) => encodeCursor([p.createdAt.toISOString(), p.id]);
-  const last = page[page.length - 1];
-  return { edges: page.map((node) => ({ cursor: cursor(node), node })), pageInfo: { hasNextPage: rows.length > args.first, endCursor: last ? cursor(last) : null } };
+  for (const p of rows.slice(0, args.first)) loaders.prescriptionById.prime(p.id, p);
+  return toConnection(rows, args.first, timeCursor);
 }
 
 const checkSchema = z.object({ productIds: z.array(uuidSchema).min(1, 'must name at least one product').max(50), patientId: uuidSchema.nullish() });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addDays, BadUserInputError, canViewBranch, decodeCursor, encodeCursor, isTenantWide, pageSizeSchema, parseInput, uuidSchema } from '@umi/kit';
+import { addDays, afterTimeCursor, canViewBranch, isTenantWide, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
 import { tenantTable } from '@umi/db';
 import type { Sale } from '@umi/db/src/generated/tenant/client';
 import { requireBranch } from '../access';
@@ -20,23 +20,17 @@ export async function listSales(ctx: PosContext, rawArgs: unknown) {
   const { db } = tenantScope(ctx);
   const args = parseInput(listSchema, rawArgs, 'args');
   const branch = await requireBranch(ctx, args.branchId, 'view');
-  const after = args.after ? (decodeCursor(args.after, ['string', 'string']) as [string, string]) : null;
-  const afterAt = after ? new Date(after[0]) : null;
-  if (afterAt && Number.isNaN(afterAt.getTime())) throw new BadUserInputError('after: invalid cursor');
   const rows = await db.sale.findMany({
     where: {
       branchId: branch.id,
       createdAt: { ...(args.from ? { gte: args.from } : {}), ...(args.to ? { lt: args.to } : {}) },
-      ...(afterAt && after ? { OR: [{ createdAt: { lt: afterAt } }, { createdAt: afterAt, id: { lt: after[1] } }] } : {}),
+      ...afterTimeCursor(args.after),
     },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: args.first + 1,
   });
-  const page = rows.slice(0, args.first);
-  for (const s of page) tenantScope(ctx).loaders.saleById.prime(s.id, s);
-  const cursor = (s: Sale) => encodeCursor([s.createdAt.toISOString(), s.id]);
-  const last = page[page.length - 1];
-  return { edges: page.map((node) => ({ cursor: cursor(node), node })), pageInfo: { hasNextPage: rows.length > args.first, endCursor: last ? cursor(last) : null } };
+  for (const s of rows.slice(0, args.first)) tenantScope(ctx).loaders.saleById.prime(s.id, s);
+  return toConnection(rows, args.first, timeCursor);
 }
 
 const reportSchema = z
