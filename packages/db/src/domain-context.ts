@@ -2,6 +2,7 @@ import { ForbiddenError, type RequestBase } from '@umi/kit';
 import type { SubgraphRuntime } from './runtime';
 import type { TenantClient } from './tenant-clients';
 import type { TenantRecord } from './tenant-directory';
+import type { StockActor } from './stock';
 
 /** What a request of a tenant user works with: its tenant, that tenant's schema and loaders over it. */
 export interface TenantScope<L> {
@@ -37,4 +38,15 @@ export function createDomainContextFactory<D extends SubgraphRuntime, L>(deps: D
     const db = deps.tenants.get(tenant.schemaName);
     return { ...base, deps, tenant, db, loaders: createLoaders(db, tenant, deps) };
   };
+}
+
+/** The audit fields of the request's caller (who, from where, which request). */
+export function auditFields(ctx: RequestBase) {
+  return { userId: ctx.principal!.userId, ipAddress: ctx.ip, userAgent: ctx.userAgent, correlationId: ctx.requestId };
+}
+
+/** Who writes to the stock ledger in this request, for `service`'s event envelopes. */
+export function stockActor(ctx: DomainContext<unknown, unknown>, service: string): StockActor {
+  const { tenant } = tenantScope(ctx);
+  return { schema: tenant.schemaName, tenantId: tenant.id, userId: ctx.principal!.userId, correlationId: ctx.requestId, service };
 }
