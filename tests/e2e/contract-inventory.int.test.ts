@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { tenantSchemaName } from '@umi/db';
 import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, createUser, startTestPlatform, type TenantFixture, type TestPlatform } from '../../packages/testkit/src';
+import { contractOperation, createTenant, createUser, ledgerBreaks, startTestPlatform, type TenantFixture, type TestPlatform } from '../../packages/testkit/src';
 
 const TODAY = dateInZone('Africa/Lusaka');
 const inDays = (n: number) => addDays(TODAY, n);
@@ -81,11 +81,7 @@ describe('contract: inventory', () => {
 
   afterEach(async () => {
     // The ledger invariant after every test: each batch's quantity on hand is the sum of its movements.
-    const { rows } = await p.db.pool.query(
-      `SELECT b.id FROM "${schema}".inventory_batches b LEFT JOIN "${schema}".stock_movements m ON m.batch_id = b.id
-       GROUP BY b.id HAVING b.quantity_on_hand <> coalesce(sum(m.quantity), 0)`,
-    );
-    expect(rows).toEqual([]);
+    expect(await ledgerBreaks(p.db.pool, schema)).toEqual([]);
   });
 
   it('runs CreateProduct, ReceiveStock, Products, ProductByBarcode, AdjustStock, TransferStock, BranchStock, ExpiringStock, StockMovements', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { tenantSchemaName } from '@umi/db';
 import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, createUser, startTestPlatform, type TenantFixture, type TestPlatform } from '../../packages/testkit/src';
+import { contractOperation, createTenant, createUser, ledgerBreaks, startTestPlatform, type TenantFixture, type TestPlatform } from '../../packages/testkit/src';
 
 const op = contractOperation;
 const TODAY = dateInZone('Africa/Lusaka');
@@ -85,11 +85,8 @@ describe('contract: pos', () => {
     await p?.close();
   });
   afterEach(async () => {
-    const { rows } = await p.db.pool.query(
-      `SELECT b.id FROM "${schema}".inventory_batches b LEFT JOIN "${schema}".stock_movements m ON m.batch_id = b.id
-       GROUP BY b.id HAVING b.quantity_on_hand <> coalesce(sum(m.quantity), 0)`,
-    );
-    expect(rows).toEqual([]);
+    // The ledger invariant after every test: each batch's quantity on hand is the sum of its movements.
+    expect(await ledgerBreaks(p.db.pool, schema)).toEqual([]);
   });
 
   it('runs CreateSale: FEFO lines per batch, VAT contained per line, change, readable number; then Sale with its receipt', async () => {

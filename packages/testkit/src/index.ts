@@ -3,3 +3,4 @@ export * from './platform';
 export * from './factories';
 export * from './contract';
 export * from './ws';
+export * from './ledger';
