@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import type { Fetcher } from '@apollo/utils.fetcher';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import {
@@ -30,7 +31,9 @@ export interface GatewayDeps extends ContextDeps {
 /** Forwards the caller's verified identity to a subgraph as a short-lived signed token. */
 class InternalAuthDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(private readonly subgraph: string, url: string, private readonly tokens: InternalTokens) {
-    super({ url });
+    // Node's fetch (undici) honours the subgraph's Keep-Alive timeout and retires idle connections
+    // before the server does; the default fetcher keeps them forever and races the server's close.
+    super({ url, fetcher: fetch as unknown as Fetcher });
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
@@ -108,6 +111,11 @@ export async function createGateway(deps: GatewayDeps) {
   );
 
   const server = http.createServer(app);
+  // Keep idle connections open longer than the clients do (the gateway's fetch drops them after a
+  // few seconds, load balancers after 60 s): a server closing a connection the client is about to
+  // reuse surfaces as ECONNRESET / socket hang up on the client's next request.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const subscriptions = attachSubscriptions(server, {
     env,
     logger: deps.logger,

@@ -178,6 +178,11 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
   );
 
   const server = http.createServer(app);
+  // Keep idle connections open longer than the clients do (the gateway's fetch drops them after a
+  // few seconds, load balancers after 60 s): a server closing a connection the client is about to
+  // reuse surfaces as ECONNRESET / socket hang up on the client's next request.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   return {
     app,
     server,
