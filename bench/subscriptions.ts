@@ -5,11 +5,15 @@
  *
  *   npx tsx bench/subscriptions.ts [--tenants 10] [--subscribers 1000] [--rate 50] [--seconds 20]
  *
+ * The platform runs as separate processes, as docker compose runs it: four subgraphs, the outbox
+ * relay, the measured gateway (only the subscribers connect to it) and a load gateway (the sales go
+ * through it). This process only sets up the fixture, holds the subscribers and sends the sales.
+ *
  * Uses DATABASE_URL (a PostgreSQL admin URL) when set, otherwise an embedded PostgreSQL; REDIS_URL
  * when set, otherwise a private redis-server on a free port.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -19,8 +23,18 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
-import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, startTestPlatform, wsUrl, type TestPlatform } from '@umi/testkit';
+import { addDays, dateInZone, envSchema, loadEnv } from '@umi/kit';
+import {
+  contractOperation,
+  createTenant,
+  createTestDatabase,
+  SUPER_ADMIN,
+  wsUrl,
+  type GqlResult,
+  type RequestOptions,
+  type TestDatabase,
+  type TestPlatform,
+} from '@umi/testkit';
 import { startEmbeddedPostgres } from '../packages/db/src/embedded-postgres.mjs';
 
 const REPO_ROOT = join(__dirname, '..');
@@ -31,8 +45,14 @@ const MAX_IN_FLIGHT = 64;
 const SAMPLE_MS = 500;
 const STRAGGLER_MS = 10_000;
 const LIVE_TIMEOUT_MS = 15_000;
-const GATEWAY_START_MS = 60_000;
+/** Several tsx processes compile at once on a small machine: give each a generous start. */
+const SERVICE_START_MS = 120_000;
+/** Time a service has to close after SIGTERM before it is killed. */
+const SERVICE_STOP_MS = 10_000;
+/** Output lines kept per process (all are counted). */
+const KEEP_LINES = 1000;
 const UNITS = 1_000_000;
+const SUBGRAPH_NAMES = ['tenant', 'pharmacy', 'inventory', 'pos'] as const;
 
 interface SaleCompleted {
   saleCompleted?: { id?: string; branch?: { id?: string } | null } | null;
@@ -99,6 +119,13 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** `n` distinct free ports (each is free when taken; the services bind them moments later). */
+async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -111,53 +138,286 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 const children = new Set<ChildProcess>();
-// A bench that dies without its cleanup (a crash, a closed stdout) must not leave its gateway and
+// A bench that dies without its cleanup (a crash, a closed stdout) must not leave its platform and
 // redis-server running; Ctrl-C reaches them anyway, as they share its process group.
 process.on('exit', () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-/** Starts a process that is killed when this one exits, whatever the way. */
+/**
+ * The janitor: a small detached process (its own process group, so Ctrl-C does not reach it) that
+ * learns every process and the database this one creates, on its stdin. Should this process die
+ * without its cleanup (SIGKILL: tsx's CLI sends one to a child that is slow to acknowledge a
+ * relayed Ctrl-C, as this one is under load), its stdin ends before a `done`, and it kills those
+ * processes (those still running: same pid, same start time) and drops the database.
+ */
+const JANITOR = `
+const { readFileSync } = require('node:fs');
+const { Pool } = require('pg');
+const startTime = (pid) => {
+  const stat = readFileSync('/proc/' + pid + '/stat', 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+};
+const pids = new Map();
+let db = null;
+let done = false;
+let buffered = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffered += chunk;
+  for (let i; (i = buffered.indexOf('\\n')) >= 0; buffered = buffered.slice(i + 1)) {
+    const m = JSON.parse(buffered.slice(0, i));
+    if (m.pid) pids.set(m.pid, m.started);
+    if (m.db) db = m.db;
+    if (m.done) done = true;
+  }
+});
+process.stdin.on('end', async () => {
+  if (done) return;
+  const killed = [];
+  for (const [pid, started] of pids) {
+    try {
+      if (startTime(pid) !== started) continue;
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {}
+  }
+  let dropped = '';
+  if (db) {
+    const pool = new Pool({ connectionString: db.admin, max: 1 });
+    try {
+      await pool.query('DROP DATABASE IF EXISTS ' + db.name + ' WITH (FORCE)');
+      dropped = ', dropped database ' + db.name;
+    } catch (err) {
+      dropped = ', could not drop database ' + db.name + ': ' + err.message;
+    }
+    await pool.end().catch(() => {});
+  }
+  process.stderr.write('subscriptions (janitor): the bench ended without its cleanup; killed ' + killed.length + ' processes' + dropped + '\\n');
+});
+`;
+
+/** When a process started (field 22 of /proc/<pid>/stat): with its pid, who it is (the janitor has its own copy). */
+function startTime(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+}
+
+let janitor: ChildProcess | null = null;
+
+function tellJanitor(message: object): void {
+  if (janitor?.stdin?.writable) janitor.stdin.write(`${JSON.stringify(message)}\n`);
+}
+
+function startJanitor(): void {
+  janitor = spawn(process.execPath, ['-e', JANITOR], { cwd: REPO_ROOT, detached: true, stdio: ['pipe', 'ignore', 'inherit'] });
+  janitor.on('error', (err) => process.stderr.write(`subscriptions: the janitor could not be started: ${err.message}\n`));
+  janitor.stdin?.on('error', () => undefined);
+  janitor.unref();
+}
+
+/** Starts a process that is killed when this one exits, whatever the way (the janitor's part, if it is SIGKILLed). */
 function spawnOwned(command: string, args: string[], opts: Parameters<typeof spawn>[2]): ChildProcess {
   const proc = spawn(command, args, opts);
   children.add(proc);
   proc.once('exit', () => children.delete(proc));
+  if (proc.pid !== undefined) {
+    try {
+      tellJanitor({ pid: proc.pid, started: startTime(proc.pid) });
+    } catch {
+      // Gone already: nothing for the janitor to kill.
+    }
+  }
   return proc;
 }
 
-/** Waits for `proc` to exit, killing it if it has not within `ms`. */
-async function stopProcess(proc: ChildProcess, signal: NodeJS.Signals, ms: number): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
+/** Sends `signal` and waits for `proc` to exit, killing it if it has not within `ms`; true if it had to be killed. */
+async function stopProcess(proc: ChildProcess, signal: NodeJS.Signals, ms: number): Promise<boolean> {
+  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return false;
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let killed = false;
   proc.kill(signal);
-  const timer = setTimeout(() => proc.kill('SIGKILL'), ms);
+  const timer = setTimeout(() => {
+    killed = signal !== 'SIGKILL';
+    proc.kill('SIGKILL');
+  }, ms);
   await exited;
   clearTimeout(timer);
+  return killed;
+}
+
+/** A process of the platform, started by the bench and stopped by its cleanup. */
+interface Service {
+  name: string;
+  proc: ChildProcess;
+  /** HTTP port, for the subgraphs, the gateways and redis-server. */
+  port: number | null;
+  /** What it wrote (pino lines, or a crash), the first KEEP_LINES of them. */
+  output: string[];
+  /** Set when it exited (or could not be started) before the bench stopped it. */
+  exited: string | null;
+  /** How its stop went: ms from the signal to its exit, and whether it had to be killed. */
+  stopped: { ms: number; killed: boolean } | null;
+  stop(): Promise<void>;
+}
+
+/** Every service started, in start order; the cleanup stops them all. */
+const services: Service[] = [];
+
+/** Spawns a service, keeping its output lines (unless `quiet`) and noting an unexpected exit. */
+function spawnService(name: string, command: string, args: string[], opts: { env: NodeJS.ProcessEnv; port: number | null; stopSignal: NodeJS.Signals; quiet?: boolean }): Service {
+  const proc = spawnOwned(command, args, { cwd: REPO_ROOT, env: opts.env, stdio: opts.quiet ? 'ignore' : ['ignore', 'pipe', 'pipe'] });
+  let stopping = false;
+  const svc: Service = {
+    name,
+    proc,
+    port: opts.port,
+    output: [],
+    exited: null,
+    stopped: null,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const since = performance.now();
+      const killed = await stopProcess(proc, opts.stopSignal, SERVICE_STOP_MS);
+      svc.stopped = { ms: performance.now() - since, killed };
+    },
+  };
+  const keep = (line: string) => {
+    if (line.trim() && svc.output.length < KEEP_LINES) svc.output.push(line);
+  };
+  for (const stream of [proc.stdout, proc.stderr]) {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      lines.forEach(keep);
+    });
+    stream?.on('end', () => keep(partial));
+  }
+  proc.on('error', (err) => {
+    svc.exited ??= `could not be started (${err.message})`;
+  });
+  proc.once('exit', (code, signal) => {
+    if (!stopping) svc.exited ??= code !== null ? `exited with code ${code}` : `was killed by ${signal}`;
+  });
+  services.push(svc);
+  return svc;
+}
+
+function lastLines(svc: Service, n = 30): string {
+  return svc.output.length > 0 ? `\n${svc.output.slice(-n).join('\n')}` : ' (it wrote nothing)';
+}
+
+/** Waits until `ready()` says so, failing early if the service exits. */
+async function waitReady(svc: Service, what: string, ready: () => Promise<boolean>, ms = SERVICE_START_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (svc.exited !== null) throw new Error(`${svc.name} ${svc.exited} before it was ${what}:${lastLines(svc)}`);
+    if (await ready()) return;
+    if (Date.now() > deadline) throw new Error(`${svc.name} was not ${what} within ${ms / 1000} s:${lastLines(svc)}`);
+    await sleep(200);
+  }
+}
+
+const healthy = (port: number) => () =>
+  fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
+
+/** Runs one of the platform's TypeScript entry points as its own Node process. */
+function startNodeService(name: string, entry: string, env: Record<string, string>, port: number | null): Service {
+  return spawnService(name, process.execPath, ['--import', 'tsx', entry], { env, port, stopSignal: 'SIGTERM' });
 }
 
 /**
- * A redis-server of the bench's own when REDIS_URL is not set: the measured gateway is another
- * process, and Redis is the only bus that crosses processes. Nothing persisted, killed at the end.
+ * A redis-server of the bench's own when REDIS_URL is not set: the platform is several processes,
+ * and Redis is the only bus that crosses processes. Nothing persisted, killed at the end.
  */
-async function startPrivateRedis(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+async function startPrivateRedis(): Promise<{ url: string; service: Service }> {
   const port = await freePort();
-  const proc = spawnOwned('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const failed = new Promise<never>((_, reject) => proc.once('error', (err) => reject(new Error(`redis-server could not be started: ${err.message}`))));
-  const ready = (async () => {
-    for (let i = 0; i < 100; i++) {
-      if (await canConnect(port)) return;
-      if (proc.exitCode !== null) throw new Error(`redis-server exited with code ${proc.exitCode}`);
-      await sleep(50);
-    }
-    throw new Error('redis-server did not accept connections within 5 s');
-  })();
-  try {
-    await Promise.race([ready, failed]);
-  } catch (err) {
-    proc.kill('SIGKILL');
-    throw err;
+  const service = spawnService('redis-server', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    env: process.env,
+    port,
+    stopSignal: 'SIGKILL',
+    quiet: true,
+  });
+  await waitReady(service, 'accepting connections', () => canConnect(port), 5000);
+  return { url: `redis://127.0.0.1:${port}`, service };
+}
+
+/**
+ * The platform's settings, built as `startTestPlatform` builds them (random secrets, a patient-data
+ * key, the test super-admin, rate limits far above the load), with Redis as the bus and explicit
+ * ports, checked with the platform's own `loadEnv`. None of the platform's settings come from this
+ * shell: the processes inherit only the rest of its environment (PATH and the like).
+ */
+function platformEnv(databaseUrl: string, redisUrl: string, ports: Record<(typeof SUBGRAPH_NAMES)[number], number>): Record<string, string> {
+  const settings: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_MAX: '5',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    INTERNAL_JWT_SECRET: randomBytes(32).toString('hex'),
+    PATIENT_DATA_KEYS: `1:${randomBytes(32).toString('base64')}`,
+    SUPER_ADMIN_EMAIL: SUPER_ADMIN.email,
+    SUPER_ADMIN_PASSWORD: SUPER_ADMIN.password,
+    RATE_LIMIT_BURST: '100000',
+    RATE_LIMIT_PER_MINUTE: '10000000',
+    LOGIN_ATTEMPTS_PER_ACCOUNT: '1000',
+    LOGIN_ATTEMPTS_PER_IP: '10000',
+    REDIS_URL: redisUrl,
+    HOST: '127.0.0.1',
+    SUBGRAPH_HOST: '127.0.0.1',
+  };
+  for (const name of SUBGRAPH_NAMES) {
+    settings[`${name.toUpperCase()}_PORT`] = String(ports[name]);
+    settings[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[name]}/graphql`;
   }
-  return { url: `redis://127.0.0.1:${port}`, port, stop: () => stopProcess(proc, 'SIGKILL', 5000) };
+  loadEnv(settings);
+  const platformKeys = new Set(Object.keys(envSchema.shape));
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !platformKeys.has(k)) env[k] = v;
+  return { ...env, ...settings, APOLLO_TELEMETRY_DISABLED: '1' };
+}
+
+/**
+ * What `createTenant` uses of a TestPlatform (`gql`, `ok`, `loginSuperAdmin`), over the load
+ * gateway: the fixture is made through the API, as the tests make theirs.
+ */
+function gatewayClient(url: string): Pick<TestPlatform, 'gql' | 'ok' | 'loginSuperAdmin'> {
+  async function gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}, opts: RequestOptions = {}): Promise<GqlResult<T>> {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...opts.headers },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    try {
+      return { status: res.status, ...(JSON.parse(text) as Omit<GqlResult<T>, 'status'>) };
+    } catch {
+      throw new Error(`load gateway: HTTP ${res.status}, not JSON: ${text.slice(0, 300)}`);
+    }
+  }
+  async function ok<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}, opts: RequestOptions = {}): Promise<T> {
+    const r = await gql<T>(query, variables, opts);
+    if (r.errors?.length || !r.data) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors ?? r)}`);
+    return r.data;
+  }
+  return {
+    gql,
+    ok,
+    async loginSuperAdmin() {
+      const d = await ok<{ login: { accessToken: string } }>('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }', {
+        e: SUPER_ADMIN.email,
+        p: SUPER_ADMIN.password,
+      });
+      return d.login.accessToken;
+    },
+  };
 }
 
 /** CPU time (user + system, in clock ticks) and resident memory of a process, from /proc. */
@@ -170,6 +430,24 @@ function readProc(pid: number): { ticks: number; rssKiB: number } {
   return { ticks, rssKiB: Number(rss?.[1] ?? NaN) };
 }
 
+/** `readProc`, or null once the process is gone. */
+function tryReadProc(pid: number): { ticks: number; rssKiB: number } | null {
+  try {
+    return readProc(pid);
+  } catch {
+    return null;
+  }
+}
+
+/** Busy and total time of all CPUs (first line of /proc/stat; iowait counts as idle). */
+function readMachine(): { busy: number; total: number } {
+  const first = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const v = first.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
+}
+
 function clockTicks(): number {
   try {
     const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -179,85 +457,87 @@ function clockTicks(): number {
   }
 }
 
-/** Samples a process's CPU share (of one core) and RSS every SAMPLE_MS until stopped. */
-function sampleProcess(pid: number, hz: number) {
-  const cpu: number[] = [];
-  const rss: number[] = [];
-  let last = { ...readProc(pid), at: performance.now() };
-  rss.push(last.rssKiB);
-  const timer = setInterval(() => {
-    const now = { ...readProc(pid), at: performance.now() };
-    cpu.push(((now.ticks - last.ticks) / hz / ((now.at - last.at) / 1000)) * 100);
-    rss.push(now.rssKiB);
-    last = now;
-  }, SAMPLE_MS);
+interface ProcessUsage {
+  name: string;
+  pid: number;
+  /** CPU share of one core per sample, in %. */
+  cpu: number[];
+  /** RSS in KiB: at the start, every sample, at the end. */
+  rss: number[];
+  /** The process disappeared during the sampling. */
+  gone: boolean;
+}
+
+/**
+ * Samples the CPU share (of one core) and RSS of every process in `watched` every SAMPLE_MS until
+ * stopped, and the whole machine's busy time over the same span.
+ */
+function sampleProcesses(watched: { name: string; pid: number }[], hz: number) {
+  const state = watched.map((w) => {
+    const first = tryReadProc(w.pid);
+    const usage: ProcessUsage = { ...w, cpu: [], rss: first ? [first.rssKiB] : [], gone: first === null };
+    return { usage, last: first ? { ...first, at: performance.now() } : null };
+  });
+  const machineStart = readMachine();
+  const tick = (final: boolean) => {
+    for (const s of state) {
+      if (!s.last) continue;
+      const now = tryReadProc(s.usage.pid);
+      if (!now) {
+        s.last = null;
+        s.usage.gone = true;
+        continue;
+      }
+      const at = performance.now();
+      // The tail since the last tick is part of the phase too, if it is long enough to mean anything.
+      if (!final || at - s.last.at >= SAMPLE_MS / 5) s.usage.cpu.push(((now.ticks - s.last.ticks) / hz / ((at - s.last.at) / 1000)) * 100);
+      s.usage.rss.push(now.rssKiB);
+      s.last = { ...now, at };
+    }
+  };
+  const timer = setInterval(() => tick(false), SAMPLE_MS);
   return {
     stop() {
       clearInterval(timer);
-      // The tail since the last tick is part of the phase too.
-      const now = { ...readProc(pid), at: performance.now() };
-      if (now.at - last.at >= SAMPLE_MS / 5) cpu.push(((now.ticks - last.ticks) / hz / ((now.at - last.at) / 1000)) * 100);
-      rss.push(now.rssKiB);
-      return { cpu, rss };
+      tick(true);
+      const machineEnd = readMachine();
+      const share = (machineEnd.busy - machineStart.busy) / (machineEnd.total - machineStart.total);
+      // In % of one core, as the processes' figures: the busy share of all CPUs times their number.
+      return { processes: state.map((s) => s.usage), machine: share * os.cpus().length * 100 };
     },
   };
 }
 
-interface ChildGateway {
-  proc: ChildProcess;
-  pid: number;
-  port: number;
-  url: string;
-  /** What it wrote (pino lines at LOG_LEVEL=warn, or a crash): a clean run writes nothing. */
-  output: string[];
-  stop(): Promise<void>;
-}
+const PINO_LEVELS: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' };
 
 /**
- * The measured gateway, a process of its own so that its CPU and memory are its alone: the
- * platform, the load generator and the subscribers all live in this process.
+ * A service's lines at warn or above, and anything that is not a pino line (a crash, a stack
+ * trace), grouped by level and message (the error's message included): how many, and when the
+ * first and last were written (pino's `time`), in ms since the epoch.
  */
-async function startChildGateway(p: TestPlatform, redisUrl: string): Promise<ChildGateway> {
-  const port = await freePort();
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  // The platform's subgraph ports are 0 (ephemeral), which loadEnv refuses from a string; the
-  // gateway reaches the subgraphs through their *_URL settings and never reads these.
-  const unused = new Set(['TENANT_PORT', 'PHARMACY_PORT', 'INVENTORY_PORT', 'POS_PORT']);
-  for (const [k, v] of Object.entries(p.env)) if (v !== undefined && !unused.has(k)) env[k] = String(v);
-  Object.assign(env, {
-    REDIS_URL: redisUrl,
-    LOG_LEVEL: 'warn',
-    PORT: String(port),
-    NODE_ENV: 'test',
-    APOLLO_TELEMETRY_DISABLED: '1',
-  });
-  const proc = spawnOwned(process.execPath, ['--import', 'tsx', 'gateway/src/index.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim() && output.length < 1000) output.push(line);
-  };
-  proc.stdout?.on('data', collect);
-  proc.stderr?.on('data', collect);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + GATEWAY_START_MS;
-  for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`the measured gateway exited (${proc.exitCode ?? proc.signalCode}) before it was healthy:\n${output.slice(-30).join('\n')}`);
+function problemGroups(svc: Service): { text: string; count: number; first: number; last: number }[] {
+  const groups = new Map<string, { text: string; count: number; first: number; last: number }>();
+  for (const line of svc.output) {
+    let text: string;
+    let time = NaN;
+    try {
+      const entry = JSON.parse(line) as { level?: unknown; time?: unknown; msg?: unknown; err?: unknown };
+      if (typeof entry.level === 'number' && entry.level < 40) continue;
+      const err = typeof entry.err === 'string' ? entry.err : (entry.err as { message?: unknown } | undefined)?.message;
+      text = `${PINO_LEVELS[entry.level as number] ?? `level ${String(entry.level)}`} "${String(entry.msg)}"${err === undefined ? '' : `: ${String(err)}`}`;
+      time = typeof entry.time === 'number' ? entry.time : NaN;
+    } catch {
+      text = line;
     }
-    const healthy = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (healthy) break;
-    if (Date.now() > deadline) {
-      await stopProcess(proc, 'SIGKILL', 1000);
-      throw new Error(`the measured gateway was not healthy within ${GATEWAY_START_MS / 1000} s:\n${output.slice(-30).join('\n')}`);
-    }
-    await sleep(200);
+    text = text.slice(0, 400);
+    const g = groups.get(text);
+    if (g) {
+      g.count++;
+      g.first = Math.min(g.first, time);
+      g.last = Math.max(g.last, time);
+    } else groups.set(text, { text, count: 1, first: time, last: time });
   }
-  if (proc.pid === undefined) throw new Error('the measured gateway has no pid');
-  return { proc, pid: proc.pid, port, url: `${url}/graphql`, output, stop: () => stopProcess(proc, 'SIGTERM', 10_000) };
+  return [...groups.values()].sort((a, b) => b.count - a.count);
 }
 
 /** The gateway's Prometheus counters and gauges, summed over their labels. */
@@ -305,7 +585,7 @@ function postGraphql<T>(url: URL, agent: http.Agent, token: string, body: string
   });
 }
 
-/** Sells one unit of the tenant's product through the in-process gateway; throws on any error. */
+/** Sells one unit of the tenant's product through the load gateway; throws on any error. */
 function seller(url: URL, agent: http.Agent) {
   const query = contractOperation('CreateSale');
   return async (tenant: TenantSetup): Promise<SaleRecord> => {
@@ -382,6 +662,9 @@ function connectSubscriber(url: string, query: string, index: number, tenant: Te
       connectionParams: { authorization: `Bearer ${tenant.token}` },
       retryAttempts: 0,
       lazy: false,
+      // The `closed` handler below and the sink's `error` report these; the default prints whole
+      // CloseEvents to stderr, a screenful per subscriber when the gateway goes away.
+      onNonLazyError: () => undefined,
       on: {
         connected: () => {
           acknowledged = true;
@@ -475,10 +758,10 @@ async function runLoad(sell: (t: TenantSetup) => Promise<SaleRecord>, tenants: T
 }
 
 /**
- * Stops the embedded server. The platform's pools resolve `end()` once their connections are told
- * to terminate, not once they have closed; a connection still closing when the server shuts down
- * gets FATAL 57P01, which its pool would rethrow as an uncaught error. Give them a moment, and
- * ignore that one error while the server stops.
+ * Stops the embedded server. A pool resolves `end()` once its connections are told to terminate,
+ * not once they have closed; a connection still closing when the server shuts down gets FATAL
+ * 57P01, which its pool would rethrow as an uncaught error. Give them a moment, and ignore that one
+ * error while the server stops.
  */
 async function stopEmbedded(embedded: { stop(): Promise<void> }): Promise<void> {
   const ignoreShutdown = (err: Error & { code?: string }): void => {
@@ -495,46 +778,138 @@ async function stopEmbedded(embedded: { stop(): Promise<void> }): Promise<void> 
   }
 }
 
+/** What the cleanup must undo, filled in as the run gets there. */
+const run: {
+  embedded?: { url: string; stop(): Promise<void> };
+  db?: TestDatabase;
+  subscribers: Subscriber[];
+  closing: { now: boolean };
+  agent?: http.Agent;
+} = { subscribers: [], closing: { now: false } };
+
+let cleaning: Promise<boolean> | null = null;
+
+/**
+ * Closes the subscribers, stops every service (SIGTERM, then SIGKILL after SERVICE_STOP_MS), drops
+ * the test database and stops redis-server and the embedded PostgreSQL. Runs once, whoever asks
+ * first (the end of `main`, or a signal); resolves to false if a step failed (and says which).
+ */
+function cleanup(): Promise<boolean> {
+  cleaning ??= (async () => {
+    let clean = true;
+    const step = async (what: string, action: () => Promise<unknown>) => {
+      try {
+        await action();
+      } catch (err) {
+        clean = false;
+        process.stderr.write(`subscriptions: cleanup: ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
+      }
+    };
+    run.closing.now = true;
+    // Subscribers before the gateway, so its shutdown does not count as their failure.
+    await step('closing the subscribers', () => Promise.all(run.subscribers.map((s) => s.client.dispose())));
+    run.agent?.destroy();
+    // The platform's processes together (they close their pools), then the database they used.
+    await step('stopping the platform', () => Promise.all(services.filter((s) => s.name !== 'redis-server').map((s) => s.stop())));
+    if (run.db) await step('dropping the test database', () => run.db!.drop());
+    for (const s of services) if (s.name === 'redis-server') await step('stopping redis-server', () => s.stop());
+    if (run.embedded) await step('stopping the embedded PostgreSQL', () => stopEmbedded(run.embedded!));
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    const stopped = services.filter((s) => s.stopped !== null && s.exited === null && s.name !== 'redis-server');
+    if (stopped.length > 0) {
+      const slowest = stopped.reduce((a, b) => ((b.stopped?.ms ?? 0) > (a.stopped?.ms ?? 0) ? b : a));
+      const killed = stopped.filter((s) => s.stopped?.killed).map((s) => s.name);
+      out(
+        `stopped ${stopped.length} platform processes with SIGTERM, the slowest (${slowest.name}) in ${((slowest.stopped?.ms ?? 0) / 1000).toFixed(1)} s` +
+          (killed.length > 0 ? `; killed after ${SERVICE_STOP_MS / 1000} s: ${killed.join(', ')}` : ''),
+      );
+    }
+    if (run.db) out(clean ? 'test database dropped' : 'cleanup incomplete (see stderr)');
+    // Only a clean cleanup dismisses the janitor; otherwise it has a go at what is left. Flushed
+    // before the exit that follows, or the janitor would not know.
+    const stdin = janitor?.stdin;
+    if (stdin?.writable) await new Promise<void>((resolve) => stdin.end(clean ? `${JSON.stringify({ done: true })}\n` : '', () => resolve()));
+    return clean;
+  })();
+  return cleaning;
+}
+
+// `on`, not `once`: a second signal (tsx relays Ctrl-C again when the first is slow to be seen)
+// must not end the process halfway through its cleanup.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (cleaning) return;
+    process.stderr.write(`subscriptions: ${signal}: stopping the platform and dropping the test database\n`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
 async function main(): Promise<void> {
   const opts = options();
+  startJanitor();
   const cpus = os.cpus();
   out(`machine: ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.platform()} ${os.release()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
   out(`node ${process.version}; tenants: ${opts.tenants}, subscribers: ${opts.subscribers}, rate: ${opts.rate} sales/s for ${opts.seconds} s`);
 
-  let embedded: { url: string; stop(): Promise<void> } | undefined;
-  let redis: { url: string; port: number; stop(): Promise<void> } | undefined;
-  let p: TestPlatform | undefined;
-  let gateway: ChildGateway | undefined;
-  const subscribers: Subscriber[] = [];
-  const closing = { now: false };
-  const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
+  const { subscribers, closing } = run;
+  const agent = (run.agent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT }));
   try {
     if (!process.env.DATABASE_URL) {
-      embedded = await startEmbeddedPostgres();
-      process.env.DATABASE_URL = embedded.url;
+      run.embedded = await startEmbeddedPostgres();
+      process.env.DATABASE_URL = run.embedded.url;
     }
     let redisUrl = process.env.REDIS_URL;
+    let redis: Service | undefined;
     if (!redisUrl) {
-      redis = await startPrivateRedis();
-      redisUrl = redis.url;
+      const r = await startPrivateRedis();
+      redis = r.service;
+      redisUrl = r.url;
     }
-    p = await startTestPlatform({ REDIS_URL: redisUrl, RATE_LIMIT_BURST: '100000', RATE_LIMIT_PER_MINUTE: '10000000' });
-    const platform = p;
+    const db = (run.db = await createTestDatabase());
+    tellJanitor({ db: { name: new URL(db.url).pathname.slice(1), admin: process.env.DATABASE_URL } });
 
+    // The platform, one process per service as docker compose runs it: the subgraphs first, then
+    // the relay and both gateways (they route to the subgraphs' ports).
+    const startedAt = performance.now();
+    const [tenantPort, pharmacyPort, inventoryPort, posPort, measuredPort, loadPort] = (await freePorts(6)) as [number, number, number, number, number, number];
+    const subgraphPorts = { tenant: tenantPort, pharmacy: pharmacyPort, inventory: inventoryPort, pos: posPort };
+    const env = platformEnv(db.url, redisUrl, subgraphPorts);
+    const subgraphs = SUBGRAPH_NAMES.map((name) => startNodeService(name, `subgraphs/${name}/src/index.ts`, env, subgraphPorts[name]));
+    await allReady(subgraphs.map((s) => waitReady(s, 'healthy', healthy(s.port!))));
+    // The relay has no HTTP server: it is ready once it says so, which it does at info.
+    const relay = startNodeService('relay', 'scripts/relay.ts', { ...env, LOG_LEVEL: 'info' }, null);
+    const measured = startNodeService('measured gateway', 'gateway/src/index.ts', { ...env, PORT: String(measuredPort) }, measuredPort);
+    const loadGateway = startNodeService('load gateway', 'gateway/src/index.ts', { ...env, PORT: String(loadPort) }, loadPort);
+    await allReady([
+      waitReady(relay, 'running', async () => relay.output.some((line) => line.includes('outbox relay running'))),
+      waitReady(measured, 'healthy', healthy(measuredPort)),
+      waitReady(loadGateway, 'healthy', healthy(loadPort)),
+    ]);
+    const startMs = performance.now() - startedAt;
+    const pid = (s: Service) => s.proc.pid ?? NaN;
+    out(
+      `platform: ${services.filter((s) => s.name !== 'redis-server').length} processes started in ${(startMs / 1000).toFixed(1)} s: ` +
+        [...subgraphs, measured, loadGateway].map((s) => `${s.name} :${s.port} (pid ${pid(s)})`).join(', ') +
+        `, relay (pid ${pid(relay)}); redis: ${redis ? `private redis-server on port ${redis.port} (pid ${pid(redis)})` : 'REDIS_URL'}`,
+    );
+
+    const loadUrl = `http://127.0.0.1:${loadPort}/graphql`;
+    const fixtures = gatewayClient(loadUrl);
     const tenants: TenantSetup[] = [];
     const expiryDate = addDays(dateInZone('Africa/Lusaka'), 300);
     for (let i = 0; i < opts.tenants; i++) {
-      const t = await createTenant(platform, { branchCount: 1 });
+      // createTenant uses only gql, ok and loginSuperAdmin of its platform.
+      const t = await createTenant(fixtures as TestPlatform, { branchCount: 1 });
       const branch = t.branches[0];
       if (!branch) throw new Error('createTenant returned no branch');
-      const product = await platform.ok<{ createProduct: { id: string } }>(
+      const product = await fixtures.ok<{ createProduct: { id: string } }>(
         contractOperation('CreateProduct'),
         { input: { sku: `SUB-BENCH-${i + 1}`, name: `Subscription bench ${i + 1}`, requiresPrescription: false, controlledSubstance: false } },
         { token: t.adminToken },
       );
       const productId = product.createProduct.id;
       // Through the API rather than SQL: one receipt per tenant is cheap, and it keeps the ledger.
-      await platform.ok(
+      await fixtures.ok(
         contractOperation('ReceiveStock'),
         { input: { branchId: branch.id, productId, batchNumber: `SUB-BENCH-${i + 1}-B`, expiryDate, quantity: UNITS, costPrice: '1.00', sellingPrice: '2.00' } },
         { token: t.adminToken },
@@ -544,21 +919,18 @@ async function main(): Promise<void> {
       tenants.push({ index: i, token: t.adminToken, branchId: branch.id, productId, subscribers: count });
     }
 
-    gateway = await startChildGateway(platform, redisUrl);
     const hz = clockTicks();
-    const idle = readProc(gateway.pid);
-    out(
-      `fixture: ${opts.tenants} tenants, 1 branch and 1 product (${UNITS} units) each; redis: ${redis ? `private redis-server on port ${redis.port}` : 'REDIS_URL'}; ` +
-        `measured gateway: pid ${gateway.pid}, port ${gateway.port}, RSS ${mib(idle.rssKiB)} MiB idle`,
-    );
+    const idle = readProc(pid(measured));
+    out(`fixture: ${opts.tenants} tenants, 1 branch and 1 product (${UNITS} units) each, made through the load gateway; measured gateway RSS ${mib(idle.rssKiB)} MiB idle`);
 
     const deliveries = new Deliveries(opts.subscribers);
     const query = contractOperation('SaleCompleted');
+    const measuredUrl = `http://127.0.0.1:${measuredPort}/graphql`;
     const connectStarted = performance.now();
     const plan = tenants.flatMap((t) => Array.from({ length: t.subscribers }, () => t));
     for (let from = 0; from < plan.length; from += CONNECT_BATCH) {
       const batch = plan.slice(from, from + CONNECT_BATCH);
-      const settled = await Promise.allSettled(batch.map((t, i) => connectSubscriber(gateway!.url, query, from + i, t, deliveries, closing)));
+      const settled = await Promise.allSettled(batch.map((t, i) => connectSubscriber(measuredUrl, query, from + i, t, deliveries, closing)));
       for (const s of settled) if (s.status === 'fulfilled') subscribers.push(s.value);
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
@@ -569,14 +941,14 @@ async function main(): Promise<void> {
     // every subscription has reached its hub.
     const registered = Date.now() + LIVE_TIMEOUT_MS;
     for (;;) {
-      const live = (await scrape(gateway.port)).get('ws_subscriptions') ?? 0;
+      const live = (await scrape(measuredPort)).get('ws_subscriptions') ?? 0;
       if (live >= opts.subscribers) break;
       if (Date.now() > registered) throw new Error(`the measured gateway reports ${live} live subscriptions of ${opts.subscribers} after ${LIVE_TIMEOUT_MS / 1000} s`);
       await sleep(100);
     }
 
     // Live end to end: one sale per tenant must reach every subscriber of that tenant.
-    const sell = seller(new URL(platform.url), agent);
+    const sell = seller(new URL(loadUrl), agent);
     const warmup = await Promise.all(tenants.map((t) => sell(t)));
     const liveBy = Date.now() + LIVE_TIMEOUT_MS;
     for (;;) {
@@ -589,22 +961,24 @@ async function main(): Promise<void> {
       }
       await sleep(50);
     }
-    out(`subscribers: ${subscribers.length} connected in ${(connectMs / 1000).toFixed(1)} s (batches of ${CONNECT_BATCH}), all live (each received its tenant's warm-up sale)`);
+    out(`subscribers: ${subscribers.length} connected to the measured gateway in ${(connectMs / 1000).toFixed(1)} s (batches of ${CONNECT_BATCH}), all live (each received its tenant's warm-up sale)`);
     out('');
 
-    const before = await scrape(gateway.port);
-    const sampler = sampleProcess(gateway.pid, hz);
-    const selfBefore = process.cpuUsage();
+    // The measured gateway first, then the path of a sale and its event, then this process.
+    const watched = [measured, loadGateway, ...subgraphs, relay, ...(redis ? [redis] : [])].map((s) => ({ name: s.name, pid: pid(s) }));
+    watched.push({ name: 'this process (load, subscribers)', pid: process.pid });
+    const before = await scrape(measuredPort);
+    const sampler = sampleProcesses(watched, hz);
+    const loadStartedAt = Date.now();
     const total = opts.rate * opts.seconds;
     const load = await runLoad(sell, tenants, total, opts.rate);
     const usage = sampler.stop();
-    const self = process.cpuUsage(selfBefore);
     const lastResponse = load.sales.reduce((m, s) => Math.max(m, s.respondedAt), 0);
 
     const expected = load.sales.reduce((n, s) => n + s.tenant.subscribers, 0);
     const deliveredNow = () => load.sales.reduce((n, s) => n + deliveries.of(s.id).length, 0);
     while (deliveredNow() < expected && performance.now() - lastResponse < STRAGGLER_MS) await sleep(50);
-    const after = await scrape(gateway.port);
+    const after = await scrape(measuredPort);
 
     const fromResponse: number[] = [];
     const fromSend: number[] = [];
@@ -637,7 +1011,7 @@ async function main(): Promise<void> {
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
     for (const [reason, n] of reasons) out(`  failed ${n}x: ${reason}`);
-    out(`createSale (in-process gateway): p50 ${percentile(sold, 50).toFixed(1)} ms, p95 ${percentile(sold, 95).toFixed(1)} ms, p99 ${percentile(sold, 99).toFixed(1)} ms`);
+    out(`createSale (load gateway): p50 ${percentile(sold, 50).toFixed(1)} ms, p95 ${percentile(sold, 95).toFixed(1)} ms, p99 ${percentile(sold, 99).toFixed(1)} ms`);
     out('');
 
     const widths = [50, 8];
@@ -676,14 +1050,27 @@ async function main(): Promise<void> {
     }
     out('');
 
-    const cpuMean = usage.cpu.reduce((a, b) => a + b, 0) / usage.cpu.length;
-    out(`measured gateway (pid ${gateway.pid}), ${usage.cpu.length} samples every ${SAMPLE_MS} ms during the load (${(load.wallMs / 1000).toFixed(1)} s), CLK_TCK ${hz}`);
-    out(`  CPU, % of one core: mean ${cpuMean.toFixed(1)}, max ${Math.max(...usage.cpu).toFixed(1)}`);
-    out(
-      `  RSS MiB: idle ${mib(idle.rssKiB)}, start ${mib(usage.rss[0] ?? NaN)}, max ${mib(Math.max(...usage.rss))}, end ${mib(usage.rss[usage.rss.length - 1] ?? NaN)}`,
-    );
-    // For context: when this process is near a full core, the load and the arrival times are its limits, not the gateway's.
-    out(`this process (platform, relay, load, subscribers): ${(((self.user + self.system) / 1000 / load.wallMs) * 100).toFixed(1)} % of one core during the load`);
+    out(`CPU (% of one core) and RSS (MiB) per process, sampled every ${SAMPLE_MS} ms from /proc during the load (${(load.wallMs / 1000).toFixed(1)} s), CLK_TCK ${hz}`);
+    const pw = [34, 8, 9, 8, 9, 8, 8];
+    out(row(['process', 'pid', 'CPU mean', 'CPU max', 'RSS start', 'RSS max', 'RSS end'], pw));
+    let sum = 0;
+    for (const u of usage.processes) {
+      const mean = u.cpu.length > 0 ? u.cpu.reduce((a, b) => a + b, 0) / u.cpu.length : NaN;
+      if (Number.isFinite(mean)) sum += mean;
+      const cells = [
+        `  ${u.name}${u.gone ? ' (exited)' : ''}`,
+        String(u.pid),
+        mean.toFixed(1),
+        (u.cpu.length > 0 ? Math.max(...u.cpu) : NaN).toFixed(1),
+        mib(u.rss[0] ?? NaN),
+        mib(u.rss.length > 0 ? Math.max(...u.rss) : NaN),
+        mib(u.rss[u.rss.length - 1] ?? NaN),
+      ];
+      out(row(cells, pw));
+    }
+    out(row(['  sum of the processes above', '', sum.toFixed(1)], pw));
+    out(row([`  whole machine (${cpus.length} CPUs, PostgreSQL too)`, '', usage.machine.toFixed(1)], pw) + `  (${(usage.machine / cpus.length).toFixed(1)} % of all CPUs busy)`);
+    out(`measured gateway: ${usage.processes[0]?.cpu.length ?? 0} samples; RSS idle (before any subscriber) ${mib(idle.rssKiB)} MiB`);
     out('');
 
     const mw = [40, 10, 10];
@@ -695,25 +1082,45 @@ async function main(): Promise<void> {
     }
     const fetches = (after.get('subscription_payload_fetches_total') ?? 0) - (before.get('subscription_payload_fetches_total') ?? 0);
     out(`  payload fetches per published event: ${(fetches / load.sales.length).toFixed(2)} (one selection shape and access per tenant)`);
-    if (gateway.output.length > 0) {
+
+    const exited = services.filter((s) => s.exited !== null);
+    if (exited.length > 0) {
       out('');
-      out(`measured gateway wrote ${gateway.output.length} log lines${gateway.output.length >= 1000 ? ' (first 1000 kept)' : ''}; first 5:`);
-      for (const line of gateway.output.slice(0, 5)) out(`  ${line.slice(0, 400)}`);
+      for (const s of exited) out(`${s.name} ${s.exited} during the run:${lastLines(s, 5).replace(/\n/g, '\n  ')}`);
     }
+    // Ports in the messages are named after their service; times are relative to the load's start.
+    const named = (text: string) => text.replace(/127\.0\.0\.1:(\d+)[^\s,]*/g, (m: string, port: string) => `${m} [${services.find((s) => s.port === Number(port))?.name ?? '?'}]`);
+    const since = (ms: number) => `${ms >= loadStartedAt ? '+' : ''}${((ms - loadStartedAt) / 1000).toFixed(1)} s`;
+    for (const s of services) {
+      const groups = problemGroups(s);
+      if (groups.length === 0) continue;
+      out('');
+      const n = groups.reduce((a, g) => a + g.count, 0);
+      out(`${s.name} logged ${n} lines at warn or above${s.output.length >= KEEP_LINES ? ` (in the first ${KEEP_LINES} it wrote)` : ''}, by message (times from the start of the load):`);
+      for (const g of groups.slice(0, 10)) {
+        const when = Number.isFinite(g.first) ? ` (${g.first === g.last ? `at ${since(g.first)}` : `${since(g.first)} to ${since(g.last)}`})` : '';
+        out(`  ${g.count}x ${named(g.text)}${when}`);
+      }
+      if (groups.length > 10) out(`  … and ${groups.length - 10} other messages`);
+    }
+  } catch (err) {
+    // A failure is often another process's: say which ones had stopped by then, and what they said.
+    for (const s of services) if (s.exited !== null) process.stderr.write(`subscriptions: ${s.name} ${s.exited}:${lastLines(s, 15)}\n`);
+    throw err;
   } finally {
-    closing.now = true;
-    // Subscribers before the gateway, so its shutdown does not count as their failure.
-    await Promise.all(subscribers.map((s) => s.client.dispose())).catch(() => undefined);
-    agent.destroy();
-    if (gateway) await gateway.stop();
-    if (p) await p.close();
-    if (redis) await redis.stop();
-    if (embedded) await stopEmbedded(embedded);
+    if (!(await cleanup())) process.exitCode = 1;
   }
 }
 
+/** Waits for every start to settle (so none is left half-started), then fails with the first failure. */
+async function allReady(starts: Promise<void>[]): Promise<void> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {
     process.stderr.write(`subscriptions: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
