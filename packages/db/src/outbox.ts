@@ -60,3 +60,8 @@ export async function nextNumber(tx: RawSql, schema: string, name: string): Prom
   );
   return Number(rows[0]!.n);
 }
+
+/** Locks one row of a tenant table (by id) for the rest of the caller's transaction. */
+export async function lockRow(tx: RawSql, schema: string, table: string, id: string): Promise<void> {
+  await tx.$queryRawUnsafe(`SELECT 1 FROM ${tenantTable(schema, table)} WHERE id = $1::uuid FOR UPDATE`, id);
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import Decimal from 'decimal.js';
 import { afterTimeCursor, BadUserInputError, ConflictError, NotFoundError, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
-import { nextNumber, receiveStock as receiveIntoBatch, recordAudit, tenantTable } from '@umi/db';
+import { nextNumber, receiveStock as receiveIntoBatch, recordAudit, lockRow } from '@umi/db';
 import type { Prisma, PurchaseOrder } from '@umi/db/src/generated/tenant/client';
 import { actorOf, auditOf, branchToday, requireBranch } from '../access';
 import { tenantScope, type InventoryContext } from '../context';
@@ -78,7 +78,7 @@ export async function createPurchaseOrder(ctx: InventoryContext, input: unknown)
 async function lockedOrder(ctx: InventoryContext, tx: Prisma.TransactionClient, id: string) {
   const { tenant } = tenantScope(ctx);
   const poId = parseInput(uuidSchema, id, 'id');
-  await tx.$queryRawUnsafe(`SELECT 1 FROM ${tenantTable(tenant.schemaName, 'purchase_orders')} WHERE id = $1::uuid FOR UPDATE`, poId);
+  await lockRow(tx, tenant.schemaName, 'purchase_orders', poId);
   const po = await tx.purchaseOrder.findUnique({ where: { id: poId }, include: { items: true } });
   if (!po) throw new NotFoundError('Purchase order', { field: 'id' });
   const branch = await requireBranch(ctx, po.branchId, 'receive');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { addDays, afterTimeCursor, BadUserInputError, ConflictError, NotFoundError, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
-import { moveBatches, receiveStock as receiveIntoBatch, recordAudit, tenantTable, type BranchRecord } from '@umi/db';
+import { moveBatches, receiveStock as receiveIntoBatch, recordAudit, type BranchRecord, lockRow } from '@umi/db';
 import type { Prisma } from '@umi/db/src/generated/tenant/client';
 import { actorOf, auditOf, branchToday, requireBranch } from '../access';
 import { tenantScope, type InventoryContext } from '../context';
@@ -141,7 +141,7 @@ export async function setBatchStatus(ctx: InventoryContext, args: unknown) {
   if (batch.status === 'EXPIRED' || batch.status === 'DEPLETED') throw new ConflictError(`The batch is ${batch.status} and cannot change status`);
   return db.$transaction(async (tx) => {
     // Serialised with allocations of the product at the branch (they lock the batch rows).
-    await tx.$queryRawUnsafe(`SELECT 1 FROM ${tenantTable(tenant.schemaName, 'inventory_batches')} WHERE id = $1::uuid FOR UPDATE`, batch.id);
+    await lockRow(tx, tenant.schemaName, 'inventory_batches', batch.id);
     const updated = await tx.inventoryBatch.update({ where: { id: batch.id }, data: { status: data.status } });
     await recordAudit(tx, tenant.schemaName, {
       ...auditOf(ctx),

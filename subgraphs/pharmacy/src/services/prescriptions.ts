@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { addDays, afterTimeCursor, BadUserInputError, ConflictError, NotFoundError, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
-import { nextNumber, recordAudit, tenantTable } from '@umi/db';
+import { nextNumber, recordAudit, lockRow } from '@umi/db';
 import type { Prescription, Prisma } from '@umi/db/src/generated/tenant/client';
 import { auditOf, branchDate, requireBranch } from '../access';
 import { tenantScope, type PharmacyContext } from '../context';
@@ -36,7 +36,7 @@ async function validityDays(tx: Prisma.TransactionClient): Promise<number> {
 }
 
 export async function lockPrescription(tx: Prisma.TransactionClient, schema: string, id: string): Promise<Prescription> {
-  await tx.$queryRawUnsafe(`SELECT 1 FROM ${tenantTable(schema, 'prescriptions')} WHERE id = $1::uuid FOR UPDATE`, id);
+  await lockRow(tx, schema, 'prescriptions', id);
   const p = await tx.prescription.findUnique({ where: { id } });
   if (!p) throw new NotFoundError('Prescription', { field: 'id' });
   return p;

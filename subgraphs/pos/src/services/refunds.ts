@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConflictError, ForbiddenError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
-import { moveBatches, recordAudit, tenantTable } from '@umi/db';
+import { moveBatches, recordAudit, lockRow } from '@umi/db';
 import type { Prisma, Sale } from '@umi/db/src/generated/tenant/client';
 import { actorOf, auditOf, branchDate, requireBranch } from '../access';
 import { tenantScope, type PosContext } from '../context';
@@ -8,7 +8,7 @@ import { recordSaleCompleted } from './checkout';
 
 /** Locks the sale row for the rest of the transaction and returns it fresh. */
 async function lockSale(tx: Prisma.TransactionClient, schema: string, id: string): Promise<Sale> {
-  await tx.$queryRawUnsafe(`SELECT 1 FROM ${tenantTable(schema, 'sales')} WHERE id = $1::uuid FOR UPDATE`, id);
+  await lockRow(tx, schema, 'sales', id);
   const sale = await tx.sale.findUnique({ where: { id } });
   if (!sale) throw new NotFoundError('Sale', { field: 'id' });
   return sale;

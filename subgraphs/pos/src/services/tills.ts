@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import Decimal from 'decimal.js';
 import { BadUserInputError, ConflictError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
-import { recordAudit, tenantTable } from '@umi/db';
+import { recordAudit, tenantTable, lockRow } from '@umi/db';
 import type { TillSession } from '@umi/db/src/generated/tenant/client';
 import { auditOf, requireBranch } from '../access';
 import { tenantScope, type PosContext } from '../context';
@@ -112,7 +112,7 @@ export async function closeTill(ctx: PosContext, input: unknown) {
   if (!found) throw new NotFoundError('Till session', { field: 'input.sessionId' });
   await requireBranch(ctx, found.branchId, 'sell', 'input.sessionId');
   return db.$transaction(async (tx) => {
-    await tx.$queryRawUnsafe(`SELECT 1 FROM ${tenantTable(tenant.schemaName, 'till_sessions')} WHERE id = $1::uuid FOR UPDATE`, found.id);
+    await lockRow(tx, tenant.schemaName, 'till_sessions', found.id);
     const session = await tx.tillSession.findUniqueOrThrow({ where: { id: found.id } });
     if (session.status !== 'OPEN') throw new ConflictError('The till session is already closed');
     const report = await zReport(ctx, session);
