@@ -11,14 +11,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import os from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { tenantSchemaName, quoteIdent } from '@umi/db';
-import { INTERNAL_HEADER, createAccessTokens, createInternalTokens, type Principal } from '@umi/kit';
-import { createTenant, startTestPlatform, type TestPlatform } from '@umi/testkit';
-import { startEmbeddedPostgres } from '../packages/db/src/embedded-postgres.mjs';
+import { INTERNAL_HEADER, createInternalTokens, type Principal } from '@umi/kit';
+import { createTenant } from '@umi/testkit';
+import { blockOptions, inPoolTransaction, measure, out, outHeader, outStatsTable, postGraphql, principalOf, runMain, stringOptions, tableIn, timed, withPlatform, type Timed } from './lib';
 
 const BRANCH_STOCK =
   'query BranchStock($branchId: ID!) { branch(id: $branchId) { id code stock { product { id sku name } quantityOnHand quantityAvailable reorderLevel lowStock } } }';
@@ -63,31 +60,9 @@ interface EntityStockData {
 /** Runs the read once and resolves to the rows it returned; throws on any bad answer. */
 type Read = () => Promise<StockLine[]>;
 
-function out(line = ''): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${value}"`);
-  return n;
-}
-
 function options() {
-  const { values } = parseArgs({
-    options: {
-      requests: { type: 'string', default: '500' },
-      concurrency: { type: 'string', default: '1,8' },
-      warmup: { type: 'string', default: '50' },
-      block: { type: 'string', default: '50' },
-    },
-  });
-  return {
-    requests: positiveInt(values.requests, '--requests'),
-    concurrency: values.concurrency.split(',').map((c) => positiveInt(c.trim(), '--concurrency')),
-    warmup: positiveInt(values.warmup, '--warmup'),
-    block: positiveInt(values.block, '--block'),
-  };
+  const values = stringOptions({ requests: '500', concurrency: '1,8', warmup: '50', block: '50' });
+  return blockOptions(values);
 }
 
 // Drug stems, strengths and forms chosen so that names sort the same under JavaScript's
@@ -123,11 +98,9 @@ function productFixtures(): { sku: string; name: string; genericName: string }[]
  * ledger invariant (on hand = sum of the batch's movements) holds as it would after real receipts.
  */
 async function seedStock(pool: Pool, schema: string, branchId: string): Promise<void> {
-  const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  const t = tableIn(schema);
   const products = productFixtures();
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inPoolTransaction(pool, async (client) => {
     await client.query(
       `INSERT INTO ${t('products')} (sku, name, generic_name)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
@@ -166,13 +139,7 @@ async function seedStock(pool: Pool, schema: string, branchId: string): Promise<
        FROM ${t('products')} WHERE sku LIKE 'BENCH-%'`,
       [branchId],
     );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   // Fresh tables have no statistics; without them the first plans would be guesses.
   await pool.query(`ANALYZE ${t('products')}, ${t('inventory_batches')}, ${t('product_branch_settings')}`);
 }
@@ -183,7 +150,7 @@ async function seedStock(pool: Pool, schema: string, branchId: string): Promise<
  * reservations; low stock = available at or below the reorder level; by name, then id).
  */
 function floorSql(schema: string): string {
-  const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  const t = tableIn(schema);
   return `
     WITH b AS (
       SELECT product_id,
@@ -229,38 +196,6 @@ function sqlRead(pool: Pool, schema: string, branchId: string, expectedRows: num
       lowStock: r.low_stock,
     }));
   };
-}
-
-/**
- * Posts one GraphQL request over a keep-alive agent (fetch's pool would add its own queueing to the
- * figures) and resolves to the HTTP status and parsed body; throws if the body is not JSON.
- */
-function postGraphql<T>(name: PathName, url: URL, agent: http.Agent, headers: Record<string, string>, body: string): Promise<{ status: number | undefined; text: string; parsed: { data?: T | null; errors?: unknown[] } }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          try {
-            resolve({ status: res.statusCode, text, parsed: JSON.parse(text) as { data?: T | null; errors?: unknown[] } });
-          } catch {
-            reject(new Error(`${name}: HTTP ${res.statusCode}, not JSON: ${text.slice(0, 300)}`));
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 /** Checks one GraphQL answer's stock list and turns it into rows; throws on errors or a missing list. */
@@ -349,134 +284,12 @@ function verify(aName: PathName, a: StockLine[], bName: PathName, b: StockLine[]
   }
 }
 
-/** Runs `count` reads with `concurrency` in flight; returns the latencies and the wall time. */
-async function runBlock(read: Read, count: number, concurrency: number): Promise<{ latencies: number[]; wallMs: number }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) {
-        next++;
-        const t0 = performance.now();
-        await read();
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return { latencies, wallMs: performance.now() - started };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
-}
-
-interface Stats {
-  requests: number;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-function stats(latencies: number[], wallMs: number): Stats {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    requests: sorted.length,
-    rps: sorted.length / (wallMs / 1000),
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-  };
-}
-
-/**
- * Measures the three paths at one concurrency, alternating blocks (and rotating which path goes
- * first in each round) so that machine noise falls on all alike. `beforeBlock` runs before each
- * block, outside its timing (the subgraph path re-signs its internal token there).
- */
-async function measure(
-  reads: Record<PathName, Read>,
-  requests: number,
-  concurrency: number,
-  block: number,
-  beforeBlock: (name: PathName) => Promise<void>,
-): Promise<Record<PathName, Stats>> {
-  const acc: Record<PathName, { latencies: number[]; wallMs: number }> = {
-    gateway: { latencies: [], wallMs: 0 },
-    subgraph: { latencies: [], wallMs: 0 },
-    sql: { latencies: [], wallMs: 0 },
-  };
-  let round = 0;
-  while (PATHS.some((name) => acc[name].latencies.length < requests)) {
-    const first = round % PATHS.length;
-    const order: PathName[] = [...PATHS.slice(first), ...PATHS.slice(0, first)];
-    for (const name of order) {
-      const left = requests - acc[name].latencies.length;
-      if (left <= 0) continue;
-      await beforeBlock(name);
-      const r = await runBlock(reads[name], Math.min(block, left), concurrency);
-      acc[name].latencies.push(...r.latencies);
-      acc[name].wallMs += r.wallMs;
-    }
-    round++;
-  }
-  return {
-    gateway: stats(acc.gateway.latencies, acc.gateway.wallMs),
-    subgraph: stats(acc.subgraph.latencies, acc.subgraph.wallMs),
-    sql: stats(acc.sql.latencies, acc.sql.wallMs),
-  };
-}
-
-function row(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-}
-
-/**
- * Stops the embedded server. The platform's pools resolve `end()` once their connections are told
- * to terminate, not once they have closed; a connection still closing when the server shuts down
- * gets FATAL 57P01, which its pool would rethrow as an uncaught error. Give them a moment, and
- * ignore that one error while the server stops.
- */
-async function stopEmbedded(embedded: { stop(): Promise<void> }): Promise<void> {
-  const ignoreShutdown = (err: Error & { code?: string }): void => {
-    if (err.code === '57P01') return;
-    process.stderr.write(`branch-stock: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  };
-  process.on('uncaughtException', ignoreShutdown);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    await embedded.stop();
-  } finally {
-    process.off('uncaughtException', ignoreShutdown);
-  }
-}
-
 async function main(): Promise<void> {
   const opts = options();
   const maxConcurrency = Math.max(...opts.concurrency);
-  const cpus = os.cpus();
-  out(`machine: ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.platform()} ${os.release()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
-  out(`node ${process.version}; requests per path per concurrency: ${opts.requests}, warm-up: ${opts.warmup} per path, block: ${opts.block}`);
+  outHeader(`requests per path per concurrency: ${opts.requests}, warm-up: ${opts.warmup} per path, block: ${opts.block}`);
 
-  let embedded: { url: string; stop(): Promise<void> } | undefined;
-  let p: TestPlatform | undefined;
-  let sqlPool: Pool | undefined;
-  const agents: http.Agent[] = [];
-  try {
-    if (!process.env.DATABASE_URL) {
-      embedded = await startEmbeddedPostgres();
-      process.env.DATABASE_URL = embedded.url;
-    }
-    p = await startTestPlatform({
-      LOG_LEVEL: 'silent',
-      // Far above what the bench sends, so the gateway's rate limiter never answers for the API.
-      RATE_LIMIT_BURST: '100000000',
-      RATE_LIMIT_PER_MINUTE: '100000000',
-    });
+  await withPlatform('branch-stock', async (p, own) => {
     const tenant = await createTenant(p, { branchCount: 1 });
     const branch = tenant.branches[0];
     if (!branch) throw new Error('createTenant returned no branch');
@@ -485,26 +298,16 @@ async function main(): Promise<void> {
 
     // Its own pool, sized to the highest concurrency, so the floor is never queued behind the
     // owner pool's four connections or behind the platform's own queries.
-    sqlPool = new Pool({ connectionString: p.db.url, max: maxConcurrency });
-    const agent = (): http.Agent => {
-      const a = new http.Agent({ keepAlive: true, maxSockets: maxConcurrency });
-      agents.push(a);
-      return a;
-    };
-    const gatewayAgent = agent();
-    const subgraphAgent = agent();
+    const sqlPool = own.pool(maxConcurrency);
+    const gatewayAgent = own.agent(maxConcurrency);
+    const subgraphAgent = own.agent(maxConcurrency);
     const gatewayUrl = new URL(p.url);
     if (!p.env.INVENTORY_URL) throw new Error('platform did not report INVENTORY_URL');
     const subgraphUrl = new URL(p.env.INVENTORY_URL);
 
     // The subgraph path acts for the same ADMIN as the gateway path: the principal is the one the
     // gateway reads from the ADMIN's access token, built as gateway-overhead.ts builds it.
-    const { principal } = await createAccessTokens({
-      secret: p.env.JWT_SECRET,
-      issuer: p.env.JWT_ISSUER,
-      audience: p.env.JWT_AUDIENCE,
-      ttlSeconds: 3600,
-    }).verify(tenant.adminToken);
+    const principal = await principalOf(p, tenant.adminToken);
     const internal = internalTokenSource(p.env.INTERNAL_JWT_SECRET, p.env.INTERNAL_TOKEN_TTL_SECONDS, principal);
     const beforeBlock = async (name: PathName): Promise<void> => {
       if (name === 'subgraph') await internal.refresh();
@@ -529,30 +332,14 @@ async function main(): Promise<void> {
     );
     out('');
 
-    const reads: Record<PathName, Read> = {
-      gateway: gatewayRead(gatewayUrl, tenant.adminToken, gatewayAgent, branch.id, PRODUCTS),
-      subgraph: subgraphRead(subgraphUrl, internal, subgraphAgent, branch.id, PRODUCTS),
-      sql: sqlRead(sqlPool, schema, branch.id, PRODUCTS),
+    const reads: Record<PathName, Timed> = {
+      gateway: timed(gatewayRead(gatewayUrl, tenant.adminToken, gatewayAgent, branch.id, PRODUCTS)),
+      subgraph: timed(subgraphRead(subgraphUrl, internal, subgraphAgent, branch.id, PRODUCTS)),
+      sql: timed(sqlRead(sqlPool, schema, branch.id, PRODUCTS)),
     };
-    for (const name of PATHS) {
-      await beforeBlock(name);
-      await runBlock(reads[name], opts.warmup, maxConcurrency);
-    }
+    const results = await measure(PATHS, reads, opts, beforeBlock);
 
-    const widths = [12, 8, 9, 8, 8, 8];
-    const results: { concurrency: number; r: Record<PathName, Stats> }[] = [];
-    for (const concurrency of opts.concurrency) {
-      results.push({ concurrency, r: await measure(reads, opts.requests, concurrency, opts.block, beforeBlock) });
-    }
-
-    out(row(['path', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms'], widths));
-    for (const { concurrency, r } of results) {
-      out(`concurrency ${concurrency}`);
-      for (const name of PATHS) {
-        const s = r[name];
-        out(row([`  ${name}`, String(s.requests), s.rps.toFixed(0), s.p50.toFixed(2), s.p95.toFixed(2), s.p99.toFixed(2)], widths));
-      }
-    }
+    outStatsTable(PATHS, results, { count: 'requests', rate: 'req/s', rateDigits: 0, widths: [12, 8, 9, 8, 8, 8] });
     out('');
     const pairs: [PathName, PathName][] = [
       ['gateway', 'sql'],
@@ -569,19 +356,7 @@ async function main(): Promise<void> {
         );
       }
     }
-  } finally {
-    for (const a of agents) a.destroy();
-    // Before p.close(): dropping the test database waits for every connection to it to go.
-    if (sqlPool) await sqlPool.end();
-    if (p) await p.close();
-    if (embedded) await stopEmbedded(embedded);
-  }
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`branch-stock: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain('branch-stock', main);

@@ -9,15 +9,12 @@
  */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import os from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import Decimal from 'decimal.js';
-import { Pool, type PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { tenantSchemaName, quoteIdent } from '@umi/db';
 import { dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, createUser, startTestPlatform, type TestPlatform } from '@umi/testkit';
-import { startEmbeddedPostgres } from '../packages/db/src/embedded-postgres.mjs';
+import { contractOperation, createTenant, createUser } from '@umi/testkit';
+import { blockOptions, inPoolTransaction, measure, out, outHeader, outStatsTable, positiveInt, postGraphql, runMain, stringOptions, tableIn, timed, withPlatform, type Timed } from './lib';
 
 const CART_LINES = 3;
 const BATCHES_PER_PRODUCT = 2;
@@ -40,35 +37,11 @@ type Checkout = () => Promise<string>;
 const Money = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_UP });
 type Money = InstanceType<typeof Money>;
 
-function out(line = ''): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${value}"`);
-  return n;
-}
-
 function options() {
-  const { values } = parseArgs({
-    options: {
-      requests: { type: 'string', default: '300' },
-      concurrency: { type: 'string', default: '1,8,32' },
-      warmup: { type: 'string', default: '30' },
-      block: { type: 'string', default: '50' },
-      products: { type: 'string', default: '200' },
-    },
-  });
+  const values = stringOptions({ requests: '300', concurrency: '1,8,32', warmup: '30', block: '50', products: '200' });
   const products = positiveInt(values.products, '--products');
   if (products < CART_LINES) throw new Error(`--products must be at least ${CART_LINES}, got ${products}`);
-  return {
-    requests: positiveInt(values.requests, '--requests'),
-    concurrency: values.concurrency.split(',').map((c) => positiveInt(c.trim(), '--concurrency')),
-    warmup: positiveInt(values.warmup, '--warmup'),
-    block: positiveInt(values.block, '--block'),
-    products,
-  };
+  return { ...blockOptions(values), products };
 }
 
 /** Three distinct products, 1 to 3 units each. */
@@ -85,10 +58,8 @@ function randomCart(productIds: string[]): CartLine[] {
  * batch's movements) holds before the run and can be checked after it.
  */
 async function seedStock(pool: Pool, schema: string, branchId: string, products: number): Promise<string[]> {
-  const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  const t = tableIn(schema);
+  await inPoolTransaction(pool, async (client) => {
     await client.query(
       `INSERT INTO ${t('products')} (sku, name, generic_name, tax_category, requires_prescription, controlled_substance)
        SELECT 'BENCH-' || lpad(n::text, 4, '0'), 'Bench product ' || lpad(n::text, 4, '0'), 'bench',
@@ -121,13 +92,7 @@ async function seedStock(pool: Pool, schema: string, branchId: string, products:
        SELECT id, $1::uuid, 0, 0 FROM ${t('products')} WHERE sku LIKE 'BENCH-%'`,
       [branchId],
     );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   // Fresh tables have no statistics; without them the first plans would be guesses.
   await pool.query(`ANALYZE ${t('products')}, ${t('inventory_batches')}, ${t('product_branch_settings')}, ${t('stock_movements')}`);
   const { rows } = await pool.query<{ id: string }>(`SELECT id::text FROM ${t('products')} WHERE sku LIKE 'BENCH-%' ORDER BY sku`);
@@ -161,7 +126,7 @@ interface BatchRow {
 
 /** The floor's statements, built once: table names are qualified with the quoted tenant schema. */
 function floorStatements(schema: string) {
-  const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  const t = tableIn(schema);
   return {
     claim: `INSERT INTO ${t('idempotency_keys')} (scope, key, request_hash) VALUES ('createSale', $1, $2)
             ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
@@ -268,9 +233,7 @@ function sqlCheckout(pool: Pool, ctx: FloorContext, productIds: string[]): Check
       .digest('hex');
     const today = dateInZone(branch.timezone);
     const correlationId = randomUUID();
-    const client: PoolClient = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inPoolTransaction(pool, async (client) => {
       const claimed = await client.query(sql.claim, [key, hash]);
       if (claimed.rowCount !== 1) throw new Error(`sql: idempotency key ${key} already used`);
 
@@ -373,14 +336,8 @@ function sqlCheckout(pool: Pool, ctx: FloorContext, productIds: string[]): Check
         }),
       ]);
       await client.query(sql.settle, [key, saleId]);
-      await client.query('COMMIT');
       return saleId;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   };
 }
 
@@ -393,38 +350,6 @@ interface CreateSaleData {
   } | null;
 }
 
-/**
- * Posts one GraphQL request over a keep-alive agent (fetch's pool would add its own queueing to the
- * figures) and resolves to the HTTP status and parsed body; throws if the body is not JSON.
- */
-function postGraphql<T>(url: URL, agent: http.Agent, headers: Record<string, string>, body: string): Promise<{ status: number | undefined; text: string; parsed: { data?: T | null; errors?: unknown[] } }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          try {
-            resolve({ status: res.statusCode, text, parsed: JSON.parse(text) as { data?: T | null; errors?: unknown[] } });
-          } catch {
-            reject(new Error(`gateway: HTTP ${res.statusCode}, not JSON: ${text.slice(0, 300)}`));
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** Sends CreateSale once with a fresh cart and key; throws unless the answer has the sale, every cart line and no errors. */
 function gatewayCheckout(url: URL, token: string, agent: http.Agent, branchId: string, productIds: string[]): Checkout {
   const query = contractOperation('CreateSale');
@@ -432,7 +357,7 @@ function gatewayCheckout(url: URL, token: string, agent: http.Agent, branchId: s
   return async () => {
     const input = { branchId, items: randomCart(productIds), paymentMethod: 'CASH', idempotencyKey: randomUUID() };
     const body = JSON.stringify({ operationName: 'CreateSale', query, variables: { input } });
-    const r = await postGraphql<CreateSaleData>(url, agent, headers, body);
+    const r = await postGraphql<CreateSaleData>('gateway', url, agent, headers, body);
     const sale = r.parsed.data?.createSale;
     if (r.status !== 200 || r.parsed.errors?.length || !sale?.id || !Array.isArray(sale.items) || sale.items.length < CART_LINES) {
       throw new Error(`gateway: HTTP ${r.status}, bad answer: ${r.text.slice(0, 1000)}`);
@@ -470,7 +395,7 @@ interface SaleCheck {
  * the floor is held to what the API writes, not only to the table constraints.
  */
 async function checkSale(pool: Pool, schema: string, path: PathName, saleId: string): Promise<SaleCheck> {
-  const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  const t = tableIn(schema);
   const { rows } = await pool.query<SaleCheck>(
     `SELECT s.sale_number, s.subtotal::text, s.tax_amount::text, s.total_amount::text, s.prices_include_tax, s.payment_status,
        (SELECT count(*)::int FROM ${t('sale_items')} i WHERE i.sale_id = s.id) AS items,
@@ -510,127 +435,12 @@ async function checkSale(pool: Pool, schema: string, path: PathName, saleId: str
   return c;
 }
 
-/** Runs `count` checkouts with `concurrency` in flight; returns the latencies and the wall time. */
-async function runBlock(checkout: Checkout, count: number, concurrency: number): Promise<{ latencies: number[]; wallMs: number }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) {
-        next++;
-        const t0 = performance.now();
-        await checkout();
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return { latencies, wallMs: performance.now() - started };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
-}
-
-interface Stats {
-  sales: number;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-function stats(latencies: number[], wallMs: number): Stats {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    sales: sorted.length,
-    rps: sorted.length / (wallMs / 1000),
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-  };
-}
-
-/**
- * Measures both paths at one concurrency, alternating blocks (and rotating which path goes first
- * in each round) so that machine noise, and the tables' growth over the run, fall on both alike.
- */
-async function measure(checkouts: Record<PathName, Checkout>, requests: number, concurrency: number, block: number): Promise<Record<PathName, Stats>> {
-  const acc: Record<PathName, { latencies: number[]; wallMs: number }> = {
-    gateway: { latencies: [], wallMs: 0 },
-    sql: { latencies: [], wallMs: 0 },
-  };
-  let round = 0;
-  while (PATHS.some((name) => acc[name].latencies.length < requests)) {
-    const first = round % PATHS.length;
-    const order: PathName[] = [...PATHS.slice(first), ...PATHS.slice(0, first)];
-    for (const name of order) {
-      const left = requests - acc[name].latencies.length;
-      if (left <= 0) continue;
-      const r = await runBlock(checkouts[name], Math.min(block, left), concurrency);
-      acc[name].latencies.push(...r.latencies);
-      acc[name].wallMs += r.wallMs;
-    }
-    round++;
-  }
-  return {
-    gateway: stats(acc.gateway.latencies, acc.gateway.wallMs),
-    sql: stats(acc.sql.latencies, acc.sql.wallMs),
-  };
-}
-
-function row(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-}
-
-/**
- * Stops the embedded server. The platform's pools resolve `end()` once their connections are told
- * to terminate, not once they have closed; a connection still closing when the server shuts down
- * gets FATAL 57P01, which its pool would rethrow as an uncaught error. Give them a moment, and
- * ignore that one error while the server stops.
- */
-async function stopEmbedded(embedded: { stop(): Promise<void> }): Promise<void> {
-  const ignoreShutdown = (err: Error & { code?: string }): void => {
-    if (err.code === '57P01') return;
-    process.stderr.write(`checkout: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  };
-  process.on('uncaughtException', ignoreShutdown);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    await embedded.stop();
-  } finally {
-    process.off('uncaughtException', ignoreShutdown);
-  }
-}
-
 async function main(): Promise<void> {
   const opts = options();
   const maxConcurrency = Math.max(...opts.concurrency);
-  const cpus = os.cpus();
-  out(`machine: ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.platform()} ${os.release()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
-  out(
-    `node ${process.version}; sales per path per concurrency: ${opts.requests}, warm-up: ${opts.warmup} per path, block: ${opts.block}, ` +
-      `products: ${opts.products}, ${CART_LINES} lines per cart`,
-  );
+  outHeader(`sales per path per concurrency: ${opts.requests}, warm-up: ${opts.warmup} per path, block: ${opts.block}, products: ${opts.products}, ${CART_LINES} lines per cart`);
 
-  let embedded: { url: string; stop(): Promise<void> } | undefined;
-  let p: TestPlatform | undefined;
-  let sqlPool: Pool | undefined;
-  const agents: http.Agent[] = [];
-  try {
-    if (!process.env.DATABASE_URL) {
-      embedded = await startEmbeddedPostgres();
-      process.env.DATABASE_URL = embedded.url;
-    }
-    p = await startTestPlatform({
-      LOG_LEVEL: 'silent',
-      // Far above what the bench sends, so the gateway's rate limiter never answers for the API.
-      RATE_LIMIT_BURST: '100000000',
-      RATE_LIMIT_PER_MINUTE: '100000000',
-    });
+  await withPlatform('checkout', async (p, own) => {
     const tenant = await createTenant(p, { branchCount: 1 });
     const branch = tenant.branches[0];
     if (!branch) throw new Error('createTenant returned no branch');
@@ -644,9 +454,8 @@ async function main(): Promise<void> {
 
     // Its own pool, sized to the highest concurrency, so the floor is never queued behind the
     // owner pool's four connections or behind the platform's own queries.
-    sqlPool = new Pool({ connectionString: p.db.url, max: maxConcurrency });
-    const agent = new http.Agent({ keepAlive: true, maxSockets: maxConcurrency });
-    agents.push(agent);
+    const sqlPool = own.pool(maxConcurrency);
+    const agent = own.agent(maxConcurrency);
 
     // Every sale either path creates, to count them in the database afterwards.
     const created: Record<PathName, string[]> = { gateway: [], sql: [] };
@@ -675,22 +484,10 @@ async function main(): Promise<void> {
     );
     out('');
 
-    for (const name of PATHS) await runBlock(checkouts[name], opts.warmup, maxConcurrency);
+    const timedCheckouts: Record<PathName, Timed> = { gateway: timed(checkouts.gateway), sql: timed(checkouts.sql) };
+    const results = await measure(PATHS, timedCheckouts, opts);
 
-    const widths = [12, 6, 8, 8, 8, 8];
-    const results: { concurrency: number; r: Record<PathName, Stats> }[] = [];
-    for (const concurrency of opts.concurrency) {
-      results.push({ concurrency, r: await measure(checkouts, opts.requests, concurrency, opts.block) });
-    }
-
-    out(row(['path', 'sales', 'sales/s', 'p50 ms', 'p95 ms', 'p99 ms'], widths));
-    for (const { concurrency, r } of results) {
-      out(`concurrency ${concurrency}`);
-      for (const name of PATHS) {
-        const s = r[name];
-        out(row([`  ${name}`, String(s.sales), s.rps.toFixed(1), s.p50.toFixed(2), s.p95.toFixed(2), s.p99.toFixed(2)], widths));
-      }
-    }
+    outStatsTable(PATHS, results, { count: 'sales', rate: 'sales/s', rateDigits: 1, widths: [12, 6, 8, 8, 8, 8] });
     out('');
     for (const { concurrency, r } of results) {
       const g = r.gateway;
@@ -699,7 +496,7 @@ async function main(): Promise<void> {
     }
 
     out('');
-    const t = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+    const t = tableIn(schema);
     const off = await p.db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${t('inventory_batches')} b
        WHERE b.quantity_on_hand <> coalesce((SELECT sum(m.quantity) FROM ${t('stock_movements')} m WHERE m.batch_id = b.id), 0)`,
@@ -715,19 +512,7 @@ async function main(): Promise<void> {
     const offBatches = off.rows[0]?.n ?? 0;
     out(`sales created (verification + warm-up + measured): ${counts.join(', ')}; ledger: ${offBatches} batches whose on hand differs from the sum of their movements`);
     if (offBatches !== 0) throw new Error(`after the run: ledger invariant broken for ${offBatches} batches`);
-  } finally {
-    for (const a of agents) a.destroy();
-    // Before p.close(): dropping the test database waits for every connection to it to go.
-    if (sqlPool) await sqlPool.end();
-    if (p) await p.close();
-    if (embedded) await stopEmbedded(embedded);
-  }
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`checkout: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain('checkout', main);

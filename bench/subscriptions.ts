@@ -20,7 +20,6 @@ import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { addDays, dateInZone, envSchema, loadEnv } from '@umi/kit';
@@ -35,7 +34,7 @@ import {
   type TestDatabase,
   type TestPlatform,
 } from '@umi/testkit';
-import { startEmbeddedPostgres } from '../packages/db/src/embedded-postgres.mjs';
+import { out, outHeader, percentile, positiveInt, postGraphql, row, runMain, startDatabase, stopEmbedded, stringOptions, type Embedded } from './lib';
 
 const REPO_ROOT = join(__dirname, '..');
 /** Subscribers that open their connections at once; more would mostly measure the handshake storm. */
@@ -82,25 +81,8 @@ interface SaleRecord {
   respondedAt: number;
 }
 
-function out(line = ''): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${value}"`);
-  return n;
-}
-
 function options() {
-  const { values } = parseArgs({
-    options: {
-      tenants: { type: 'string', default: '10' },
-      subscribers: { type: 'string', default: '1000' },
-      rate: { type: 'string', default: '50' },
-      seconds: { type: 'string', default: '20' },
-    },
-  });
+  const values = stringOptions({ tenants: '10', subscribers: '1000', rate: '50', seconds: '20' });
   const tenants = positiveInt(values.tenants, '--tenants');
   const subscribers = positiveInt(values.subscribers, '--subscribers');
   if (subscribers < tenants) throw new Error(`--subscribers must be at least --tenants (${tenants}), got ${subscribers}`);
@@ -552,39 +534,6 @@ async function scrape(port: number): Promise<Map<string, number>> {
   return values;
 }
 
-/**
- * Posts one GraphQL request over a keep-alive agent and resolves to the parsed body and the moment
- * its last byte arrived (taken in the response's own handler, before any continuation queues).
- */
-function postGraphql<T>(url: URL, agent: http.Agent, token: string, body: string): Promise<{ status: number | undefined; text: string; parsed: { data?: T | null; errors?: unknown[] }; at: number }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const at = performance.now();
-          const text = Buffer.concat(chunks).toString('utf8');
-          try {
-            resolve({ status: res.statusCode, text, parsed: JSON.parse(text) as { data?: T | null; errors?: unknown[] }, at });
-          } catch {
-            reject(new Error(`createSale: HTTP ${res.statusCode}, not JSON: ${text.slice(0, 300)}`));
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** Sells one unit of the tenant's product through the load gateway; throws on any error. */
 function seller(url: URL, agent: http.Agent) {
   const query = contractOperation('CreateSale');
@@ -592,7 +541,7 @@ function seller(url: URL, agent: http.Agent) {
     const input = { branchId: tenant.branchId, paymentMethod: 'CASH', idempotencyKey: randomUUID(), items: [{ productId: tenant.productId, quantity: 1 }] };
     const body = JSON.stringify({ operationName: 'CreateSale', query, variables: { input } });
     const sentAt = performance.now();
-    const r = await postGraphql<{ createSale: { id: string } | null }>(url, agent, tenant.token, body);
+    const r = await postGraphql<{ createSale: { id: string } | null }>('createSale', url, agent, { authorization: `Bearer ${tenant.token}` }, body);
     const id = r.parsed.data?.createSale?.id;
     if (r.status !== 200 || r.parsed.errors?.length || !id) throw new Error(`createSale: HTTP ${r.status}: ${r.text.slice(0, 500)}`);
     return { id, tenant, sentAt, respondedAt: r.at };
@@ -698,16 +647,6 @@ function connectSubscriber(url: string, query: string, index: number, tenant: Te
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
-}
-
-function row(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-}
-
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 
 /**
@@ -757,30 +696,9 @@ async function runLoad(sell: (t: TenantSetup) => Promise<SaleRecord>, tenants: T
   return { sales, failures, achieved, maxInFlight, maxLag, late, wallMs: performance.now() - t0 };
 }
 
-/**
- * Stops the embedded server. A pool resolves `end()` once its connections are told to terminate,
- * not once they have closed; a connection still closing when the server shuts down gets FATAL
- * 57P01, which its pool would rethrow as an uncaught error. Give them a moment, and ignore that one
- * error while the server stops.
- */
-async function stopEmbedded(embedded: { stop(): Promise<void> }): Promise<void> {
-  const ignoreShutdown = (err: Error & { code?: string }): void => {
-    if (err.code === '57P01') return;
-    process.stderr.write(`subscriptions: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  };
-  process.on('uncaughtException', ignoreShutdown);
-  try {
-    await sleep(250);
-    await embedded.stop();
-  } finally {
-    process.off('uncaughtException', ignoreShutdown);
-  }
-}
-
 /** What the cleanup must undo, filled in as the run gets there. */
 const run: {
-  embedded?: { url: string; stop(): Promise<void> };
+  embedded?: Embedded;
   db?: TestDatabase;
   subscribers: Subscriber[];
   closing: { now: boolean };
@@ -813,7 +731,7 @@ function cleanup(): Promise<boolean> {
     await step('stopping the platform', () => Promise.all(services.filter((s) => s.name !== 'redis-server').map((s) => s.stop())));
     if (run.db) await step('dropping the test database', () => run.db!.drop());
     for (const s of services) if (s.name === 'redis-server') await step('stopping redis-server', () => s.stop());
-    if (run.embedded) await step('stopping the embedded PostgreSQL', () => stopEmbedded(run.embedded!));
+    if (run.embedded) await step('stopping the embedded PostgreSQL', () => stopEmbedded(run.embedded!, 'subscriptions'));
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     const stopped = services.filter((s) => s.stopped !== null && s.exited === null && s.name !== 'redis-server');
     if (stopped.length > 0) {
@@ -847,17 +765,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 async function main(): Promise<void> {
   const opts = options();
   startJanitor();
-  const cpus = os.cpus();
-  out(`machine: ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.platform()} ${os.release()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
-  out(`node ${process.version}; tenants: ${opts.tenants}, subscribers: ${opts.subscribers}, rate: ${opts.rate} sales/s for ${opts.seconds} s`);
+  outHeader(`tenants: ${opts.tenants}, subscribers: ${opts.subscribers}, rate: ${opts.rate} sales/s for ${opts.seconds} s`);
 
   const { subscribers, closing } = run;
   const agent = (run.agent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT }));
   try {
-    if (!process.env.DATABASE_URL) {
-      run.embedded = await startEmbeddedPostgres();
-      process.env.DATABASE_URL = run.embedded.url;
-    }
+    run.embedded = await startDatabase();
     let redisUrl = process.env.REDIS_URL;
     let redis: Service | undefined;
     if (!redisUrl) {
@@ -1069,7 +982,8 @@ async function main(): Promise<void> {
       out(row(cells, pw));
     }
     out(row(['  sum of the processes above', '', sum.toFixed(1)], pw));
-    out(row([`  whole machine (${cpus.length} CPUs, PostgreSQL too)`, '', usage.machine.toFixed(1)], pw) + `  (${(usage.machine / cpus.length).toFixed(1)} % of all CPUs busy)`);
+    const cpuCount = os.cpus().length;
+    out(row([`  whole machine (${cpuCount} CPUs, PostgreSQL too)`, '', usage.machine.toFixed(1)], pw) + `  (${(usage.machine / cpuCount).toFixed(1)} % of all CPUs busy)`);
     out(`measured gateway: ${usage.processes[0]?.cpu.length ?? 0} samples; RSS idle (before any subscriber) ${mib(idle.rssKiB)} MiB`);
     out('');
 
@@ -1119,10 +1033,4 @@ async function allReady(starts: Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-main().then(
-  () => process.exit(process.exitCode ?? 0),
-  (err: unknown) => {
-    process.stderr.write(`subscriptions: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain('subscriptions', main);
