@@ -1,16 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import { ForbiddenError, NotFoundError, isTenantWide, parseInput, uuidSchema, type Principal } from '@umi/kit';
 import { sharedTx, type SharedClient } from './shared-db';
+import type { Branch } from './generated/shared/client';
 
-/** What the domain subgraphs need to know of a branch: that it is the tenant's, its code and zone. */
-export interface BranchRecord {
-  id: string;
-  tenantId: string;
-  name: string;
-  code: string;
-  timezone: string;
-  isActive: boolean;
-}
+/** A branch as the shared schema holds it: that it is the tenant's, its code, zone and details. */
+export type BranchRecord = Branch;
 
 interface Entry {
   byId: Map<string, BranchRecord>;
@@ -20,7 +14,8 @@ interface Entry {
 /**
  * A tenant's branches, cached per tenant. Branches live in the shared schema (owned by the tenant
  * subgraph), so the domain subgraphs check every branch id a client sends against this list: an id
- * of another tenant's branch is simply not in it. A miss reloads the list (at most every
+ * of another tenant's branch is simply not in it. The tenant subgraph also answers references to
+ * branches (a sale's branch, a subscription payload's) from it, without a query each time. A miss reloads the list (at most every
  * `missReloadMs`), so a branch created a moment ago in another process is found at once.
  */
 export function createBranchDirectory(db: SharedClient, ttlMs = 30_000, missReloadMs = 1_000) {
@@ -31,10 +26,7 @@ export function createBranchDirectory(db: SharedClient, ttlMs = 30_000, missRelo
     let p = inflight.get(tenantId);
     if (!p) {
       p = sharedTx(db, { kind: 'tenant', tenantId }, (tx) =>
-        tx.branch.findMany({
-          where: { tenantId, deletedAt: null },
-          select: { id: true, tenantId: true, name: true, code: true, timezone: true, isActive: true },
-        }),
+        tx.branch.findMany({ where: { tenantId, deletedAt: null } }),
       )
         .then((rows) => {
           const entry = { byId: new Map(rows.map((r) => [r.id, r])), loadedAt: Date.now() };
@@ -57,6 +49,10 @@ export function createBranchDirectory(db: SharedClient, ttlMs = 30_000, missRelo
       if (hit) return hit;
       if (Date.now() - entry.loadedAt > missReloadMs) entry = await load(tenantId);
       return entry.byId.get(id) ?? null;
+    },
+    /** Forget a tenant's branches, e.g. after this process changed one. */
+    invalidate(tenantId: string): void {
+      cache.delete(tenantId);
     },
     /** Every branch of the tenant. */
     async list(tenantId: string): Promise<BranchRecord[]> {

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { AccessTokens, Env, InternalTokens, Logger, Metrics, TokenBucket } from '@umi/kit';
-import type { SharedClient, TenantClients, TenantDirectory } from '@umi/db';
+import type { BranchDirectory, SharedClient, TenantClients, TenantDirectory } from '@umi/db';
 
 /** Everything the tenant subgraph needs from outside, built once per process (or per test). */
 export interface TenantDeps {
@@ -14,6 +14,8 @@ export interface TenantDeps {
   shared: SharedClient;
   tenants: TenantClients;
   directory: TenantDirectory;
+  /** Branches per tenant, cached: what references to branches resolve from. */
+  branches: BranchDirectory;
   accessTokens: AccessTokens;
   internalTokens: InternalTokens;
   /** Login attempts per tenant + account + IP. */

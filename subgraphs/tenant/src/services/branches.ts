@@ -27,7 +27,7 @@ const createBranchSchema = z.object({
 /** Adds a branch within the plan's limit; the tenant row is locked so two requests cannot both take the last slot. */
 export async function createBranch(deps: TenantDeps, req: RequestBase & { principal: Principal }, tenant: TenantRecord, input: unknown) {
   const data = parseInput(createBranchSchema, input);
-  return sharedTx(deps.shared, { kind: 'tenant', tenantId: tenant.id }, async (tx) => {
+  const branch = await sharedTx(deps.shared, { kind: 'tenant', tenantId: tenant.id }, async (tx) => {
     const [limits] = await tx.$queryRaw<{ max_branches: number }[]>`SELECT max_branches FROM shared.tenants WHERE id = ${tenant.id}::uuid FOR UPDATE`;
     const count = await tx.branch.count({ where: { tenantId: tenant.id, deletedAt: null } });
     if (!limits || count >= limits.max_branches) {
@@ -60,4 +60,6 @@ export async function createBranch(deps: TenantDeps, req: RequestBase & { princi
     });
     return branch;
   });
+  deps.branches.invalidate(tenant.id);
+  return branch;
 }
