@@ -167,4 +167,17 @@ describe('subscriptions', () => {
     open.push(unknown);
     await expect(unknown.nth(1, 5000)).rejects.toThrow(/Cannot query field/);
   });
+
+  it('spends the user\'s rate-limit tokens on connections: over the limit closes 4429', async () => {
+    const limited = await startTestPlatform({ RATE_LIMIT_BURST: '4', RATE_LIMIT_PER_MINUTE: '1' });
+    try {
+      const t = await createTenant(limited, { branchCount: 0 }); // the admin's bucket is untouched so far
+      const codes: number[] = [];
+      // A connection that is accepted stays open until the token expires: count those by timing out.
+      for (let i = 0; i < 5; i++) codes.push(await closeOf(limited.url, { authorization: `Bearer ${t.adminToken}` }, 400).then((c) => c.code, () => 0));
+      expect(codes).toEqual([0, 0, 0, 0, 4429]);
+    } finally {
+      await limited.close();
+    }
+  });
 });
