@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { tenantSchemaName } from '@umi/db';
-import { addDays, dateInZone } from '@umi/kit';
+import { addDays, createFieldCipher, createLogger, dateInZone, parseKeyring } from '@umi/kit';
+import { reencryptPatients } from '../../subgraphs/pharmacy/src/jobs/reencrypt';
 import { contractOperation, createTenant, createUser, ledgerBreaks, startTestPlatform, type TenantFixture, type TestPlatform } from '../../packages/testkit/src';
 
 const op = contractOperation;
@@ -301,5 +302,21 @@ describe('contract: pharmacy', () => {
     expect(cost.operations).toBe(3);
     expect(cost.queries).toBeLessThanOrEqual(10);
     process.stdout.write(`PatientChart (50 prescriptions, 50 purchases): ${cost.operations} subgraph operations, ${cost.queries} SQL statements\n`);
+  });
+
+  // Last: it re-encrypts every patient under a key the running platform does not have.
+  it('rotates the patient-data key: old values re-encrypted under the new version, same text', async () => {
+    const patient = (await createPatient(pharmacist.token, { medicalHistory: 'epilepsy, on carbamazepine' })).data!.createPatient;
+    const rotated = createFieldCipher(parseKeyring(`${p.env.PATIENT_DATA_KEYS},2:${randomBytes(32).toString('base64')}`));
+    const before = (await p.db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".patients WHERE medical_history_key_version = 1`)).rows[0].n as number;
+    expect(before).toBeGreaterThan(0);
+    const { rewritten } = await reencryptPatients(p.db.pool, rotated, createLogger('test', 'silent'), 3);
+    expect(rewritten).toBeGreaterThanOrEqual(before);
+    const { rows } = await p.db.pool.query(`SELECT medical_history_ciphertext AS c, medical_history_key_version AS v FROM "${schema}".patients WHERE id = $1`, [patient.id]);
+    expect(rows[0].v).toBe(2);
+    expect(rotated.decrypt(t.id, `patients:${patient.id}:medical_history`, rows[0].c, 2)).toBe('epilepsy, on carbamazepine');
+    const left = await p.db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".patients WHERE medical_history_key_version = 1`);
+    expect(left.rows[0].n).toBe(0);
+    expect((await reencryptPatients(p.db.pool, rotated, createLogger('test', 'silent'))).rewritten).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import { BadUserInputError, decodeCursor, encodeCursor, ForbiddenError, NotFound
 import { nextNumber, recordAudit } from '@umi/db';
 import type { Patient, Prisma } from '@umi/db/src/generated/tenant/client';
 import { auditOf, readsMedicalHistory, requireBranch } from '../access';
+import { historyContext } from '../jobs/reencrypt';
 import { tenantScope, type PharmacyContext } from '../context';
 
 const name = z.string().trim().min(1, 'is required').max(100);
@@ -40,8 +41,6 @@ const updateSchema = z
   .partial()
   .refine((v) => v.firstName !== null && v.lastName !== null, 'names cannot be cleared');
 
-/** The associated data of a patient's encrypted medical history: the value belongs to this row only. */
-const historyContext = (patientId: string) => `patients:${patientId}:medical_history`;
 
 function encryptHistory(ctx: PharmacyContext, patientId: string, text: string | null | undefined) {
   if (text === undefined) return {};
