@@ -135,27 +135,18 @@ export function priceSale(lines: SaleLineInput[], opts: { pricesIncludeTax: bool
   }
   const discounts = spread(discount, totals);
 
-  const taxable = new Map<string, { category: TaxCategory; rate: Decimal; taxable: Decimal; tax: Decimal }>();
   let taxTotal = ZERO;
   const priced = lines.map((line, i): PricedLine => {
     const rate = rates[i]!;
     const net = totals[i]!.minus(discounts[i]!);
     const tax = opts.pricesIncludeTax ? ngwee(net.times(rate).div(rate.plus(1))) : ngwee(net.times(rate));
     taxTotal = taxTotal.plus(tax);
-    // "0.16" and "0.1600" are the same rate and belong on one tax line.
-    const key = `${line.taxCategory}:${rate.toFixed(4)}`;
-    const entry = taxable.get(key) ?? { category: line.taxCategory, rate, taxable: ZERO, tax: ZERO };
-    entry.taxable = entry.taxable.plus(opts.pricesIncludeTax ? net.minus(tax) : net);
-    entry.tax = entry.tax.plus(tax);
-    taxable.set(key, entry);
     return { ...line, lineTotal: money(totals[i]!), discountAmount: money(discounts[i]!), taxAmount: money(tax) };
   });
 
   const discountTotal = discounts.reduce((s, d) => s.plus(d), ZERO);
   const total = opts.pricesIncludeTax ? subtotal.minus(discountTotal) : subtotal.plus(taxTotal).minus(discountTotal);
-  const taxLines = [...taxable.values()]
-    .sort((a, b) => CATEGORY_ORDER.indexOf(a.category) - CATEGORY_ORDER.indexOf(b.category) || a.rate.comparedTo(b.rate))
-    .map((t) => ({ category: t.category, rate: t.rate.toFixed(4), taxableAmount: money(t.taxable), taxAmount: money(t.tax) }));
+  const taxLines = taxLinesOf(priced, opts.pricesIncludeTax);
 
   return {
     lines: priced,
@@ -165,6 +156,36 @@ export function priceSale(lines: SaleLineInput[], opts: { pricesIncludeTax: bool
     totalAmount: money(total),
     taxLines,
   };
+}
+
+/** The lines of a priced or recorded sale that VAT depends on (amounts as decimal strings). */
+export interface TaxedLine {
+  taxCategory: TaxCategory;
+  taxRate: string;
+  lineTotal: string;
+  discountAmount: string;
+  taxAmount: string;
+}
+
+/**
+ * VAT by (category, rate): for the sale being priced and for the receipt of one recorded, so both
+ * always agree. Taxable is the value without VAT: net less the VAT it contains, or net.
+ */
+export function taxLinesOf(lines: readonly TaxedLine[], pricesIncludeTax: boolean): TaxLine[] {
+  const groups = new Map<string, { category: TaxCategory; rate: Decimal; taxable: Decimal; tax: Decimal }>();
+  for (const line of lines) {
+    const rate = new Money(line.taxRate);
+    // "0.16" and "0.1600" are the same rate and belong on one tax line.
+    const key = `${line.taxCategory}:${rate.toFixed(4)}`;
+    const g = groups.get(key) ?? { category: line.taxCategory, rate, taxable: ZERO, tax: ZERO };
+    const net = new Money(line.lineTotal).minus(line.discountAmount);
+    g.taxable = g.taxable.plus(pricesIncludeTax ? net.minus(line.taxAmount) : net);
+    g.tax = g.tax.plus(line.taxAmount);
+    groups.set(key, g);
+  }
+  return [...groups.values()]
+    .sort((a, b) => CATEGORY_ORDER.indexOf(a.category) - CATEGORY_ORDER.indexOf(b.category) || a.rate.comparedTo(b.rate))
+    .map((t) => ({ category: t.category, rate: t.rate.toFixed(4), taxableAmount: money(t.taxable), taxAmount: money(t.tax) }));
 }
 
 function plannedPayment(method: PaymentMethod, amount: Decimal, tendered: Decimal | null, reference: string | null | undefined): PlannedPayment {

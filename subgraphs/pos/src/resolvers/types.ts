@@ -2,30 +2,25 @@ import Decimal from 'decimal.js';
 import type { Refund, Sale as SaleRow, SaleItem as SaleItemRow, Till as TillRow, TillSession as TillSessionRow } from '@umi/db/src/generated/tenant/client';
 import { canViewBranch } from '@umi/kit';
 import { tenantScope, type PosContext } from '../context';
-import { type PaymentMethod, type TaxCategory, type TaxLine } from '../pricing';
+import { taxLinesOf, type PaymentMethod, type TaxCategory, type TaxLine } from '../pricing';
 import { renderReceipt } from '../receipt';
 import { purchasesOf } from '../services/sales';
 import { zReport } from '../services/tills';
 
 const ref = (__typename: string, id: string) => ({ __typename, id });
 const dec = (v: { toString(): string }) => new Decimal(v.toString());
-const CATEGORY_ORDER: TaxCategory[] = ['STANDARD', 'ZERO_RATED', 'EXEMPT'];
-
 /** VAT by (category, rate), from the sale's lines as recorded. */
-function taxLines(sale: SaleRow, items: SaleItemRow[]): TaxLine[] {
-  const groups = new Map<string, { category: TaxCategory; rate: Decimal; taxable: Decimal; tax: Decimal }>();
-  for (const i of items) {
-    const key = `${i.taxCategory}|${dec(i.taxRate).toFixed(4)}`;
-    const g = groups.get(key) ?? { category: i.taxCategory as TaxCategory, rate: dec(i.taxRate), taxable: new Decimal(0), tax: new Decimal(0) };
-    const net = dec(i.lineTotal).minus(dec(i.discountAmount));
-    g.taxable = g.taxable.plus(sale.pricesIncludeTax ? net.minus(dec(i.taxAmount)) : net);
-    g.tax = g.tax.plus(dec(i.taxAmount));
-    groups.set(key, g);
-  }
-  return [...groups.values()]
-    .sort((a, b) => CATEGORY_ORDER.indexOf(a.category) - CATEGORY_ORDER.indexOf(b.category) || a.rate.comparedTo(b.rate))
-    .map((g) => ({ category: g.category, rate: g.rate.toFixed(4), taxableAmount: g.taxable.toFixed(2), taxAmount: g.tax.toFixed(2) }));
-}
+const taxLines = (sale: SaleRow, items: SaleItemRow[]): TaxLine[] =>
+  taxLinesOf(
+    items.map((i) => ({
+      taxCategory: i.taxCategory as TaxCategory,
+      taxRate: i.taxRate.toString(),
+      lineTotal: i.lineTotal.toString(),
+      discountAmount: i.discountAmount.toString(),
+      taxAmount: i.taxAmount.toString(),
+    })),
+    sale.pricesIncludeTax,
+  );
 
 export const Sale = {
   /** A sale of a branch the caller may not see resolves to null. */
