@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Counter } from 'prom-client';
 import type { EventBus, EventEnvelope, Logger, Topic } from '@umi/kit';
 import { assertTenantSchema, quoteIdent } from './identifiers';
+import { inTransaction } from './migrate';
 
 export interface RelayOptions {
   /** Pool with the application role; the relay holds one extra connection for LISTEN. */
@@ -20,13 +21,7 @@ export interface RelayOptions {
 async function withTx<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
   try {
-    await c.query('BEGIN');
-    const result = await fn(c);
-    await c.query('COMMIT');
-    return result;
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw err;
+    return await inTransaction(c, () => fn(c));
   } finally {
     c.release();
   }

@@ -108,10 +108,6 @@ function assertQuantity(q: number, field: string): void {
  * up front, in order, before the first stock change.
  */
 export async function lockStockKeys(tx: RawSql, schema: string, keys: { branchId: string; productId: string }[]): Promise<Map<string, boolean>> {
-  return lockKeys(tx, schema, keys);
-}
-
-async function lockKeys(tx: RawSql, schema: string, keys: { branchId: string; productId: string }[]): Promise<Map<string, boolean>> {
   const uniq = [...new Map(keys.map((k) => [`${k.productId}|${k.branchId}`, k])).values()].sort((a, b) =>
     a.productId === b.productId ? a.branchId.localeCompare(b.branchId) : a.productId.localeCompare(b.productId),
   );
@@ -346,7 +342,7 @@ export async function allocateStock(tx: RawSql, actor: StockActor, req: Allocati
     merged.set(l.productId, prev ? { ...prev, quantity: prev.quantity + l.quantity } : { ...l });
   });
   const lines = [...merged.values()].sort((a, b) => a.productId.localeCompare(b.productId));
-  const controlled = await lockKeys(
+  const controlled = await lockStockKeys(
     tx,
     actor.schema,
     lines.map((l) => ({ branchId: req.branchId, productId: l.productId })),
@@ -443,7 +439,7 @@ export interface ReceiptRequest {
 export async function receiveStock(tx: RawSql, actor: StockActor, req: ReceiptRequest): Promise<StockChange<MovementRecord> & { batchId: string }> {
   assertQuantity(req.quantity, 'quantity');
   if (req.expiryDate <= req.today) throw new BadUserInputError('expiryDate: the batch has expired; expired stock cannot be received', { field: 'expiryDate' });
-  const controlled = await lockKeys(tx, actor.schema, [{ branchId: req.branchId, productId: req.productId }]);
+  const controlled = await lockStockKeys(tx, actor.schema, [{ branchId: req.branchId, productId: req.productId }]);
   const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
     `INSERT INTO ${t(actor.schema, 'inventory_batches')} AS b
        (branch_id, product_id, supplier_id, batch_number, expiry_date, cost_price, selling_price, location)
@@ -533,6 +529,6 @@ export async function moveBatches(
     patientId: m.patientId ?? null,
     prescriptionId: m.prescriptionId ?? null,
   }));
-  const controlled = await lockKeys(tx, actor.schema, moves);
+  const controlled = await lockStockKeys(tx, actor.schema, moves);
   return commitMoves(tx, actor, req.branchId, req.today, moves, controlled);
 }

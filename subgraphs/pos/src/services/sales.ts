@@ -1,3 +1,4 @@
+import Decimal from 'decimal.js';
 import { z } from 'zod';
 import { addDays, afterTimeCursor, canViewBranch, isTenantWide, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
 import { tenantTable } from '@umi/db';
@@ -75,7 +76,8 @@ export async function salesReport(ctx: PosContext, rawArgs: unknown) {
       params,
     ),
   ]);
-  const money = fixed;
+  // numeric sums arrive as text: to two decimals without passing through a float.
+  const money = (v: string) => new Decimal(v).toFixed(2);
   const r = totals.rows[0]!;
   return {
     totalSales: r.n,
@@ -87,12 +89,6 @@ export async function salesReport(ctx: PosContext, rawArgs: unknown) {
     byDay: byDay.rows.map((d) => ({ date: d.date, count: d.count, amount: money(d.amount) })),
     topProducts: top.rows.map((p) => ({ product: { __typename: 'Product', id: p.product_id }, quantity: p.quantity, amount: money(p.amount) })),
   };
-}
-
-/** numeric text from PostgreSQL with exactly two decimals, without going through a float. */
-function fixed(v: string): string {
-  const [int, frac = ''] = v.split('.');
-  return `${int}.${(frac + '00').slice(0, 2)}`;
 }
 
 /** Patients' purchases at branches the caller may see, newest first, at most `first` each: two statements for any number of patients. */
