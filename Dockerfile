@@ -23,7 +23,11 @@ COPY package.json package-lock.json ./
 COPY gateway/package.json gateway/
 COPY packages/kit/package.json packages/kit/
 COPY packages/db/package.json packages/db/
-COPY packages/testkit/package.json packages/testkit/
+COPY packages/events/package.json packages/events/
+COPY packages/ledger/package.json packages/ledger/
+COPY packages/subgraph/package.json packages/subgraph/
+COPY platform/package.json platform/
+COPY testkit/package.json testkit/
 COPY subgraphs/tenant/package.json subgraphs/tenant/
 COPY subgraphs/pharmacy/package.json subgraphs/pharmacy/
 COPY subgraphs/inventory/package.json subgraphs/inventory/
@@ -33,8 +37,8 @@ COPY subgraphs/pos/package.json subgraphs/pos/
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
 COPY . .
-# Prisma clients (TypeScript sources under packages/db/src/generated); needs no network.
-RUN node scripts/prisma-generate.mjs
+# Prisma clients and resolver types (TypeScript sources under */generated); needs no network.
+RUN node scripts/generate.mjs --prisma-only
 # The gateway serves supergraph.graphql: compose it (offline, from supergraph.yaml and the subgraph
 # schemas) so that it always matches the subgraphs in this image.
 RUN npx tsx scripts/compose.ts

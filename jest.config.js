@@ -6,8 +6,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(jose|lru-cache)/)'],
   testMatch: ['**/?(*.)+(test|int.test).ts'],
   testPathIgnorePatterns: ['/node_modules/'],
-  globalSetup: '<rootDir>/packages/testkit/src/global-setup.mjs',
-  globalTeardown: '<rootDir>/packages/testkit/src/global-teardown.mjs',
+  globalSetup: '<rootDir>/testkit/src/global-setup.mjs',
+  globalTeardown: '<rootDir>/testkit/src/global-teardown.mjs',
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -11,7 +11,7 @@ import { Pool, type PoolClient } from 'pg';
 import { quoteIdent } from '@umi/db';
 import { createAccessTokens, type Principal } from '@umi/kit';
 import { startTestPlatform, type TestPlatform } from '@umi/testkit';
-import { startEmbeddedPostgres } from '../packages/db/src/embedded-postgres.mjs';
+import { startEmbeddedPostgres } from '@umi/db/embedded-postgres';
 
 /** Report lines go straight to stdout: the lint rule bans console, and the figures need none of its formatting. */
 export function out(line = ''): void {

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { composeSupergraph, SUPERGRAPH_FILE } from './supergraph';
+import { composeSupergraph, SUPERGRAPH_FILE } from '@umi/platform';
 
 writeFileSync(SUPERGRAPH_FILE, composeSupergraph());
 process.stdout.write(`wrote ${SUPERGRAPH_FILE}\n`);

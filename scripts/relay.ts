@@ -1,37 +1,5 @@
-import { createLogger, createMetrics, createRedis, createRedisBus, loadEnv, runMain, sharedMemoryBus, type Env, type Logger } from '@umi/kit';
-import { createAppPool, startRelay } from '@umi/db';
+import { loadEnv, runMain } from '@umi/kit';
+import { startRelayProcess } from '@umi/platform';
 
-/**
- * The outbox relay as a process (docker compose runs one; `npm start` and the tests run it inside
- * the federation's process). Without REDIS_URL it publishes to the in-process bus, which only a
- * gateway in the same process can hear.
- */
-export async function startRelayProcess(env: Env, logger: Logger = createLogger('relay', env.LOG_LEVEL)) {
-  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is required');
-  const pool = createAppPool(env.DATABASE_URL, 3, env.DATABASE_APP_ROLE);
-  const redis = env.REDIS_URL ? createRedis(env.REDIS_URL, logger) : null;
-  const bus = redis ? createRedisBus(redis, redis, { logger }) : sharedMemoryBus();
-  const metrics = createMetrics('relay');
-  const relay = startRelay({
-    pool,
-    bus,
-    logger,
-    metrics: {
-      published: metrics.counter('outbox_events_published_total', 'Outbox events published to the bus'),
-      failures: metrics.counter('outbox_relay_failures_total', 'Relay cycles that failed (bus or database away) and will retry'),
-    },
-  });
-  await relay.ready;
-  logger.info({ bus: redis ? 'redis' : 'memory' }, 'outbox relay running');
-  return {
-    relay,
-    metrics,
-    async close() {
-      await relay.stop();
-      redis?.disconnect();
-      await pool.end();
-    },
-  };
-}
-
-if (require.main === module) runMain(() => startRelayProcess(loadEnv()));
+// The outbox relay as its own process (docker compose runs one).
+runMain(() => startRelayProcess(loadEnv()));

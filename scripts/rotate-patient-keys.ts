@@ -1,5 +1,5 @@
 import { createFieldCipher, createLogger, loadEnv, parseKeyring } from '@umi/kit';
-import { createAppPool } from '@umi/db';
+import { createOwnerPool } from '@umi/db';
 import { reencryptPatients } from '../subgraphs/pharmacy/src/jobs/reencrypt';
 
 /** `npx tsx scripts/rotate-patient-keys.ts`: re-encrypts patients' medical history with the newest key of PATIENT_DATA_KEYS. */
@@ -7,7 +7,8 @@ async function main() {
   const env = loadEnv();
   const logger = createLogger('rotate-patient-keys', env.LOG_LEVEL);
   if (!env.DATABASE_URL || !env.PATIENT_DATA_KEYS) throw new Error('DATABASE_URL and PATIENT_DATA_KEYS are required');
-  const pool = createAppPool(env.DATABASE_URL, 2, env.DATABASE_APP_ROLE);
+  // A maintenance job across every tenant, like migrations: the owner's pool, not a request's scope.
+  const pool = createOwnerPool(env.DATABASE_URL);
   try {
     const { rewritten } = await reencryptPatients(pool, createFieldCipher(parseKeyring(env.PATIENT_DATA_KEYS)), logger);
     logger.info({ rewritten }, 'done');

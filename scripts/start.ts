@@ -3,10 +3,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEnv } from '@umi/kit';
 import { createOwnerPool, migrateAll } from '@umi/db';
-import { startEmbeddedPostgres } from '../packages/db/src/embedded-postgres.mjs';
-import { startFederation } from './federation';
+import { startEmbeddedPostgres } from '@umi/db/embedded-postgres';
+import { ROOT, startFederation } from '@umi/platform';
 import { DEMO_PASSWORDS, seedDemo } from './seed-demo';
-import { ROOT } from './supergraph';
 
 const DATA_DIR = join(ROOT, '.umi-data');
 

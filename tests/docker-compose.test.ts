@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { envSchema, loadEnv, loadMigrationEnv } from '../packages/kit/src/env';
+import { envSchema, loadEnv, loadMigrationEnv } from '@umi/kit';
 
 const root = join(__dirname, '..');
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
@@ -238,7 +238,7 @@ describe('Dockerfile', () => {
   it('builds on node:20-bookworm-slim, installs with npm ci, generates the Prisma clients', () => {
     expect(instructions.find((l) => /^FROM\s/i.test(l))).toMatch(/^FROM\s+node:20-bookworm-slim(\s|$)/);
     const ci = runs.findIndex((r) => /\bnpm ci\b/.test(r));
-    const generate = runs.findIndex((r) => r.includes('node scripts/prisma-generate.mjs'));
+    const generate = runs.findIndex((r) => r.includes('node scripts/generate.mjs'));
     expect(ci).toBeGreaterThanOrEqual(0);
     expect(generate).toBeGreaterThan(ci);
   });
@@ -287,7 +287,7 @@ describe('Dockerfile', () => {
     };
     scan(dockerfile);
     for (const name of NODE_SERVICES) scan(commandOf(name).join(' '));
-    for (const f of ['scripts/prisma-generate.mjs', 'scripts/compose.ts', 'scripts/migrate.ts', 'gateway/src/index.ts', ...SUBGRAPHS.map((s) => `subgraphs/${s.name}/src/index.ts`)]) {
+    for (const f of ['scripts/generate.mjs', 'scripts/compose.ts', 'scripts/migrate.ts', 'gateway/src/index.ts', ...SUBGRAPHS.map((s) => `subgraphs/${s.name}/src/index.ts`)]) {
       expect(referenced).toContain(f);
     }
 

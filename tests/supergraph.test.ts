@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeSupergraph, ROOT, SUPERGRAPH_FILE } from '../scripts/supergraph';
+import { composeSupergraph, ROOT, SUPERGRAPH_FILE } from '@umi/platform';
 
 /** Operations whose issues have landed; the list grows as the domain subgraphs do. */
 const LANDED = [

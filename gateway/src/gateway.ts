@@ -10,9 +10,9 @@ import {
   introspectionEnabled,
   maskError,
   subgraphUrl,
-  type EventBus,
   type InternalTokens,
 } from '@umi/kit';
+import type { EventBus } from '@umi/events/bus';
 import type { GraphQLSchema } from 'graphql';
 import { attachSubscriptions } from './subscriptions/server';
 import { createContextBuilder, type ContextDeps, type GatewayContext } from './context';

@@ -8,13 +8,12 @@ import {
   createMetrics,
   createRedis,
   createRedisBucket,
-  createRedisBus,
-  sharedMemoryBus,
   loadEnv,
   type Env,
   type Logger,
   runMain,
 } from '@umi/kit';
+import { createRedisBus, sharedMemoryBus } from '@umi/events/bus';
 import { createGateway } from './gateway';
 
 export const DEFAULT_SUPERGRAPH = join(__dirname, '..', '..', 'supergraph.graphql');

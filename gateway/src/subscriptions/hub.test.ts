@@ -1,5 +1,6 @@
 import { Counter, Registry } from 'prom-client';
-import { createLogger, createMemoryBus, type EventEnvelope, type Principal } from '@umi/kit';
+import { createLogger, type Principal } from '@umi/kit';
+import { createMemoryBus, type EventEnvelope } from '@umi/events/bus';
 import { EventHub } from './hub';
 import type { FetchPlan } from './plan';
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ExecutionResult } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { canViewBranch, type EventBus, type EventEnvelope, type Logger, type Principal, type Topic } from '@umi/kit';
+import { canViewBranch, type Logger, type Principal } from '@umi/kit';
+import type { EventBus, EventEnvelope, Topic } from '@umi/events/bus';
 import type { Counter } from 'prom-client';
 import { BoundedQueue } from './queue';
 import { ROUTES, type FetchPlan, type RouteName } from './plan';

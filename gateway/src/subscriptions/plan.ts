@@ -9,7 +9,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { EventEnvelope, Topic } from '@umi/kit';
+import type { EventEnvelope, Topic } from '@umi/events/bus';
 
 /**
  * How each subscription field is served: the bus topic it listens to, and the query field that

@@ -1,9 +1,4 @@
-import { assertTenantSchema, quoteIdent } from './identifiers';
-
-/** Anything with Prisma's raw execute, e.g. a shared or tenant transaction client. */
-interface RawExecutor {
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
-}
+import { sql, tables, type SqlRunner } from './sql';
 
 export interface AuditEntry {
   userId: string;
@@ -30,25 +25,13 @@ function scrub(value: unknown): unknown {
 }
 
 /**
- * Appends an audit row to the tenant's `audit_logs` inside the caller's transaction, so the change
- * and its record commit or vanish together. Raw SQL because the tenant subgraph's transactions run
- * on the shared client; the schema name is validated, never taken from input.
+ * Appends an audit row to the tenant's `audit_logs` inside the caller's transaction (whose runner
+ * is bound to the tenant's schema), so the change and its record commit or vanish together.
  */
-export async function recordAudit(tx: RawExecutor, schema: string, e: AuditEntry): Promise<void> {
-  const table = `${quoteIdent(assertTenantSchema(schema))}.audit_logs`;
-  await tx.$executeRawUnsafe(
-    `INSERT INTO ${table} (branch_id, user_id, action, entity_type, entity_id, old_values, new_values, ip_address, user_agent, correlation_id, metadata)
-     VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $11::jsonb)`,
-    e.branchId ?? null,
-    e.userId,
-    e.action,
-    e.entityType,
-    e.entityId,
-    JSON.stringify(scrub(e.oldValues)),
-    JSON.stringify(scrub(e.newValues)),
-    e.ipAddress ?? null,
-    e.userAgent ?? null,
-    e.correlationId ?? null,
-    JSON.stringify(e.metadata ?? {}),
+export async function recordAudit(tx: { sql: SqlRunner }, e: AuditEntry): Promise<void> {
+  await tx.sql.execute(
+    sql`INSERT INTO ${tables.audit_logs} (branch_id, user_id, action, entity_type, entity_id, old_values, new_values, ip_address, user_agent, correlation_id, metadata)
+        VALUES (${e.branchId ?? null}::uuid, ${e.userId}::uuid, ${e.action}, ${e.entityType}, ${e.entityId}, ${JSON.stringify(scrub(e.oldValues))}::jsonb,
+                ${JSON.stringify(scrub(e.newValues))}::jsonb, ${e.ipAddress ?? null}, ${e.userAgent ?? null}, ${e.correlationId ?? null}, ${JSON.stringify(e.metadata ?? {})}::jsonb)`,
   );
 }

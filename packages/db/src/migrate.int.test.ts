@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { createTestDatabase, TestDatabase, TEST_APP_ROLE } from '../../testkit/src/database';
+import { createTestDatabase, TestDatabase, TEST_APP_ROLE } from '@umi/testkit/database';
 import { applyMigrations, inTransaction, migrateAll, loadMigrations } from './migrate';
 
 describe('migration runner', () => {

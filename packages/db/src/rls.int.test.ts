@@ -1,4 +1,4 @@
-import { createTestDatabase, TEST_APP_ROLE, type TestDatabase } from '../../testkit/src/database';
+import { createTestDatabase, TEST_APP_ROLE, type TestDatabase } from '@umi/testkit/database';
 import { createAppPool } from './pools';
 import { createSharedClient, sharedTx, type SharedClient } from './shared-db';
 import type { Pool } from 'pg';

@@ -9,10 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { Pool } from 'pg';
-import { createTestDatabase, TestDatabase } from '../../testkit/src/database';
+import { createTestDatabase, TestDatabase } from '@umi/testkit/database';
 import { PrismaClient as SharedPrismaClient } from './generated/shared/client';
 import { PrismaClient as TenantPrismaClient } from './generated/tenant/client';
 import { applyMigrations, inTransaction } from './migrate';
+import { SHARED_TABLES, TENANT_TABLES } from './sql';
 
 const PRISMA_DIR = join(__dirname, '../../../prisma');
 const TENANT_SCHEMA = 'tenant_drift';
@@ -318,6 +319,20 @@ describe('Prisma schemas agree with the migrated database', () => {
     const models = await modelsOf(TenantPrismaClient, 'tenant.prisma', db.url);
     expect(models.length).toBeGreaterThan(0);
     expect(await drift(db.pool, TENANT_SCHEMA, models)).toEqual([]);
+  });
+
+  it('tagged SQL knows every migrated table of both schemas, and no other (packages/db/src/sql.ts)', async () => {
+    const tablesOf = async (schema: string) =>
+      (
+        await db.pool.query<{ t: string }>(
+          `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY 1`,
+          [schema],
+        )
+      ).rows
+        .map((r) => r.t)
+        .filter((t) => !UNMODELLED_TABLES.has(t));
+    expect([...TENANT_TABLES].sort()).toEqual(await tablesOf(TENANT_SCHEMA));
+    expect([...SHARED_TABLES].sort()).toEqual(await tablesOf('shared'));
   });
 
   it('notices drift: unknown column, changed type, lost NOT NULL, missing foreign key, unmodelled table', async () => {

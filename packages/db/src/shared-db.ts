@@ -1,6 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { Pool } from 'pg';
 import { PrismaClient, Prisma } from './generated/shared/client';
+import { bindSql, type SqlRunner } from './sql';
 
 export { Prisma as SharedPrismaNs };
 export type SharedClient = PrismaClient;
@@ -37,4 +38,40 @@ export async function sharedTx<T>(db: SharedClient, scope: Scope, fn: (tx: Share
     }
     return fn(tx);
   });
+}
+
+/** A shared-schema transaction as services see it: models and tagged SQL, no raw text. */
+export type SharedScopedTx = Omit<SharedTx, `$${string}` | symbol> & {
+  /** Tagged SQL: `sharedTables.*`, and `tables.*` of the request's tenant when it has one. */
+  readonly sql: SqlRunner;
+};
+
+/** The shared schema under one request's row-level-security scope. */
+export interface SharedDb {
+  readonly scope: Scope;
+  /** Runs `fn` in one transaction with the scope's settings in force. */
+  transaction<T>(fn: (tx: SharedScopedTx) => Promise<T>): Promise<T>;
+}
+
+/**
+ * The shared schema as seen by `scope`; `tenantSchema` (the scope's tenant's validated schema)
+ * binds the tenant tables of tagged SQL, so an audit row lands in that tenant's schema only.
+ */
+export function scopedShared(db: SharedClient, scope: Scope, tenantSchema: string | null): SharedDb {
+  return {
+    scope,
+    transaction: (fn) =>
+      sharedTx(db, scope, (tx) => {
+        const sql = bindSql(tx, tenantSchema);
+        return fn(
+          new Proxy(tx, {
+            get(t, prop, receiver) {
+              if (prop === 'sql') return sql;
+              if (typeof prop === 'string' && prop.startsWith('$')) return undefined;
+              return Reflect.get(t, prop, receiver) as unknown;
+            },
+          }) as unknown as SharedScopedTx,
+        );
+      }),
+  };
 }

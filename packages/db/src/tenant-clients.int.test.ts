@@ -6,7 +6,7 @@
 // `connect` events (physical connections ever opened) and pg_stat_activity seen from a separate
 // owner connection. Every answer must be the asking tenant's own data.
 import { Client, Pool } from 'pg';
-import { createTestDatabase, TestDatabase, TEST_APP_ROLE } from '../../testkit/src/database';
+import { createTestDatabase, TestDatabase, TEST_APP_ROLE } from '@umi/testkit/database';
 import { applyMigrations, inTransaction } from './migrate';
 import { createAppPool } from './pools';
 import { TenantClients } from './tenant-clients';

@@ -1,13 +1,18 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { LRUCache } from 'lru-cache';
 import type { Pool } from 'pg';
-import { PrismaClient, Prisma } from './generated/tenant/client';
+import { PrismaClient } from './generated/tenant/client';
 import { assertTenantSchema } from './identifiers';
 import { TRANSACTION_OPTIONS } from './shared-db';
+import { tenantDb, type TenantDb } from './tenant-db';
 
-export { Prisma as TenantPrismaNs };
 export type TenantClient = PrismaClient;
-export type TenantTx = Prisma.TransactionClient;
+
+interface Entry {
+  client: TenantClient;
+  /** The restricted view services get: models and tagged SQL bound to the schema. */
+  db: TenantDb;
+}
 
 /** Clients that were evicted stay usable this long for requests already holding them. */
 const EVICTION_GRACE_MS = 30_000;
@@ -18,28 +23,38 @@ const EVICTION_GRACE_MS = 30_000;
  * by `maxClients`. Keys are validated schema names from the shared tenants table, never input.
  */
 export class TenantClients {
-  private readonly cache: LRUCache<string, TenantClient>;
+  private readonly cache: LRUCache<string, Entry>;
   private created = 0;
 
   constructor(private readonly pool: Pool, maxClients: number) {
-    this.cache = new LRUCache<string, TenantClient>({
+    this.cache = new LRUCache<string, Entry>({
       max: maxClients,
-      dispose: (client) => {
+      dispose: ({ client }) => {
         // Disconnecting a client over an external pool only detaches its listener; the pool stays.
         setTimeout(() => void client.$disconnect().catch(() => {}), EVICTION_GRACE_MS).unref();
       },
     });
   }
 
-  /** The client bound to `schema` (created on first use). */
-  get(schema: string): TenantClient {
-    let client = this.cache.get(schema);
-    if (!client) {
-      client = new PrismaClient({ adapter: new PrismaPg(this.pool, { schema: assertTenantSchema(schema) }), transactionOptions: TRANSACTION_OPTIONS });
-      this.cache.set(schema, client);
+  private entry(schema: string): Entry {
+    let entry = this.cache.get(schema);
+    if (!entry) {
+      const client = new PrismaClient({ adapter: new PrismaPg(this.pool, { schema: assertTenantSchema(schema) }), transactionOptions: TRANSACTION_OPTIONS });
+      entry = { client, db: tenantDb(client, schema, this.pool) };
+      this.cache.set(schema, entry);
       this.created += 1;
     }
-    return client;
+    return entry;
+  }
+
+  /** The full Prisma client bound to `schema` (created on first use): data-layer code only. */
+  get(schema: string): TenantClient {
+    return this.entry(schema).client;
+  }
+
+  /** The view of `schema` that requests and services get: models, tagged SQL, transactions. */
+  db(schema: string): TenantDb {
+    return this.entry(schema).db;
   }
 
   /** Clients alive now and created since start (for metrics and tests). */
@@ -48,8 +63,8 @@ export class TenantClients {
   }
 
   async close(): Promise<void> {
-    const clients = [...this.cache.values()];
+    const entries = [...this.cache.values()];
     this.cache.clear();
-    await Promise.all(clients.map((c) => c.$disconnect()));
+    await Promise.all(entries.map((e) => e.client.$disconnect()));
   }
 }

@@ -1,0 +1,201 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Counter } from 'prom-client';
+import type { Logger } from '@umi/kit';
+import { bindSql, inTransaction, pgExecutor, sql, sharedTables, tables } from '@umi/db';
+import type { EventBus, EventEnvelope, Topic } from './bus';
+
+export interface RelayOptions {
+  /** Pool with the application role; the relay holds one extra connection for LISTEN. */
+  pool: Pool;
+  bus: EventBus;
+  logger: Logger;
+  /** Sweep of every tenant's outbox, for anything a notification did not cover (ms). */
+  sweepMs?: number;
+  /** Events published this recently are published again when the bus lost its contents. */
+  replayWindowSeconds?: number;
+  batchSize?: number;
+  metrics?: { published: Counter; failures: Counter };
+}
+
+/** Runs `fn` in a transaction on a client of its own, released whatever happens. */
+async function withTx<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    return await inTransaction(c, () => fn(c));
+  } finally {
+    c.release();
+  }
+}
+
+interface OutboxRow {
+  id: string;
+  event_type: Topic;
+  branch_id: string | null;
+  payload: { serviceName?: string; data?: Record<string, unknown>; metadata?: EventEnvelope['metadata'] };
+  created_at: Date;
+}
+
+/** The envelope of an outbox row (its id is the eventId, its created_at the timestamp). */
+export function envelopeOf(row: OutboxRow, tenantId: string): EventEnvelope {
+  return {
+    eventId: row.id,
+    eventType: row.event_type,
+    serviceName: row.payload.serviceName ?? 'unknown',
+    timestamp: row.created_at.toISOString(),
+    data: row.payload.data ?? {},
+    // The tenant is the schema's, whatever the payload says: a row cannot speak for another tenant.
+    metadata: {
+      tenantId,
+      branchId: row.payload.metadata?.branchId ?? row.branch_id,
+      userId: row.payload.metadata?.userId ?? null,
+      correlationId: row.payload.metadata?.correlationId ?? null,
+    },
+  };
+}
+
+/**
+ * The transactional outbox's relay: publishes committed outbox rows to the bus and marks them
+ * published. A commit's trigger NOTIFYs the tenant's schema, so events leave within milliseconds;
+ * a periodic sweep catches anything missed (relay restarts, a bus outage). Rows are claimed with
+ * FOR UPDATE SKIP LOCKED, so several relays share the work, and marked published only after the
+ * bus accepted them: an outage leaves them for the next attempt and never touches the sale that
+ * wrote them. Delivery is at least once (a crash between publish and commit repeats a batch);
+ * consumers deduplicate by eventId.
+ */
+export function startRelay(opts: RelayOptions) {
+  const { pool, bus, logger } = opts;
+  const sweepMs = opts.sweepMs ?? 2_000;
+  const batchSize = opts.batchSize ?? 500;
+  const replayWindow = opts.replayWindowSeconds ?? 300;
+  const tenants = new Map<string, string>(); // schema -> tenant id
+  const pending = new Set<string>();
+  let draining: Promise<void> | null = null;
+  let listener: PoolClient | null = null;
+  let stopped = false;
+  let lastEpoch: string | null = null;
+  let timer: NodeJS.Timeout | null = null;
+
+  async function loadTenants(): Promise<void> {
+    const rows = await withTx(pool, async (c) => {
+      await c.query(`SELECT set_config('app.platform', 'on', true)`);
+      return bindSql(pgExecutor(c), null).query<{ id: string; schema_name: string }>(
+        sql`SELECT id::text, schema_name FROM ${sharedTables.tenants} WHERE deleted_at IS NULL`,
+      );
+    });
+    tenants.clear();
+    for (const r of rows) tenants.set(r.schema_name, r.id);
+  }
+
+  /** Publishes one schema's unpublished rows, a batch per transaction; returns how many went out. */
+  async function drain(schema: string): Promise<number> {
+    const tenantId = tenants.get(schema);
+    if (!tenantId) return 0;
+    let total = 0;
+    for (;;) {
+      const sent = await withTx(pool, async (c) => {
+        const db = bindSql(pgExecutor(c), schema);
+        const rows = await db.query<OutboxRow>(
+          sql`SELECT id::text, event_type, branch_id::text, payload, created_at FROM ${tables.outbox}
+              WHERE published_at IS NULL ORDER BY created_at, id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
+        );
+        if (rows.length === 0) return 0;
+        await bus.publish(rows.map((r) => envelopeOf(r, tenantId)));
+        await db.execute(sql`UPDATE ${tables.outbox} SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(${rows.map((r) => r.id)}::uuid[])`);
+        return rows.length;
+      });
+      total += sent;
+      opts.metrics?.published.inc(sent);
+      if (sent < batchSize) return total;
+    }
+  }
+
+  /** After the bus lost its contents, publishes again what went out within the replay window. */
+  async function replay(): Promise<void> {
+    for (const [schema, tenantId] of tenants) {
+      const rows = await bindSql(pgExecutor(pool), schema).query<OutboxRow>(
+        sql`SELECT id::text, event_type, branch_id::text, payload, created_at FROM ${tables.outbox}
+            WHERE published_at > now() - make_interval(secs => ${replayWindow}) ORDER BY created_at, id`,
+      );
+      if (rows.length > 0) await bus.publish(rows.map((r) => envelopeOf(r, tenantId)));
+    }
+  }
+
+  async function cycle(all: boolean): Promise<void> {
+    if (all || tenants.size === 0) await loadTenants();
+    // Checked on every cycle, before publishing anything new: a restarted bus gets the recent
+    // past again first, so subscribers that missed it in the outage catch up in order.
+    const epoch = await bus.epoch();
+    if (lastEpoch !== null && epoch !== lastEpoch) {
+      logger.warn('event bus lost its contents; replaying recent events');
+      await replay();
+    }
+    lastEpoch = epoch;
+    if (all) for (const schema of tenants.keys()) pending.add(schema);
+    while (pending.size > 0 && !stopped) {
+      const [schema] = pending;
+      pending.delete(schema!);
+      if (!tenants.has(schema!)) await loadTenants();
+      await drain(schema!);
+    }
+  }
+
+  /** Runs a cycle unless one is running; a notification during a cycle is picked up by it. */
+  function kick(all: boolean): Promise<void> {
+    if (draining) return draining;
+    draining = cycle(all)
+      .catch((err: unknown) => {
+        opts.metrics?.failures.inc();
+        logger.warn({ err: (err as Error).message }, 'outbox relay: will retry');
+      })
+      .finally(() => {
+        draining = null;
+      });
+    return draining;
+  }
+
+  async function listen(): Promise<void> {
+    listener = await pool.connect();
+    listener.on('notification', (msg) => {
+      if (msg.channel === 'umi_outbox' && msg.payload) {
+        pending.add(msg.payload);
+        void kick(false);
+      }
+    });
+    listener.on('error', () => {
+      // The connection dropped: the sweep covers the gap, and a new listener is made on the next sweep.
+      listener?.release(true);
+      listener = null;
+    });
+    await listener.query('LISTEN umi_outbox');
+  }
+
+  const started = (async () => {
+    await listen().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'outbox relay: LISTEN failed; sweeping only'));
+    await kick(true);
+    const sweep = async () => {
+      if (stopped) return;
+      if (!listener) await listen().catch(() => {});
+      await kick(true);
+      if (!stopped) timer = setTimeout(() => void sweep(), sweepMs);
+    };
+    timer = setTimeout(() => void sweep(), sweepMs);
+  })();
+
+  return {
+    /** Resolves once the relay listens and has done its first sweep. */
+    ready: started,
+    /** Drains everything now (tests, shutdown). */
+    flush: () => kick(true),
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await draining;
+      if (listener) {
+        await listener.query('UNLISTEN umi_outbox').catch(() => {});
+        listener.release();
+        listener = null;
+      }
+    },
+  };
+}
+export type Relay = ReturnType<typeof startRelay>;

@@ -1,0 +1,3 @@
+export * from './stock';
+export * from './numbering';
+export * from './locks';

@@ -1,0 +1,5 @@
+export * from './server';
+export * from './runtime';
+export * from './context';
+export * from './define';
+export * from './policy';

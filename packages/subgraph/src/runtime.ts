@@ -1,0 +1,97 @@
+import {
+  createAccessTokens,
+  createInternalTokens,
+  createLogger,
+  createMetrics,
+  type AccessTokens,
+  type Env,
+  type Logger,
+  type InternalTokens,
+  type Metrics,
+  type SubgraphName,
+} from '@umi/kit';
+import {
+  createAppPool,
+  createBranchDirectory,
+  createSharedClient,
+  createTenantDirectory,
+  scopedShared,
+  TenantClients,
+  type BranchDirectory,
+  type Scope,
+  type SharedDb,
+  type TenantDb,
+  type TenantDirectory,
+  type TenantRecord,
+} from '@umi/db';
+
+/**
+ * The data access a subgraph process hands out: views bound to one tenant's schema or to one
+ * row-level-security scope of the shared schema. The pool and the raw clients stay inside.
+ */
+export interface DataAccess {
+  /** The tenant's schema, as a request of that tenant sees it. */
+  tenantDb(tenant: TenantRecord): TenantDb;
+  /** The shared schema under `scope`; `tenant` binds tagged SQL's tenant tables (audit rows). */
+  shared(scope: Scope, tenant: TenantRecord | null): SharedDb;
+  /** Resolves when PostgreSQL answers (readiness). */
+  ping(): Promise<void>;
+}
+
+/** What every subgraph process holds: one pool (the connection budget), clients, tokens, telemetry. */
+export interface SubgraphRuntime {
+  name: SubgraphName;
+  env: Env;
+  logger: Logger;
+  metrics: Metrics;
+  data: DataAccess;
+  directory: TenantDirectory;
+  /** Branches per tenant, to check every branch id a client sends. */
+  branches: BranchDirectory;
+  accessTokens: AccessTokens;
+  internalTokens: InternalTokens;
+  close(): Promise<void>;
+}
+
+/** Builds a subgraph's runtime from the parsed environment. */
+export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Logger): SubgraphRuntime {
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is required');
+  const log = logger ?? createLogger(name, env.LOG_LEVEL);
+  const metrics = createMetrics(name);
+  const appPool = createAppPool(env.DATABASE_URL, env.DATABASE_POOL_MAX, env.DATABASE_APP_ROLE);
+  const shared = createSharedClient(appPool);
+  const tenants = new TenantClients(appPool, env.TENANT_CLIENT_CACHE_SIZE);
+  metrics.gauge('database_connections_active', 'Connections held by this process', () => appPool.totalCount - appPool.idleCount);
+  // Counted per connection so that tests and dashboards see how many statements a request costs.
+  const queries = metrics.counter('database_queries_total', 'SQL statements sent to PostgreSQL');
+  appPool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      queries.inc();
+      return query(...args);
+    };
+  });
+  metrics.gauge('tenant_clients_cached', 'Tenant Prisma clients in the cache', () => tenants.stats().cached);
+  return {
+    name,
+    env,
+    logger: log,
+    metrics,
+    data: {
+      tenantDb: (tenant) => tenants.db(tenant.schemaName),
+      shared: (scope, tenant) => scopedShared(shared, scope, tenant?.schemaName ?? null),
+      ping: async () => {
+        await appPool.query('SELECT 1');
+      },
+    },
+    directory: createTenantDirectory(shared),
+    branches: createBranchDirectory(shared),
+    accessTokens: createAccessTokens({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS }),
+    internalTokens: createInternalTokens(env.INTERNAL_JWT_SECRET, env.INTERNAL_TOKEN_TTL_SECONDS),
+    async close() {
+      await tenants.close();
+      await shared.$disconnect();
+      await appPool.end();
+    },
+  };
+}

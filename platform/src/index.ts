@@ -1,0 +1,3 @@
+export * from './federation';
+export * from './relay';
+export * from './supergraph';
