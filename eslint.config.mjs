@@ -14,8 +14,35 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/kit/src/env.ts', 'scripts/**', 'bench/**', 'packages/testkit/**', 'packages/db/src/embedded-postgres.mjs', '**/*.test.ts', 'jest.config.js'],
+    files: ['packages/kit/src/env.ts', 'scripts/**', 'bench/**', 'testkit/**', 'packages/db/src/embedded-postgres.mjs', '**/*.test.ts', 'jest.config.js'],
     rules: { 'no-restricted-properties': 'off' },
   },
   { files: ['jest.config.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    // Subgraphs and the gateway reach data only through their request's scope: tagged SQL bound to the
+    // tenant's schema, Prisma models without raw escape hatches, no pools (issue 10's "tenant-bound SQL").
+    files: ['subgraphs/*/src/**/*.ts', 'gateway/src/**/*.ts'],
+    // Jobs run outside requests, across every tenant, on the owner's pool (e.g. key rotation).
+    ignores: ['**/*.test.ts', 'subgraphs/*/src/jobs/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@umi/db',
+              importNames: ['bindSql', 'pgExecutor', 'render', 'TenantClients', 'createAppPool', 'createOwnerPool', 'createSharedClient', 'scopedShared', 'sharedTx', 'tenantDb', 'tenantTx', 'quoteIdent'],
+              message: 'services use the request scope (ctx.scope.db, ctx.shared): see packages/db/src/sql.ts',
+            },
+          ],
+          patterns: [{ group: ['@umi/*/src/*', '**/packages/*/src/*'], message: 'import a package by its name and exports map' }],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[property.name=/^\\$(queryRaw|executeRaw)/]", message: 'raw SQL text: use tagged SQL (db.sql / tx.sql with sql`` and tables.*)' },
+        { selector: "MemberExpression[property.name=/^(appPool|ownerPool)$/]", message: 'no pools in services: use the request scope' },
+      ],
+    },
+  },
 );

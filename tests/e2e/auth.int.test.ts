@@ -1,7 +1,8 @@
-import { contractOperation, createTenant, LOGIN, startTestPlatform, type TenantFixture, type TestPlatform } from '../../packages/testkit/src';
-import { createTenantDeps } from '../../subgraphs/tenant/src/index';
-import { provisionTenant } from '../../subgraphs/tenant/src/services/tenants';
+import { contractOperation, createTenant, LOGIN, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
+import { sql, tables } from '@umi/db';
 import { createLogger } from '@umi/kit';
+import { tenant } from '../../subgraphs/tenant/src/index';
+import { provisionTenant } from '../../subgraphs/tenant/src/services/tenants';
 
 interface Tokens {
   accessToken: string;
@@ -91,29 +92,31 @@ describe('auth and provisioning', () => {
   });
 
   it('provisions all or nothing: a failure at the last step leaves no tenant, schema or user', async () => {
-    const deps = createTenantDeps(p.env, createLogger('test', 'silent'));
+    const deps = tenant.createDeps(p.env, createLogger('test', 'silent'));
     try {
-      const req = {
+      const ctx = await tenant.createContext(deps)({
         requestId: 'provision-fault', ip: null, userAgent: null, tenantHint: null, logger: deps.logger,
-        principal: { userId: '00000000-0000-0000-0000-000000000001', email: 'op@test', role: 'SUPER_ADMIN' as const, tenantId: null, tenantSubdomain: null, branchIds: [],
+        principal: { userId: '00000000-0000-0000-0000-000000000001', email: 'op@test', role: 'SUPER_ADMIN', tenantId: null, tenantSubdomain: null, branchIds: [],
           permissions: { canViewAllBranches: false, canManageAllBranches: false, canTransferStock: false, canViewReports: [], canProcessSales: [] } },
-      };
+      });
       const input = { name: 'Doomed', subdomain: 'doomed-chain', plan: 'basic', adminEmail: 'admin@doomed.test', adminPassword: 'Long-enough-pass-1', adminFirstName: 'A', adminLastName: 'B' };
       await expect(
-        provisionTenant(deps, req, input, {
-          beforeCommit: async (client) => {
-            const seen = await client.query(`SELECT count(*)::int AS n FROM tenant_doomed_chain.tax_rates`);
-            expect(seen.rows[0].n).toBeGreaterThan(0);
+        provisionTenant(ctx, input, {
+          beforeCommit: async (tx) => {
+            const seen = await tx.sql.one<{ n: number }>(sql`SELECT count(*)::int AS n FROM ${tables.tax_rates}`);
+            expect(seen.n).toBeGreaterThan(0);
             throw new Error('disk full');
           },
         }),
       ).rejects.toThrow('disk full');
-      const q = (sql: string) => p.db.pool.query(sql).then((r) => r.rows[0].n as number);
+      const q = (text: string) => p.db.pool.query(text).then((r) => r.rows[0].n as number);
       expect(await q(`SELECT count(*)::int AS n FROM shared.tenants WHERE subdomain = 'doomed-chain'`)).toBe(0);
       expect(await q(`SELECT count(*)::int AS n FROM shared.users WHERE email = 'admin@doomed.test'`)).toBe(0);
       expect(await q(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'tenant_doomed_chain'`)).toBe(0);
-      const id = await provisionTenant(deps, req, input);
+      const id = await provisionTenant(ctx, input);
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await q(`SELECT count(*)::int AS n FROM shared.users WHERE email = 'admin@doomed.test' AND role = 'ADMIN'`)).toBe(1);
+      expect(await q(`SELECT count(*)::int AS n FROM tenant_doomed_chain.audit_logs WHERE entity_id = '${id}' AND correlation_id = 'provision-fault'`)).toBe(1);
     } finally {
       await deps.close();
     }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { tenantSchemaName } from '@umi/db';
 import { addDays, createFieldCipher, createLogger, dateInZone, parseKeyring } from '@umi/kit';
 import { reencryptPatients } from '../../subgraphs/pharmacy/src/jobs/reencrypt';
-import { contractOperation, createTenant, createUser, ledgerBreaks, startTestPlatform, type TenantFixture, type TestPlatform } from '../../packages/testkit/src';
+import { contractOperation, createTenant, createUser, ledgerBreaks, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 const op = contractOperation;
 const TODAY = dateInZone('Africa/Lusaka');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { tenantSchemaName } from '@umi/db';
 import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, createUser, ledgerBreaks, startTestPlatform, type TenantFixture, type TestPlatform } from '../../packages/testkit/src';
+import { contractOperation, createTenant, createUser, ledgerBreaks, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 const op = contractOperation;
 const TODAY = dateInZone('Africa/Lusaka');

@@ -1,4 +1,4 @@
-import { contractOperation, createTenant, startTestPlatform, SUPER_ADMIN, uniqueSubdomain, type TestPlatform } from '../../packages/testkit/src';
+import { contractOperation, createTenant, startTestPlatform, SUPER_ADMIN, uniqueSubdomain, type TestPlatform } from '@umi/testkit';
 
 /** The contract operations, sent verbatim as the portals send them, through the gateway. */
 describe('contract: auth, tenants, branches, users', () => {

@@ -1,5 +1,5 @@
 import { createInternalTokens, createAccessTokens, INTERNAL_HEADER, type Principal } from '@umi/kit';
-import { createTenant, startTestPlatform, type TenantFixture, type TestPlatform } from '../../packages/testkit/src';
+import { createTenant, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 /** `_entities` of each domain subgraph, with graphql-shield applied, scoped to the caller's tenant. */
 describe('entity resolution in the domain subgraphs', () => {

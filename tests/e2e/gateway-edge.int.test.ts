@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { startTestPlatform, type TestPlatform } from '../../packages/testkit/src';
+import { startTestPlatform, type TestPlatform } from '@umi/testkit';
 
 describe('the public endpoint', () => {
   let p: TestPlatform;

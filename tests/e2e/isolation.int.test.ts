@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { createInternalTokens, INTERNAL_HEADER } from '@umi/kit';
-import { contractOperation, createTenant, createUser, startTestPlatform, type TenantFixture, type TestPlatform } from '../../packages/testkit/src';
+import { contractOperation, createTenant, createUser, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 /** fetch may not set Host; the portals reach tenants by subdomain, so send it the raw way. */
 function postWithHost(url: string, host: string, token: string, query: string): Promise<{ errors?: { extensions?: { code?: string } }[] }> {

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { addDays, dateInZone } from '@umi/kit';
-import { main as startGateway } from '../../gateway/src/index';
-import { contractOperation, createTenant, startTestPlatform, subscribe, type TenantFixture, type TestPlatform } from '../../packages/testkit/src';
+import { main as startGateway } from '@umi/gateway';
+import { contractOperation, createTenant, startTestPlatform, subscribe, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 const op = contractOperation;
 

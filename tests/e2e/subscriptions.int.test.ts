@@ -9,7 +9,7 @@ import {
   subscribe,
   type TenantFixture,
   type TestPlatform,
-} from '../../packages/testkit/src';
+} from '@umi/testkit';
 
 const op = contractOperation;
 const inDays = (n: number) => addDays(dateInZone('Africa/Lusaka'), n);

@@ -1,11 +1,12 @@
-import { createDomainContextFactory, tenantScope as scopeOf, type DomainContext, type TenantScope } from '@umi/db';
-import type { PharmacyDeps } from './deps';
-import { createLoaders, type Loaders } from './loaders';
+import type { FieldCipher } from '@umi/kit';
+import type { SubgraphContext, SubgraphRuntime } from '@umi/subgraph';
+import type { Loaders } from './loaders';
 
-export type PharmacyContext = DomainContext<PharmacyDeps, Loaders>;
+/** The pharmacy process's dependencies: the shared runtime and the patient-data cipher. */
+export type PharmacyDeps = SubgraphRuntime & {
+  /** Encrypts and decrypts patients' sensitive fields with per-tenant keys. */
+  cipher: FieldCipher;
+};
 
-/** The tenant part of the context. */
-export const tenantScope = (ctx: PharmacyContext): TenantScope<Loaders> => scopeOf<Loaders>(ctx);
-
-/** Resolves the caller's tenant from the verified token and builds the request's loaders. */
-export const createContextFactory = (deps: PharmacyDeps) => createDomainContextFactory(deps, createLoaders);
+/** A pharmacy request: the caller, its tenant scope and the request's loaders. */
+export type PharmacyContext = SubgraphContext<PharmacyDeps, Loaders>;

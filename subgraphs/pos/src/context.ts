@@ -1,11 +1,5 @@
-import { createDomainContextFactory, tenantScope as scopeOf, type DomainContext, type TenantScope } from '@umi/db';
-import type { PosDeps } from './deps';
-import { createLoaders, type Loaders } from './loaders';
+import type { SubgraphContext, SubgraphRuntime } from '@umi/subgraph';
+import type { Loaders } from './loaders';
 
-export type PosContext = DomainContext<PosDeps, Loaders>;
-
-/** The tenant part of the context. */
-export const tenantScope = (ctx: PosContext): TenantScope<Loaders> => scopeOf<Loaders>(ctx);
-
-/** Resolves the caller's tenant from the verified token and builds the request's loaders. */
-export const createContextFactory = (deps: PosDeps) => createDomainContextFactory(deps, createLoaders);
+/** A pos request: the caller, its tenant scope and the request's loaders. */
+export type PosContext = SubgraphContext<SubgraphRuntime, Loaders>;

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
-import { byId, groupBy, sharedTx, validIds, type SubgraphRuntime, type TenantClient, type TenantRecord } from '@umi/db';
-import type { Payment, Refund, Sale, SaleItem, Till, TillSession } from '@umi/db/src/generated/tenant/client';
+import { byId, groupBy, validIds } from '@umi/db';
+import type { Payment, Refund, Sale, SaleItem, Till, TillSession } from '@umi/db/tenant-models';
+import { requireTenant, type LoaderScope, type SubgraphRuntime } from '@umi/subgraph';
 
 export interface ProductInfo {
   id: string;
@@ -18,40 +19,42 @@ export interface UserInfo {
  * Per-request loaders over the caller's tenant schema: every lookup of a request is batched into
  * one query per kind, and results come back in key order (null or [] for misses).
  */
-export function createLoaders(db: TenantClient, tenant: TenantRecord, deps: SubgraphRuntime) {
+export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
+  const db = () => requireTenant(scope).db;
   return {
-    saleById: new DataLoader<string, Sale | null>(async (ids) => byId(ids, await db.sale.findMany({ where: { id: { in: validIds(ids) } } }))),
+    saleById: new DataLoader<string, Sale | null>(async (ids) => byId(ids, await db().sale.findMany({ where: { id: { in: validIds(ids) } } }))),
     itemsBySale: new DataLoader<string, SaleItem[]>(async (ids) => {
-      const rows = await db.saleItem.findMany({ where: { saleId: { in: validIds(ids) } }, orderBy: [{ productId: 'asc' }, { batchNumber: 'asc' }] });
+      const rows = await db().saleItem.findMany({ where: { saleId: { in: validIds(ids) } }, orderBy: [{ productId: 'asc' }, { batchNumber: 'asc' }] });
       const groups = groupBy(rows, (r) => r.saleId);
       return ids.map((id) => groups.get(id) ?? []);
     }),
     paymentsBySale: new DataLoader<string, Payment[]>(async (ids) => {
-      const rows = await db.payment.findMany({ where: { saleId: { in: validIds(ids) } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      const rows = await db().payment.findMany({ where: { saleId: { in: validIds(ids) } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
       const groups = groupBy(rows, (r) => r.saleId);
       return ids.map((id) => groups.get(id) ?? []);
     }),
     refundBySale: new DataLoader<string, Refund | null>(async (ids) => {
-      const rows = await db.refund.findMany({ where: { saleId: { in: validIds(ids) } } });
+      const rows = await db().refund.findMany({ where: { saleId: { in: validIds(ids) } } });
       const map = new Map(rows.map((r) => [r.saleId, r]));
       return ids.map((id) => map.get(id) ?? null);
     }),
     /** Product names for receipts (the catalogue is the inventory's; the POS only reads it). */
     productById: new DataLoader<string, ProductInfo | null>(async (ids) =>
-      byId(ids, await db.product.findMany({ where: { id: { in: validIds(ids) } }, select: { id: true, name: true } })),
+      byId(ids, await db().product.findMany({ where: { id: { in: validIds(ids) } }, select: { id: true, name: true } })),
     ),
     /** Staff names for receipts, from the shared schema under the tenant's row-level security. */
-    userById: new DataLoader<string, UserInfo | null>(async (ids) =>
-      byId(
+    userById: new DataLoader<string, UserInfo | null>(async (ids) => {
+      const { tenant } = requireTenant(scope);
+      return byId(
         ids,
-        await sharedTx(deps.shared, { kind: 'tenant', tenantId: tenant.id }, (tx) =>
+        await scope.shared.transaction((tx) =>
           tx.user.findMany({ where: { id: { in: validIds(ids) }, tenantId: tenant.id }, select: { id: true, firstName: true, lastName: true, email: true } }),
         ),
-      ),
-    ),
-    tillById: new DataLoader<string, Till | null>(async (ids) => byId(ids, await db.till.findMany({ where: { id: { in: validIds(ids) } } }))),
+      );
+    }),
+    tillById: new DataLoader<string, Till | null>(async (ids) => byId(ids, await db().till.findMany({ where: { id: { in: validIds(ids) } } }))),
     openSessionByTill: new DataLoader<string, TillSession | null>(async (ids) => {
-      const rows = await db.tillSession.findMany({ where: { tillId: { in: validIds(ids) }, status: 'OPEN' } });
+      const rows = await db().tillSession.findMany({ where: { tillId: { in: validIds(ids) }, status: 'OPEN' } });
       const map = new Map(rows.map((r) => [r.tillId, r]));
       return ids.map((id) => map.get(id) ?? null);
     }),

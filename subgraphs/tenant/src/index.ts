@@ -1,44 +1,42 @@
-import { createLogger, createMemoryBucket, createRedis, createRedisBucket, loadEnv, subgraphPort, type Env, type Logger, runMain } from '@umi/kit';
-import { createOwnerPool, createSubgraphRuntime } from '@umi/db';
-import type { TenantDeps } from './deps';
-import { createServer } from './server';
+import { join } from 'node:path';
+import { createMemoryBucket, createRedis, createRedisBucket, runMain } from '@umi/kit';
+import { createTenantProvisioner } from '@umi/db';
+import { defineSubgraph, type SubgraphRuntime } from '@umi/subgraph';
+import type { TenantDeps } from './context';
+import { createLoaders, type Loaders } from './loaders';
+import { permissions } from './policy';
+import { resolvers } from './resolvers';
 import { ensureSuperAdmin } from './services/super-admin';
+import { createUserDirectory } from './user-directory';
 
-/** Builds the tenant subgraph's dependencies; tests call it with their own environment. */
-export function createTenantDeps(env: Env, logger?: Logger): TenantDeps & { close(): Promise<void> } {
-  const runtime = createSubgraphRuntime(env, 'tenant', logger);
-  const ownerPool = createOwnerPool(env.DATABASE_URL!);
+/** Login limits (shared through Redis when there is one), the tenant provisioner, the user directory. */
+function dependencies({ env, logger }: SubgraphRuntime) {
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is required');
   const perAccount = { capacity: env.LOGIN_ATTEMPTS_PER_ACCOUNT, perMinute: (env.LOGIN_ATTEMPTS_PER_ACCOUNT * 60) / env.LOGIN_WINDOW_SECONDS };
   const perIp = { capacity: env.LOGIN_ATTEMPTS_PER_IP, perMinute: (env.LOGIN_ATTEMPTS_PER_IP * 60) / env.LOGIN_WINDOW_SECONDS };
-  const redis = env.REDIS_URL ? createRedis(env.REDIS_URL, runtime.logger) : null;
+  const redis = env.REDIS_URL ? createRedis(env.REDIS_URL, logger) : null;
+  const provisioner = createTenantProvisioner(env.DATABASE_URL, env.DATABASE_APP_ROLE);
   return {
-    ...runtime,
-    ownerPool,
-    loginPerAccount: redis ? createRedisBucket(redis, 'umi:login:acct', perAccount, runtime.logger) : createMemoryBucket(perAccount),
-    loginPerIp: redis ? createRedisBucket(redis, 'umi:login:ip', perIp, runtime.logger) : createMemoryBucket(perIp),
+    loginPerAccount: redis ? createRedisBucket(redis, 'umi:login:acct', perAccount, logger) : createMemoryBucket(perAccount),
+    loginPerIp: redis ? createRedisBucket(redis, 'umi:login:ip', perIp, logger) : createMemoryBucket(perIp),
+    provisioner,
+    users: createUserDirectory(),
     async close() {
       redis?.disconnect();
-      await ownerPool.end();
-      await runtime.close();
+      await provisioner.close();
     },
   };
 }
 
-/** Starts the tenant subgraph on its port; resolves once it listens. */
-export async function main(env: Env = loadEnv()) {
-  const logger = createLogger('tenant', env.LOG_LEVEL);
-  const deps = createTenantDeps(env, logger);
-  await ensureSuperAdmin(deps);
-  const server = await createServer(deps);
-  const port = await server.listen(subgraphPort(env, 'tenant'), env.SUBGRAPH_HOST);
-  logger.info({ port }, 'tenant subgraph listening');
-  return {
-    port,
-    async close() {
-      await server.close();
-      await deps.close();
-    },
-  };
-}
+/** The tenant subgraph: tenants, plans, branches, users, sign-in and the audit trail. */
+export const tenant = defineSubgraph<TenantDeps, Loaders>({
+  name: 'tenant',
+  schemaFile: join(__dirname, '..', 'schema.graphql'),
+  resolvers,
+  policy: permissions,
+  loaders: createLoaders,
+  dependencies,
+  onStart: ensureSuperAdmin,
+});
 
-if (require.main === module) runMain(() => main());
+if (require.main === module) runMain(() => tenant.main());

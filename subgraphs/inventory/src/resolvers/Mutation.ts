@@ -1,28 +1,26 @@
-import { branchToday } from '../access';
-import { tenantScope, type InventoryContext } from '../context';
+import type { MutationResolvers } from '../generated/resolvers';
+import { branchToday } from '../policy';
 import { createProduct, deactivateProduct, setBranchProductSettings, updateProduct } from '../services/products';
+import { cancelPurchaseOrder, createPurchaseOrder, createSupplier, receivePurchaseOrder, sendPurchaseOrder } from '../services/purchasing';
 import { adjustStock, receiveStock, setBatchStatus, writeOffExpiredStock } from '../services/stock';
 import { transferStock } from '../services/transfers';
-import { cancelPurchaseOrder, createPurchaseOrder, createSupplier, receivePurchaseOrder, sendPurchaseOrder } from '../services/purchasing';
 
-type Input = { input: unknown };
-
-export const Mutation = {
-  createProduct: (_: unknown, a: Input, ctx: InventoryContext) => createProduct(ctx, a.input),
-  updateProduct: (_: unknown, a: Input & { id: string }, ctx: InventoryContext) => updateProduct(ctx, a.id, a.input),
-  deactivateProduct: (_: unknown, a: { id: string }, ctx: InventoryContext) => deactivateProduct(ctx, a.id),
-  setBranchProductSettings: async (_: unknown, a: Input, ctx: InventoryContext) => {
-    const { branch, productId } = await setBranchProductSettings(ctx, a.input);
-    return tenantScope(ctx).loaders.stock.load({ branchId: branch.id, productId, today: branchToday(branch) });
+export const Mutation: MutationResolvers = {
+  createProduct: (_, args, ctx) => createProduct(ctx, args.input),
+  updateProduct: (_, args, ctx) => updateProduct(ctx, args.id, args.input),
+  deactivateProduct: (_, args, ctx) => deactivateProduct(ctx, args.id),
+  setBranchProductSettings: async (_, args, ctx) => {
+    const { branch, productId } = await setBranchProductSettings(ctx, args.input);
+    return ctx.loaders.stock.load({ branchId: branch.id, productId, today: branchToday(branch) });
   },
-  receiveStock: (_: unknown, a: Input, ctx: InventoryContext) => receiveStock(ctx, a.input),
-  adjustStock: (_: unknown, a: Input, ctx: InventoryContext) => adjustStock(ctx, a.input),
-  setBatchStatus: (_: unknown, a: { id: string; status: string; reason: string }, ctx: InventoryContext) => setBatchStatus(ctx, a),
-  writeOffExpiredStock: (_: unknown, a: { branchId: string }, ctx: InventoryContext) => writeOffExpiredStock(ctx, a.branchId),
-  transferStock: (_: unknown, a: Input, ctx: InventoryContext) => transferStock(ctx, a.input),
-  createSupplier: (_: unknown, a: Input, ctx: InventoryContext) => createSupplier(ctx, a.input),
-  createPurchaseOrder: (_: unknown, a: Input, ctx: InventoryContext) => createPurchaseOrder(ctx, a.input),
-  sendPurchaseOrder: (_: unknown, a: { id: string }, ctx: InventoryContext) => sendPurchaseOrder(ctx, a.id),
-  receivePurchaseOrder: (_: unknown, a: Input, ctx: InventoryContext) => receivePurchaseOrder(ctx, a.input),
-  cancelPurchaseOrder: (_: unknown, a: { id: string }, ctx: InventoryContext) => cancelPurchaseOrder(ctx, a.id),
+  receiveStock: (_, args, ctx) => receiveStock(ctx, args.input),
+  adjustStock: (_, args, ctx) => adjustStock(ctx, args.input),
+  setBatchStatus: (_, args, ctx) => setBatchStatus(ctx, args),
+  writeOffExpiredStock: (_, args, ctx) => writeOffExpiredStock(ctx, args.branchId),
+  transferStock: (_, args, ctx) => transferStock(ctx, args.input),
+  createSupplier: (_, args, ctx) => createSupplier(ctx, args.input),
+  createPurchaseOrder: (_, args, ctx) => createPurchaseOrder(ctx, args.input),
+  sendPurchaseOrder: (_, args, ctx) => sendPurchaseOrder(ctx, args.id),
+  receivePurchaseOrder: (_, args, ctx) => receivePurchaseOrder(ctx, args.input),
+  cancelPurchaseOrder: (_, args, ctx) => cancelPurchaseOrder(ctx, args.id),
 };

@@ -1,9 +1,20 @@
 import { scalarResolvers } from '@umi/kit';
-import { Query } from './Query';
+import type { Resolvers } from '../generated/resolvers';
+import { Branch } from './Branch';
+import { InventoryBatch } from './InventoryBatch';
+import { LowStockAlert } from './LowStockAlert';
 import { Mutation } from './Mutation';
-import { Branch, InventoryBatch, LowStockAlert, Product, PurchaseOrder, PurchaseOrderItem, StockLevel, StockMovement, StockTransfer, StockTransferLine } from './types';
+import { Product } from './Product';
+import { PurchaseOrder } from './PurchaseOrder';
+import { PurchaseOrderItem } from './PurchaseOrderItem';
+import { Query } from './Query';
+import { StockLevel } from './StockLevel';
+import { StockMovement } from './StockMovement';
+import { StockTransfer } from './StockTransfer';
+import { StockTransferLine } from './StockTransferLine';
 
-export const resolvers = {
+/** The inventory subgraph's resolvers, checked against its SDL by the generated `Resolvers` type. */
+export const resolvers: Resolvers = {
   ...scalarResolvers,
   Query,
   Mutation,

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
 import { recordAudit } from '@umi/db';
-import type { Prisma } from '@umi/db/src/generated/tenant/client';
-import { auditOf, requireBranch } from '../access';
-import { tenantScope, type InventoryContext } from '../context';
+import type { TenantPrisma } from '@umi/db/tenant-models';
+import { requireTenant } from '@umi/subgraph';
+import { auditOf, requireBranch } from '../policy';
+import type { InventoryContext } from '../context';
 import { decimalSchema } from './money';
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
@@ -56,9 +57,9 @@ const updateSchema = z
 
 /** Adds a product to the tenant's catalogue; SKU and barcode are unique (CONFLICT otherwise). */
 export async function createProduct(ctx: InventoryContext, input: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const data = parseInput(createSchema, input);
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const product = await tx.product.create({
       data: {
         ...data,
@@ -69,26 +70,26 @@ export async function createProduct(ctx: InventoryContext, input: unknown) {
         barcode: data.barcode ?? null,
       },
     });
-    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action: 'CREATE', entityType: 'Product', entityId: product.id, newValues: product });
+    await recordAudit(tx, { ...auditOf(ctx), action: 'CREATE', entityType: 'Product', entityId: product.id, newValues: product });
     return product;
   });
 }
 
-async function changeProduct(ctx: InventoryContext, id: string, data: Prisma.ProductUpdateInput, action: string) {
-  const { db, tenant } = tenantScope(ctx);
+async function changeProduct(ctx: InventoryContext, id: string, data: TenantPrisma.ProductUpdateInput, action: string) {
+  const { db } = requireTenant(ctx);
   const productId = parseInput(uuidSchema, id, 'id');
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const before = await tx.product.findFirst({ where: { id: productId, deletedAt: null } });
     if (!before) throw new NotFoundError('Product', { field: 'id' });
     const after = await tx.product.update({ where: { id: productId }, data });
-    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action, entityType: 'Product', entityId: productId, oldValues: before, newValues: after });
+    await recordAudit(tx, { ...auditOf(ctx), action, entityType: 'Product', entityId: productId, oldValues: before, newValues: after });
     return after;
   });
 }
 
 export function updateProduct(ctx: InventoryContext, id: string, input: unknown) {
   const data = parseInput(updateSchema, input);
-  return changeProduct(ctx, id, data as Prisma.ProductUpdateInput, 'UPDATE');
+  return changeProduct(ctx, id, data as TenantPrisma.ProductUpdateInput, 'UPDATE');
 }
 
 /** Stops stocking and selling a product; its batches and history stay. */
@@ -105,10 +106,10 @@ const listSchema = z.object({
 
 /** The catalogue by name, keyset-paginated; `search` is a case-insensitive prefix of name, generic name or SKU. */
 export async function listProducts(ctx: InventoryContext, rawArgs: unknown) {
-  const { db, loaders } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const args = parseInput(listSchema, rawArgs, 'args');
   const after = args.after ? (decodeCursor(args.after, ['string', 'string']) as [string, string]) : null;
-  const and: Prisma.ProductWhereInput[] = [{ deletedAt: null }];
+  const and: TenantPrisma.ProductWhereInput[] = [{ deletedAt: null }];
   if (!args.includeInactive) and.push({ isActive: true });
   if (args.search) {
     const prefix = { startsWith: args.search, mode: 'insensitive' as const };
@@ -116,14 +117,14 @@ export async function listProducts(ctx: InventoryContext, rawArgs: unknown) {
   }
   if (after) and.push({ OR: [{ name: { gt: after[0] } }, { name: after[0], id: { gt: after[1] } }] });
   const rows = await db.product.findMany({ where: { AND: and }, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: args.first + 1 });
-  for (const p of rows.slice(0, args.first)) loaders.productById.prime(p.id, p);
+  for (const p of rows.slice(0, args.first)) ctx.loaders.productById.prime(p.id, p);
   const cursor = (p: { name: string; id: string }) => encodeCursor([p.name, p.id]);
   return toConnection(rows, args.first, cursor);
 }
 
 /** The active product with this barcode, or null. */
 export async function productByBarcode(ctx: InventoryContext, barcode: string) {
-  const { db } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const code = barcode.trim();
   if (!code) return null;
   return db.product.findFirst({ where: { barcode: code, deletedAt: null, isActive: true } });
@@ -139,7 +140,7 @@ const settingsSchema = z.object({
 
 /** Sets a product's shelf price and reorder rule at a branch. */
 export async function setBranchProductSettings(ctx: InventoryContext, input: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const data = parseInput(settingsSchema, input);
   const branch = await requireBranch(ctx, data.branchId, 'manage', 'input.branchId');
   const product = await db.product.findFirst({ where: { id: data.productId, deletedAt: null }, select: { id: true } });
@@ -149,13 +150,13 @@ export async function setBranchProductSettings(ctx: InventoryContext, input: unk
     ...(data.reorderLevel != null ? { reorderLevel: data.reorderLevel } : {}),
     ...(data.reorderQuantity != null ? { reorderQuantity: data.reorderQuantity } : {}),
   };
-  await db.$transaction(async (tx) => {
+  await db.transaction(async (tx) => {
     const row = await tx.productBranchSetting.upsert({
       where: { productId_branchId: { productId: data.productId, branchId: branch.id } },
       create: { productId: data.productId, branchId: branch.id, ...values },
       update: values,
     });
-    await recordAudit(tx, tenant.schemaName, {
+    await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'UPDATE',
       entityType: 'ProductBranchSetting',

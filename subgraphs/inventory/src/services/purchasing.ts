@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import Decimal from 'decimal.js';
 import { afterTimeCursor, BadUserInputError, ConflictError, NotFoundError, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
-import { nextNumber, receiveStock as receiveIntoBatch, recordAudit, lockRow } from '@umi/db';
-import type { Prisma, PurchaseOrder } from '@umi/db/src/generated/tenant/client';
-import { actorOf, auditOf, branchToday, requireBranch } from '../access';
-import { tenantScope, type InventoryContext } from '../context';
+import { recordAudit, type TenantTx } from '@umi/db';
+import type { PurchaseOrder } from '@umi/db/tenant-models';
+import { lockRow, nextNumber, receiveStock as receiveIntoBatch } from '@umi/ledger';
+import { requireTenant } from '@umi/subgraph';
+import { actorOf, auditOf, branchToday, requireBranch } from '../policy';
+import type { InventoryContext } from '../context';
 import { decimalSchema } from './money';
 
 const optionalText = (max: number) => z.string().trim().max(max).nullish().transform((v) => (v ? v : null));
@@ -19,17 +21,17 @@ const supplierSchema = z.object({
 });
 
 export async function createSupplier(ctx: InventoryContext, input: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const data = parseInput(supplierSchema, input);
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const supplier = await tx.supplier.create({ data: { ...data, email: data.email ?? null, tpin: data.tpin ?? null } });
-    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action: 'CREATE', entityType: 'Supplier', entityId: supplier.id, newValues: supplier });
+    await recordAudit(tx, { ...auditOf(ctx), action: 'CREATE', entityType: 'Supplier', entityId: supplier.id, newValues: supplier });
     return supplier;
   });
 }
 
 export function listSuppliers(ctx: InventoryContext, includeInactive: boolean) {
-  return tenantScope(ctx).db.supplier.findMany({ where: includeInactive ? {} : { isActive: true }, orderBy: [{ name: 'asc' }, { id: 'asc' }] });
+  return requireTenant(ctx).db.supplier.findMany({ where: includeInactive ? {} : { isActive: true }, orderBy: [{ name: 'asc' }, { id: 'asc' }] });
 }
 
 const createSchema = z.object({
@@ -46,10 +48,10 @@ const createSchema = z.object({
 
 /** Drafts an order to a supplier for one branch. */
 export async function createPurchaseOrder(ctx: InventoryContext, input: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db, principal } = requireTenant(ctx);
   const data = parseInput(createSchema, input);
   const branch = await requireBranch(ctx, data.branchId, 'receive', 'input.branchId');
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const supplier = await tx.supplier.findUnique({ where: { id: data.supplierId } });
     if (!supplier) throw new NotFoundError('Supplier', { field: 'input.supplierId' });
     if (!supplier.isActive) throw new BadUserInputError('input.supplierId: the supplier is inactive');
@@ -57,7 +59,7 @@ export async function createPurchaseOrder(ctx: InventoryContext, input: unknown)
     const known = new Set(products.map((p) => p.id));
     const unknown = data.items.findIndex((i) => !known.has(i.productId.toLowerCase()));
     if (unknown >= 0) throw new NotFoundError('Product', { field: `input.items[${unknown}].productId` });
-    const seq = await nextNumber(tx, tenant.schemaName, `po:${branch.code}`);
+    const seq = await nextNumber(tx, `po:${branch.code}`);
     const po = await tx.purchaseOrder.create({
       data: {
         poNumber: `PO-${branch.code}-${String(seq).padStart(6, '0')}`,
@@ -65,20 +67,19 @@ export async function createPurchaseOrder(ctx: InventoryContext, input: unknown)
         supplierId: supplier.id,
         expectedDate: data.expectedDate ? new Date(`${data.expectedDate}T00:00:00Z`) : null,
         notes: data.notes,
-        orderedBy: ctx.principal!.userId,
+        orderedBy: principal.userId,
         items: { create: data.items.map((i) => ({ productId: i.productId, quantityOrdered: i.quantity, unitCost: i.unitCost })) },
       },
     });
-    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action: 'CREATE', entityType: 'PurchaseOrder', entityId: po.id, branchId: branch.id, newValues: { ...po, items: data.items } });
+    await recordAudit(tx, { ...auditOf(ctx), action: 'CREATE', entityType: 'PurchaseOrder', entityId: po.id, branchId: branch.id, newValues: { ...po, items: data.items } });
     return po;
   });
 }
 
 /** The order, locked for the rest of the caller's transaction, after checking the caller's access to its branch. */
-async function lockedOrder(ctx: InventoryContext, tx: Prisma.TransactionClient, id: string) {
-  const { tenant } = tenantScope(ctx);
+async function lockedOrder(ctx: InventoryContext, tx: TenantTx, id: string) {
   const poId = parseInput(uuidSchema, id, 'id');
-  await lockRow(tx, tenant.schemaName, 'purchase_orders', poId);
+  await lockRow(tx, 'purchase_orders', poId);
   const po = await tx.purchaseOrder.findUnique({ where: { id: poId }, include: { items: true } });
   if (!po) throw new NotFoundError('Purchase order', { field: 'id' });
   const branch = await requireBranch(ctx, po.branchId, 'receive');
@@ -86,13 +87,13 @@ async function lockedOrder(ctx: InventoryContext, tx: Prisma.TransactionClient, 
 }
 
 async function transition(ctx: InventoryContext, id: string, allowed: string[], to: string, extra: Partial<PurchaseOrder> = {}) {
-  const { db, tenant } = tenantScope(ctx);
-  return db.$transaction(async (tx) => {
+  const { db } = requireTenant(ctx);
+  return db.transaction(async (tx) => {
     const { po, branch } = await lockedOrder(ctx, tx, id);
     if (!allowed.includes(po.status)) throw new ConflictError(`The order is ${po.status}; it cannot become ${to}`);
     if (to === 'CANCELLED' && po.items.some((i) => i.quantityReceived > 0)) throw new ConflictError('Goods were received against this order; close it instead');
     const updated = await tx.purchaseOrder.update({ where: { id: po.id }, data: { status: to, ...extra } });
-    await recordAudit(tx, tenant.schemaName, {
+    await recordAudit(tx, {
       ...auditOf(ctx),
       action: to,
       entityType: 'PurchaseOrder',
@@ -128,9 +129,9 @@ const receiveSchema = z.object({
 
 /** Receives goods against a sent order: each line is a batch (GRN referencing the order). */
 export async function receivePurchaseOrder(ctx: InventoryContext, input: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const data = parseInput(receiveSchema, input);
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const { po, branch } = await lockedOrder(ctx, tx, data.purchaseOrderId);
     if (po.status !== 'SENT' && po.status !== 'PARTIALLY_RECEIVED') throw new ConflictError(`The order is ${po.status}; only a sent order receives goods`);
     const today = branchToday(branch);
@@ -162,7 +163,7 @@ export async function receivePurchaseOrder(ctx: InventoryContext, input: unknown
     }
     const complete = po.items.every((i) => received.get(i.productId)! >= i.quantityOrdered);
     const updated = await tx.purchaseOrder.update({ where: { id: po.id }, data: { status: complete ? 'RECEIVED' : 'PARTIALLY_RECEIVED' } });
-    await recordAudit(tx, tenant.schemaName, {
+    await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'RECEIVE',
       entityType: 'PurchaseOrder',
@@ -182,7 +183,7 @@ const listSchema = z.object({
 });
 
 export async function listPurchaseOrders(ctx: InventoryContext, rawArgs: unknown) {
-  const { db } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const args = parseInput(listSchema, rawArgs, 'args');
   const branch = await requireBranch(ctx, args.branchId, 'view');
   const rows = await db.purchaseOrder.findMany({
@@ -194,7 +195,7 @@ export async function listPurchaseOrders(ctx: InventoryContext, rawArgs: unknown
 }
 
 export async function getPurchaseOrder(ctx: InventoryContext, id: string) {
-  const { db } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const poId = parseInput(uuidSchema, id, 'id');
   const po = await db.purchaseOrder.findUnique({ where: { id: poId } });
   if (!po) return null;

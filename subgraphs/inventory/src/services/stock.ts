@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { addDays, afterTimeCursor, BadUserInputError, ConflictError, NotFoundError, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
-import { moveBatches, receiveStock as receiveIntoBatch, recordAudit, type BranchRecord, lockRow } from '@umi/db';
-import type { Prisma } from '@umi/db/src/generated/tenant/client';
-import { actorOf, auditOf, branchToday, requireBranch } from '../access';
-import { tenantScope, type InventoryContext } from '../context';
-import { loadBranchStock, type StockRow } from '../loaders';
+import { recordAudit, type TenantTx } from '@umi/db';
+import { lockRow, moveBatches, receiveStock as receiveIntoBatch } from '@umi/ledger';
+import { requireTenant } from '@umi/subgraph';
+import { actorOf, auditOf, branchToday, requireBranch, type BranchNeed } from '../policy';
+import type { InventoryContext } from '../context';
+import type { StockKey, StockRow } from '../loaders';
 import { decimalSchema } from './money';
 
 const quantitySchema = z.number().int('must be a whole number').min(1, 'must be above zero').max(10_000_000);
@@ -25,7 +26,7 @@ const receiveSchema = z.object({
 });
 
 /** An active product of the tenant, or NOT_FOUND naming the field. */
-async function activeProduct(tx: Prisma.TransactionClient, productId: string, field: string) {
+async function activeProduct(tx: TenantTx, productId: string, field: string) {
   const product = await tx.product.findFirst({ where: { id: productId, deletedAt: null } });
   if (!product) throw new NotFoundError('Product', { field });
   if (!product.isActive) throw new BadUserInputError(`${field}: the product is inactive`, { field });
@@ -34,14 +35,14 @@ async function activeProduct(tx: Prisma.TransactionClient, productId: string, fi
 
 /** Receives a batch at a branch (GRN); optionally sets the branch's reorder rule for the product. */
 export async function receiveStock(ctx: InventoryContext, input: unknown) {
-  const { db } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const data = parseInput(receiveSchema, input);
   const branch = await requireBranch(ctx, data.branchId, 'receive', 'input.branchId');
   const today = branchToday(branch);
   if (data.expiryDate <= today) {
     throw new BadUserInputError('input.expiryDate: the batch has expired; expired stock cannot be received', { field: 'input.expiryDate' });
   }
-  const batchId = await db.$transaction(async (tx) => {
+  const batchId = await db.transaction(async (tx) => {
     await activeProduct(tx, data.productId, 'input.productId');
     if (data.supplierId) {
       const supplier = await tx.supplier.findUnique({ where: { id: data.supplierId }, select: { id: true } });
@@ -89,8 +90,8 @@ const adjustSchema = z.object({
 });
 
 /** A batch of the tenant with its branch, checked for the caller's access. */
-async function batchAt(ctx: InventoryContext, id: string, need: 'view' | 'receive' | 'manage', field: string) {
-  const { db } = tenantScope(ctx);
+async function batchAt(ctx: InventoryContext, id: string, need: BranchNeed, field: string) {
+  const { db } = requireTenant(ctx);
   const batch = await db.inventoryBatch.findUnique({ where: { id } });
   if (!batch) throw new NotFoundError('Batch', { field });
   const branch = await requireBranch(ctx, batch.branchId, need, field);
@@ -99,10 +100,10 @@ async function batchAt(ctx: InventoryContext, id: string, need: 'view' | 'receiv
 
 /** Corrects a batch's quantity with a reason; the result may not go below zero. */
 export async function adjustStock(ctx: InventoryContext, input: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const data = parseInput(adjustSchema, input);
   const { batch, branch } = await batchAt(ctx, data.inventoryId, 'manage', 'input.inventoryId');
-  await db.$transaction(async (tx) => {
+  await db.transaction(async (tx) => {
     try {
       await moveBatches(tx, actorOf(ctx), {
         branchId: branch.id,
@@ -115,7 +116,7 @@ export async function adjustStock(ctx: InventoryContext, input: unknown) {
       }
       throw err;
     }
-    await recordAudit(tx, tenant.schemaName, {
+    await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'ADJUST',
       entityType: 'InventoryBatch',
@@ -135,15 +136,15 @@ const statusSchema = z.object({
 
 /** Holds or quarantines a batch (recalls), or releases it; never allocated while not AVAILABLE. */
 export async function setBatchStatus(ctx: InventoryContext, args: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const data = parseInput(statusSchema, args, 'args');
   const { batch, branch } = await batchAt(ctx, data.id, 'receive', 'id');
   if (batch.status === 'EXPIRED' || batch.status === 'DEPLETED') throw new ConflictError(`The batch is ${batch.status} and cannot change status`);
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     // Serialised with allocations of the product at the branch (they lock the batch rows).
-    await lockRow(tx, tenant.schemaName, 'inventory_batches', batch.id);
+    await lockRow(tx, 'inventory_batches', batch.id);
     const updated = await tx.inventoryBatch.update({ where: { id: batch.id }, data: { status: data.status } });
-    await recordAudit(tx, tenant.schemaName, {
+    await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'SET_STATUS',
       entityType: 'InventoryBatch',
@@ -158,10 +159,10 @@ export async function setBatchStatus(ctx: InventoryContext, args: unknown) {
 
 /** Writes off every batch at the branch that has expired (EXPIRY_WRITE_OFF to zero) and marks it EXPIRED. */
 export async function writeOffExpiredStock(ctx: InventoryContext, branchId: string) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const branch = await requireBranch(ctx, branchId, 'receive');
   const today = branchToday(branch);
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const expired = await tx.inventoryBatch.findMany({
       where: { branchId: branch.id, quantityOnHand: { gt: 0 }, expiryDate: { lte: new Date(`${today}T00:00:00Z`) } },
       orderBy: [{ productId: 'asc' }, { id: 'asc' }],
@@ -173,7 +174,7 @@ export async function writeOffExpiredStock(ctx: InventoryContext, branchId: stri
       moves: expired.map((b) => ({ batchId: b.id, delta: -b.quantityOnHand, type: 'EXPIRY_WRITE_OFF' as const, reason: 'expired', reference: 'EXPIRY' })),
     });
     await tx.inventoryBatch.updateMany({ where: { id: { in: expired.map((b) => b.id) } }, data: { status: 'EXPIRED' } });
-    await recordAudit(tx, tenant.schemaName, {
+    await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'WRITE_OFF_EXPIRED',
       entityType: 'InventoryBatch',
@@ -187,7 +188,7 @@ export async function writeOffExpiredStock(ctx: InventoryContext, branchId: stri
 
 /** Batches holding stock that expire within `withinDays` (expired ones included), soonest first. */
 export async function expiringBatches(ctx: InventoryContext, args: { branchId: string; withinDays: number }) {
-  const { db } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const withinDays = parseInput(z.number().int().min(0, 'must not be negative').max(3650, 'must be at most 3650'), args.withinDays, 'withinDays');
   const branch = await requireBranch(ctx, args.branchId, 'view');
   const until = addDays(branchToday(branch), withinDays);
@@ -207,7 +208,7 @@ const movementsSchema = z.object({
 
 /** The branch's ledger, newest first, keyset-paginated on (createdAt, id). */
 export async function stockMovements(ctx: InventoryContext, rawArgs: unknown) {
-  const { db } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const args = parseInput(movementsSchema, rawArgs, 'args');
   const branch = await requireBranch(ctx, args.branchId, 'view');
   const rows = await db.stockMovement.findMany({
@@ -219,10 +220,16 @@ export async function stockMovements(ctx: InventoryContext, rawArgs: unknown) {
 }
 
 /** Every product held or configured at the branch, batches summed, by product name. */
-export async function branchStock(ctx: InventoryContext, branch: BranchRecord, lowStockOnly: boolean): Promise<StockRow[]> {
-  const { tenant, loaders } = tenantScope(ctx);
-  const rows = await loadBranchStock(ctx.deps.appPool, tenant.schemaName, branch.id, branchToday(branch), loaders.productById);
+export async function branchStock(ctx: InventoryContext, branchId: string, lowStockOnly: boolean): Promise<StockRow[]> {
+  const branch = await requireBranch(ctx, branchId, 'view');
+  const rows = await ctx.loaders.branchStock.load({ branchId: branch.id, today: branchToday(branch) });
   return lowStockOnly ? rows.filter((r) => r.quantityAvailable <= r.reorderLevel) : rows;
+}
+
+/** The stock key of a product at a branch the caller may see, on that branch's date (FORBIDDEN, NOT_FOUND otherwise). */
+export async function stockKeyAt(ctx: InventoryContext, branchId: string, productId: string): Promise<StockKey> {
+  const branch = await requireBranch(ctx, branchId, 'view');
+  return { branchId: branch.id, productId, today: branchToday(branch) };
 }
 
 export interface LowStockEvent {
@@ -236,7 +243,7 @@ export interface LowStockEvent {
 
 /** The low-stock alert recorded with this event id (the outbox row the relay published). */
 export async function lowStockEvent(ctx: InventoryContext, id: string): Promise<LowStockEvent | null> {
-  const { db } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const row = await db.outboxEvent.findFirst({ where: { id: parseInput(uuidSchema, id, 'id'), eventType: 'inventory.low_stock' } });
   if (!row) return null;
   const data = (row.payload as { data?: Record<string, unknown> }).data ?? {};

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { BadUserInputError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
-import { allocateStock, lockStockKeys, nextNumber, receiveStock as receiveIntoBatch, recordAudit } from '@umi/db';
-import { actorOf, auditOf, branchToday, requireBranch } from '../access';
-import { tenantScope, type InventoryContext } from '../context';
+import { recordAudit } from '@umi/db';
+import { allocateStock, lockStockKeys, nextNumber, receiveStock as receiveIntoBatch } from '@umi/ledger';
+import { requireTenant } from '@umi/subgraph';
+import { actorOf, auditOf, branchToday, requireBranch } from '../policy';
+import type { InventoryContext } from '../context';
 
 const transferSchema = z
   .object({
@@ -23,34 +25,32 @@ const transferSchema = z
  * numbers, expiry dates and prices (TRANSFER_IN). Either all of it moves or none.
  */
 export async function transferStock(ctx: InventoryContext, input: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db, principal } = requireTenant(ctx);
   const data = parseInput(transferSchema, input);
   const from = await requireBranch(ctx, data.fromBranchId, 'transfer', 'input.fromBranchId');
-  // The destination only has to be the tenant's: sending stock there needs no access to it.
-  const to = await ctx.deps.branches.get(tenant.id, data.toBranchId);
-  if (!to) throw new NotFoundError('Branch', { field: 'input.toBranchId' });
+  const to = await requireBranch(ctx, data.toBranchId, 'transferTo', 'input.toBranchId');
   if (!from.isActive || !to.isActive) throw new BadUserInputError('Both branches must be active');
   const actor = actorOf(ctx);
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const product = await tx.product.findFirst({ where: { id: data.productId, deletedAt: null }, select: { id: true, isActive: true } });
     if (!product) throw new NotFoundError('Product', { field: 'input.productId' });
     if (!product.isActive) throw new BadUserInputError('input.productId: the product is inactive');
     // Both ends locked up front, in key order: opposite transfers of one product queue, never deadlock.
-    await lockStockKeys(tx, tenant.schemaName, [
+    await lockStockKeys(tx, [
       { branchId: from.id, productId: product.id },
       { branchId: to.id, productId: product.id },
     ]);
     const now = new Date();
     const transfer = await tx.stockTransfer.create({
       data: {
-        transferNumber: `TRF-${String(await nextNumber(tx, tenant.schemaName, 'transfer')).padStart(6, '0')}`,
+        transferNumber: `TRF-${String(await nextNumber(tx, 'transfer')).padStart(6, '0')}`,
         fromBranchId: from.id,
         toBranchId: to.id,
         status: 'RECEIVED',
         notes: data.notes ?? null,
-        requestedBy: actor.userId!,
-        dispatchedBy: actor.userId,
-        receivedBy: actor.userId,
+        requestedBy: principal.userId,
+        dispatchedBy: principal.userId,
+        receivedBy: principal.userId,
         dispatchedAt: now,
         receivedAt: now,
       },
@@ -89,7 +89,7 @@ export async function transferStock(ctx: InventoryContext, input: unknown) {
         },
       });
     }
-    await recordAudit(tx, tenant.schemaName, {
+    await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'TRANSFER',
       entityType: 'StockTransfer',
@@ -103,7 +103,7 @@ export async function transferStock(ctx: InventoryContext, input: unknown) {
 
 /** Transfers from or to a branch, newest first. */
 export async function stockTransfers(ctx: InventoryContext, args: { branchId: string; first: number }) {
-  const { db } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const branch = await requireBranch(ctx, args.branchId, 'view');
   const first = parseInput(z.number().int().min(1).max(100), args.first, 'first');
   return db.stockTransfer.findMany({

@@ -1,6 +1,25 @@
 import { scalarResolvers } from '@umi/kit';
-import { Query } from './Query';
+import type { Resolvers } from '../generated/resolvers';
+import { ControlledRegisterLine } from './ControlledRegisterLine';
+import { DispensedItem } from './DispensedItem';
+import { InteractionRule } from './InteractionRule';
 import { Mutation } from './Mutation';
-import { ControlledRegisterLine, DispensedItem, Patient, Prescription, PrescriptionItem, SafetyWarning } from './types';
+import { Patient } from './Patient';
+import { Prescription } from './Prescription';
+import { PrescriptionItem } from './PrescriptionItem';
+import { Query } from './Query';
+import { SafetyWarning } from './SafetyWarning';
 
-export const resolvers = { ...scalarResolvers, Query, Mutation, Patient, Prescription, PrescriptionItem, DispensedItem, SafetyWarning, ControlledRegisterLine };
+/** The pharmacy subgraph's resolvers, checked against its SDL by the generated `Resolvers` type. */
+export const resolvers: Resolvers = {
+  ...scalarResolvers,
+  Query,
+  Mutation,
+  Patient,
+  Prescription,
+  PrescriptionItem,
+  DispensedItem,
+  SafetyWarning,
+  ControlledRegisterLine,
+  InteractionRule,
+};

@@ -20,7 +20,8 @@ export interface CustomRule {
 }
 
 export interface SafetyWarning {
-  kind: 'INTERACTION' | 'ALLERGY' | 'DUPLICATE';
+  /** DOUBLE_DOCTORING needs the patient's history, so the service adds it, never checkSafety. */
+  kind: 'INTERACTION' | 'ALLERGY' | 'DUPLICATE' | 'DOUBLE_DOCTORING';
   severity: Severity;
   message: string;
   productIds: string[];

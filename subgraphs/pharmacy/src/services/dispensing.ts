@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { addDays, ConflictError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
-import { allocateStock, lockStockKeys, recordAudit, recordEvent, type Allocation } from '@umi/db';
-import { actorOf, auditOf, branchDate, requireBranch } from '../access';
-import { tenantScope, type PharmacyContext } from '../context';
+import { recordAudit } from '@umi/db';
+import { recordEvent } from '@umi/events';
+import { allocateStock, lockStockKeys, type Allocation } from '@umi/ledger';
+import { requireTenant } from '@umi/subgraph';
+import { actorOf, auditOf, branchDate, requireBranch } from '../policy';
+import type { PharmacyContext } from '../context';
 import { lockPrescription } from './prescriptions';
 import { recordAlerts, runSafetyCheck } from './safety';
 
@@ -17,17 +20,16 @@ const argsSchema = z.object({ id: uuidSchema, overrideReason: z.string().trim().
  * nothing left to fill, cancelled or expired is CONFLICT.
  */
 export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknown): Promise<string> {
-  const { db, tenant, loaders } = tenantScope(ctx);
+  const { db, tenant, principal } = requireTenant(ctx);
   const args = parseInput(argsSchema, rawArgs, 'args');
-  const found = await loaders.prescriptionById.load(args.id);
+  const found = await ctx.loaders.prescriptionById.load(args.id);
   if (!found) throw new NotFoundError('Prescription', { field: 'id' });
   const branch = await requireBranch(ctx, found.branchId, 'dispense', 'id');
   const today = branchDate(branch);
-  const userId = ctx.principal!.userId;
-  const schema = tenant.schemaName;
+  const userId = principal.userId;
 
-  return db.$transaction(async (tx) => {
-    const rx = await lockPrescription(tx, schema, args.id);
+  return db.transaction(async (tx) => {
+    const rx = await lockPrescription(tx, args.id);
     if (rx.status === 'DISPENSED') throw new ConflictError('The prescription has already been dispensed in full', { reason: 'ALREADY_DISPENSED' });
     if (rx.status === 'CANCELLED') throw new ConflictError('The prescription is cancelled');
     if (rx.validUntil.toISOString().slice(0, 10) < today) throw new ConflictError('The prescription has expired', { reason: 'EXPIRED' });
@@ -36,7 +38,7 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
     const products = await tx.product.findMany({ where: { id: { in: items.map((i) => i.productId) } } });
     const productById = new Map(products.map((p) => [p.id, p]));
 
-    const warnings = await runSafetyCheck(tx, schema, {
+    const warnings = await runSafetyCheck(tx, {
       items: items.map((i) => productById.get(i.productId)!),
       patient,
       excludePrescriptionId: rx.id,
@@ -53,7 +55,7 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
       }
       const now = new Date();
       await tx.safetyAlert.updateMany({ where: { id: { in: blocking.map((a) => a.id) } }, data: { overriddenBy: userId, overriddenAt: now, overrideReason: args.overrideReason } });
-      await recordAudit(tx, schema, {
+      await recordAudit(tx, {
         ...auditOf(ctx),
         action: 'OVERRIDE_SAFETY_ALERT',
         entityType: 'Prescription',
@@ -74,7 +76,7 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
     }
 
     // Every product's stock locked up front in key order: two fills over the same products queue.
-    await lockStockKeys(tx, schema, items.map((i) => ({ branchId: rx.branchId, productId: i.productId })));
+    await lockStockKeys(tx, items.map((i) => ({ branchId: rx.branchId, productId: i.productId })));
     const actor = actorOf(ctx);
     const filled: { itemId: string; productId: string; allocations: Allocation[] }[] = [];
     for (const item of items) {
@@ -143,7 +145,7 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
         ...(rx.verifiedBy ? {} : { verifiedBy: userId, verifiedAt: now }),
       },
     });
-    await recordEvent(tx, schema, {
+    await recordEvent(tx, {
       eventType: 'prescription.dispensed',
       serviceName: 'pharmacy',
       aggregateId: rx.id,
@@ -156,7 +158,7 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
       },
       metadata: { tenantId: tenant.id, branchId: rx.branchId, userId, correlationId: ctx.requestId },
     });
-    await recordAudit(tx, schema, {
+    await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'DISPENSE',
       entityType: 'Prescription',

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { BadUserInputError, decodeCursor, encodeCursor, ForbiddenError, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
-import { nextNumber, recordAudit } from '@umi/db';
-import type { Patient, Prisma } from '@umi/db/src/generated/tenant/client';
-import { auditOf, readsMedicalHistory, requireBranch } from '../access';
+import { randomUUID } from 'node:crypto';
+import { recordAudit } from '@umi/db';
+import type { Patient, TenantPrisma } from '@umi/db/tenant-models';
+import { nextNumber } from '@umi/ledger';
+import { requireTenant } from '@umi/subgraph';
+import { auditOf, readsMedicalHistory, requireBranch } from '../policy';
 import { historyContext } from '../jobs/reencrypt';
-import { tenantScope, type PharmacyContext } from '../context';
+import type { PharmacyContext } from '../context';
 
 const name = z.string().trim().min(1, 'is required').max(100);
 const optional = (max: number) =>
@@ -41,25 +44,23 @@ const updateSchema = z
   .partial()
   .refine((v) => v.firstName !== null && v.lastName !== null, 'names cannot be cleared');
 
-
 function encryptHistory(ctx: PharmacyContext, patientId: string, text: string | null | undefined) {
   if (text === undefined) return {};
   if (text === null || text.trim() === '') return { medicalHistoryCiphertext: null, medicalHistoryKeyVersion: null };
-  const { ciphertext, keyVersion } = ctx.deps.cipher.encrypt(tenantScope(ctx).tenant.id, historyContext(patientId), text);
+  const { ciphertext, keyVersion } = ctx.deps.cipher.encrypt(requireTenant(ctx).tenant.id, historyContext(patientId), text);
   return { medicalHistoryCiphertext: ciphertext, medicalHistoryKeyVersion: keyVersion };
 }
 
 /** Registers a patient with a readable number (P-000001); the medical history is encrypted before it leaves the process. */
 export async function createPatient(ctx: PharmacyContext, input: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db, principal } = requireTenant(ctx);
   const data = parseInput(createSchema, input);
-  const p = ctx.principal!;
-  const homeBranchId = data.homeBranchId ?? p.branchIds[0];
+  const homeBranchId = data.homeBranchId ?? principal.branchIds[0];
   if (!homeBranchId) throw new BadUserInputError('input.homeBranchId: required for users without a branch', { field: 'input.homeBranchId' });
   const branch = await requireBranch(ctx, homeBranchId, 'view', 'input.homeBranchId');
-  const id = crypto.randomUUID();
-  return db.$transaction(async (tx) => {
-    const number = await nextNumber(tx, tenant.schemaName, 'patient');
+  const id = randomUUID();
+  return db.transaction(async (tx) => {
+    const number = await nextNumber(tx, 'patient');
     const patient = await tx.patient.create({
       data: {
         id,
@@ -76,19 +77,26 @@ export async function createPatient(ctx: PharmacyContext, input: unknown) {
         ...encryptHistory(ctx, id, data.medicalHistory),
       },
     });
-    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action: 'CREATE', entityType: 'Patient', entityId: id, branchId: branch.id, newValues: { ...patient, medicalHistoryCiphertext: undefined } });
+    await recordAudit(tx, {
+      ...auditOf(ctx),
+      action: 'CREATE',
+      entityType: 'Patient',
+      entityId: id,
+      branchId: branch.id,
+      newValues: { ...patient, medicalHistoryCiphertext: undefined },
+    });
     return patient;
   });
 }
 
 export async function updatePatient(ctx: PharmacyContext, id: string, input: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const patientId = parseInput(uuidSchema, id, 'id');
   const data = parseInput(updateSchema, input);
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const before = await tx.patient.findFirst({ where: { id: patientId, deletedAt: null } });
     if (!before) throw new NotFoundError('Patient', { field: 'id' });
-    const change: Prisma.PatientUpdateInput = {
+    const change: TenantPrisma.PatientUpdateInput = {
       ...(data.firstName ? { firstName: data.firstName } : {}),
       ...(data.lastName ? { lastName: data.lastName } : {}),
       ...(data.dateOfBirth !== undefined ? { dateOfBirth: data.dateOfBirth ? new Date(`${data.dateOfBirth}T00:00:00Z`) : null } : {}),
@@ -102,7 +110,7 @@ export async function updatePatient(ctx: PharmacyContext, id: string, input: unk
     };
     const after = await tx.patient.update({ where: { id: patientId }, data: change });
     const redact = (p: Patient) => ({ ...p, medicalHistoryCiphertext: p.medicalHistoryCiphertext ? '[encrypted]' : null });
-    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action: 'UPDATE', entityType: 'Patient', entityId: patientId, oldValues: redact(before), newValues: redact(after) });
+    await recordAudit(tx, { ...auditOf(ctx), action: 'UPDATE', entityType: 'Patient', entityId: patientId, oldValues: redact(before), newValues: redact(after) });
     return after;
   });
 }
@@ -112,10 +120,10 @@ export async function updatePatient(ctx: PharmacyContext, id: string, input: unk
  * audit row (who, which patient, when) before the text is returned.
  */
 export async function readMedicalHistory(ctx: PharmacyContext, patient: Patient): Promise<string | null> {
-  if (!readsMedicalHistory(ctx.principal)) throw new ForbiddenError('Medical history is restricted to pharmacists and administrators');
+  const { tenant, db, principal } = requireTenant(ctx);
+  if (!readsMedicalHistory(principal)) throw new ForbiddenError('Medical history is restricted to pharmacists and administrators');
   if (!patient.medicalHistoryCiphertext || !patient.medicalHistoryKeyVersion) return null;
-  const { tenant, db } = tenantScope(ctx);
-  await recordAudit(db, tenant.schemaName, {
+  await recordAudit(db, {
     ...auditOf(ctx),
     action: 'READ_SENSITIVE',
     entityType: 'Patient',
@@ -129,10 +137,10 @@ const listSchema = z.object({ search: z.string().trim().max(100).nullish(), firs
 
 /** Patients by family name; `search` is a patient-number, phone or name prefix. */
 export async function listPatients(ctx: PharmacyContext, rawArgs: unknown) {
-  const { db, loaders } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const args = parseInput(listSchema, rawArgs, 'args');
   const after = args.after ? (decodeCursor(args.after, ['string', 'string', 'string']) as [string, string, string]) : null;
-  const and: Prisma.PatientWhereInput[] = [{ deletedAt: null }];
+  const and: TenantPrisma.PatientWhereInput[] = [{ deletedAt: null }];
   const s = args.search;
   if (s) {
     if (/^p-?\d+$/i.test(s)) and.push({ patientNumber: { startsWith: s.toUpperCase().replace(/^P-?/, 'P-') } });
@@ -147,7 +155,7 @@ export async function listPatients(ctx: PharmacyContext, rawArgs: unknown) {
     and.push({ OR: [{ lastName: { gt: last } }, { lastName: last, firstName: { gt: first } }, { lastName: last, firstName: first, id: { gt: id } }] });
   }
   const rows = await db.patient.findMany({ where: { AND: and }, orderBy: [{ lastName: 'asc' }, { firstName: 'asc' }, { id: 'asc' }], take: args.first + 1 });
-  for (const p of rows.slice(0, args.first)) loaders.patientById.prime(p.id, p);
+  for (const p of rows.slice(0, args.first)) ctx.loaders.patientById.prime(p.id, p);
   const cursor = (p: Patient) => encodeCursor([p.lastName, p.firstName, p.id]);
   return toConnection(rows, args.first, cursor);
 }

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { addDays, afterTimeCursor, BadUserInputError, ConflictError, NotFoundError, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
-import { nextNumber, recordAudit, lockRow } from '@umi/db';
-import type { Prescription, Prisma } from '@umi/db/src/generated/tenant/client';
-import { auditOf, branchDate, requireBranch } from '../access';
-import { tenantScope, type PharmacyContext } from '../context';
+import { recordAudit, type TenantTx } from '@umi/db';
+import type { Prescription, TenantPrisma } from '@umi/db/tenant-models';
+import { lockRow, nextNumber } from '@umi/ledger';
+import { requireTenant } from '@umi/subgraph';
+import { auditOf, branchDate, requireBranch, type BranchNeed } from '../policy';
+import type { PharmacyContext } from '../context';
 import { recordAlerts, runSafetyCheck } from './safety';
 
 const createSchema = z.object({
@@ -29,14 +31,15 @@ const createSchema = z.object({
 });
 
 /** The tenant's prescription validity in days (90 unless the tenant says otherwise). */
-async function validityDays(tx: Prisma.TransactionClient): Promise<number> {
+async function validityDays(tx: TenantTx): Promise<number> {
   const row = await tx.tenantSetting.findUnique({ where: { key: 'prescription_validity_days' } });
   const days = Number(row?.value ?? 90);
   return Number.isInteger(days) && days > 0 ? days : 90;
 }
 
-export async function lockPrescription(tx: Prisma.TransactionClient, schema: string, id: string): Promise<Prescription> {
-  await lockRow(tx, schema, 'prescriptions', id);
+/** Locks the prescription row for the rest of the transaction and returns it fresh. */
+export async function lockPrescription(tx: TenantTx, id: string): Promise<Prescription> {
+  await lockRow(tx, 'prescriptions', id);
   const p = await tx.prescription.findUnique({ where: { id } });
   if (!p) throw new NotFoundError('Prescription', { field: 'id' });
   return p;
@@ -44,12 +47,12 @@ export async function lockPrescription(tx: Prisma.TransactionClient, schema: str
 
 /** Enters a prescription and runs the safety check; its warnings are kept and returned with it. */
 export async function createPrescription(ctx: PharmacyContext, input: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db, principal } = requireTenant(ctx);
   const data = parseInput(createSchema, input);
   const branch = await requireBranch(ctx, data.branchId, 'prescribe', 'input.branchId');
   const today = branchDate(branch);
   if (data.datePrescribed > today) throw new BadUserInputError('input.datePrescribed: must not be in the future', { field: 'input.datePrescribed' });
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const patient = await tx.patient.findFirst({ where: { id: data.patientId, deletedAt: null } });
     if (!patient) throw new NotFoundError('Patient', { field: 'input.patientId' });
     if (patient.status !== 'ACTIVE') throw new BadUserInputError(`input.patientId: the patient is ${patient.status.toLowerCase()}`, { field: 'input.patientId' });
@@ -62,7 +65,7 @@ export async function createPrescription(ctx: PharmacyContext, input: unknown) {
     });
     const validUntil = addDays(data.datePrescribed, await validityDays(tx));
     if (validUntil < today) throw new BadUserInputError(`input.datePrescribed: the prescription expired on ${validUntil}`, { field: 'input.datePrescribed' });
-    const number = await nextNumber(tx, tenant.schemaName, `rx:${branch.code}`);
+    const number = await nextNumber(tx, `rx:${branch.code}`);
     const prescription = await tx.prescription.create({
       data: {
         prescriptionNumber: `RX-${branch.code}-${String(number).padStart(6, '0')}`,
@@ -74,7 +77,7 @@ export async function createPrescription(ctx: PharmacyContext, input: unknown) {
         validUntil: new Date(`${validUntil}T00:00:00Z`),
         diagnosis: data.diagnosis ?? null,
         notes: data.notes ?? null,
-        createdBy: ctx.principal!.userId,
+        createdBy: principal.userId,
         items: {
           create: data.items.map((i, n) => ({
             lineNo: n + 1,
@@ -87,15 +90,15 @@ export async function createPrescription(ctx: PharmacyContext, input: unknown) {
         },
       },
     });
-    const warnings = await runSafetyCheck(tx, tenant.schemaName, {
+    const warnings = await runSafetyCheck(tx, {
       items: data.items.map((i) => byId.get(i.productId.toLowerCase())!),
       patient,
       excludePrescriptionId: prescription.id,
       prescriber: { name: data.prescriberName, license: data.prescriberLicense ?? null },
       today,
     });
-    await recordAlerts(tx, warnings, { prescriptionId: prescription.id, patientId: patient.id, raisedBy: ctx.principal!.userId });
-    await recordAudit(tx, tenant.schemaName, {
+    await recordAlerts(tx, warnings, { prescriptionId: prescription.id, patientId: patient.id, raisedBy: principal.userId });
+    await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'CREATE',
       entityType: 'Prescription',
@@ -107,28 +110,47 @@ export async function createPrescription(ctx: PharmacyContext, input: unknown) {
   });
 }
 
-async function transition(ctx: PharmacyContext, id: string, need: 'dispense' | 'prescribe', from: string[], change: (p: Prescription) => Prisma.PrescriptionUpdateInput, action: string, extra?: Record<string, unknown>) {
-  const { db, tenant, loaders } = tenantScope(ctx);
+/** Moves a prescription from one of `from` to the state `change` says, under its row lock, audited as `action`. */
+async function transition(
+  ctx: PharmacyContext,
+  id: string,
+  need: BranchNeed,
+  from: string[],
+  change: TenantPrisma.PrescriptionUpdateInput,
+  action: string,
+  extra?: Record<string, unknown>,
+) {
+  const { db } = requireTenant(ctx);
   const prescriptionId = parseInput(uuidSchema, id, 'id');
-  const found = await loaders.prescriptionById.load(prescriptionId);
+  const found = await ctx.loaders.prescriptionById.load(prescriptionId);
   if (!found) throw new NotFoundError('Prescription', { field: 'id' });
   await requireBranch(ctx, found.branchId, need, 'id');
-  return db.$transaction(async (tx) => {
-    const p = await lockPrescription(tx, tenant.schemaName, prescriptionId);
+  return db.transaction(async (tx) => {
+    const p = await lockPrescription(tx, prescriptionId);
     if (!from.includes(p.status)) throw new ConflictError(`The prescription is ${p.status}`);
-    const updated = await tx.prescription.update({ where: { id: p.id }, data: change(p) });
-    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action, entityType: 'Prescription', entityId: p.id, branchId: p.branchId, oldValues: { status: p.status }, newValues: { status: updated.status, ...extra } });
+    const updated = await tx.prescription.update({ where: { id: p.id }, data: change });
+    await recordAudit(tx, {
+      ...auditOf(ctx),
+      action,
+      entityType: 'Prescription',
+      entityId: p.id,
+      branchId: p.branchId,
+      oldValues: { status: p.status },
+      newValues: { status: updated.status, ...extra },
+    });
     return updated;
   });
 }
 
 /** A pharmacist's verification: the prescription may then be sold against at the till. */
-export const verifyPrescription = (ctx: PharmacyContext, id: string) =>
-  transition(ctx, id, 'dispense', ['PENDING'], () => ({ status: 'VERIFIED', verifiedBy: ctx.principal!.userId, verifiedAt: new Date() }), 'VERIFY');
+export function verifyPrescription(ctx: PharmacyContext, id: string) {
+  const { principal } = requireTenant(ctx);
+  return transition(ctx, id, 'dispense', ['PENDING'], { status: 'VERIFIED', verifiedBy: principal.userId, verifiedAt: new Date() }, 'VERIFY');
+}
 
 export function cancelPrescription(ctx: PharmacyContext, id: string, reason: string) {
   const why = parseInput(z.string().trim().min(3, 'is required (at least 3 characters)').max(500), reason, 'reason');
-  return transition(ctx, id, 'prescribe', ['PENDING', 'VERIFIED'], () => ({ status: 'CANCELLED', notes: why }), 'CANCEL', { reason: why });
+  return transition(ctx, id, 'prescribe', ['PENDING', 'VERIFIED'], { status: 'CANCELLED', notes: why }, 'CANCEL', { reason: why });
 }
 
 const listSchema = z.object({
@@ -140,7 +162,7 @@ const listSchema = z.object({
 
 /** A branch's prescriptions, newest first, keyset-paginated on (createdAt, id). */
 export async function listPrescriptions(ctx: PharmacyContext, rawArgs: unknown) {
-  const { db, loaders } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const args = parseInput(listSchema, rawArgs, 'args');
   const branch = await requireBranch(ctx, args.branchId, 'view');
   const rows = await db.prescription.findMany({
@@ -148,7 +170,7 @@ export async function listPrescriptions(ctx: PharmacyContext, rawArgs: unknown) 
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: args.first + 1,
   });
-  for (const p of rows.slice(0, args.first)) loaders.prescriptionById.prime(p.id, p);
+  for (const p of rows.slice(0, args.first)) ctx.loaders.prescriptionById.prime(p.id, p);
   return toConnection(rows, args.first, timeCursor);
 }
 
@@ -156,9 +178,9 @@ const checkSchema = z.object({ productIds: z.array(uuidSchema).min(1, 'must name
 
 /** The safety check on demand; what it shows is recorded like any other alert. */
 export async function checkInteractions(ctx: PharmacyContext, rawArgs: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db, principal } = requireTenant(ctx);
   const args = parseInput(checkSchema, rawArgs, 'args');
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const products = await tx.product.findMany({ where: { id: { in: args.productIds.map((id) => id.toLowerCase()) }, deletedAt: null } });
     const byId = new Map(products.map((p) => [p.id, p]));
     args.productIds.forEach((id, i) => {
@@ -167,14 +189,14 @@ export async function checkInteractions(ctx: PharmacyContext, rawArgs: unknown) 
     const patient = args.patientId ? await tx.patient.findFirst({ where: { id: args.patientId, deletedAt: null } }) : null;
     if (args.patientId && !patient) throw new NotFoundError('Patient', { field: 'patientId' });
     const today = new Date().toISOString().slice(0, 10);
-    const warnings = await runSafetyCheck(tx, tenant.schemaName, {
+    const warnings = await runSafetyCheck(tx, {
       items: args.productIds.map((id) => byId.get(id.toLowerCase())!),
       patient,
       excludePrescriptionId: null,
       prescriber: null,
       today,
     });
-    await recordAlerts(tx, warnings, { prescriptionId: null, patientId: patient?.id ?? null, raisedBy: ctx.principal!.userId });
+    await recordAlerts(tx, warnings, { prescriptionId: null, patientId: patient?.id ?? null, raisedBy: principal.userId });
     return warnings;
   });
 }

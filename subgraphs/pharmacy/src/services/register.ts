@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { addDays, parseInput, uuidSchema } from '@umi/kit';
-import { tenantTable } from '@umi/db';
-import { requireBranch } from '../access';
-import { tenantScope, type PharmacyContext } from '../context';
+import { sql, tables } from '@umi/db';
+import { requireTenant } from '@umi/subgraph';
+import { requireBranch } from '../policy';
+import type { PharmacyContext } from '../context';
 
+/** A register line with its movement's type and its batch's number. */
 export interface RegisterRow {
   occurred_at: Date;
   quantity: number;
@@ -28,22 +30,21 @@ const argsSchema = z
  * the running balance reads in sequence.
  */
 export async function controlledRegister(ctx: PharmacyContext, rawArgs: unknown): Promise<RegisterRow[]> {
-  const { tenant } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const args = parseInput(argsSchema, rawArgs, 'args');
   const branch = await requireBranch(ctx, args.branchId, 'register');
-  const t = (name: string) => tenantTable(tenant.schemaName, name);
-  const { rows } = await ctx.deps.appPool.query<RegisterRow>(
-    `SELECT r.occurred_at, r.quantity, r.balance_after, b.batch_number, m.type AS movement_type, r.reference,
-            r.product_id::text, r.patient_id::text, r.prescription_id::text, r.pharmacist_id::text
-     FROM ${t('controlled_register')} r
-     JOIN ${t('stock_movements')} m ON m.id = r.movement_id
-     JOIN ${t('inventory_batches')} b ON b.id = r.batch_id
-     WHERE r.branch_id = $1::uuid
-       AND r.occurred_at >= ($2::date::timestamp AT TIME ZONE $4) AND r.occurred_at < ($3::date::timestamp AT TIME ZONE $4)
-       AND ($5::uuid IS NULL OR r.product_id = $5::uuid)
-     ORDER BY r.product_id, r.occurred_at, (r.balance_after - r.quantity) DESC, r.id
-     LIMIT 10000`,
-    [branch.id, args.from, addDays(args.to, 1), branch.timezone, args.productId ?? null],
+  const product = args.productId ? sql`AND r.product_id = ${args.productId}::uuid` : sql``;
+  return db.sql.query<RegisterRow>(
+    sql`SELECT r.occurred_at, r.quantity, r.balance_after, b.batch_number, m.type AS movement_type, r.reference,
+               r.product_id::text, r.patient_id::text, r.prescription_id::text, r.pharmacist_id::text
+        FROM ${tables.controlled_register} r
+        JOIN ${tables.stock_movements} m ON m.id = r.movement_id
+        JOIN ${tables.inventory_batches} b ON b.id = r.batch_id
+        WHERE r.branch_id = ${branch.id}::uuid
+          AND r.occurred_at >= (${args.from}::date::timestamp AT TIME ZONE ${branch.timezone}::text)
+          AND r.occurred_at < (${addDays(args.to, 1)}::date::timestamp AT TIME ZONE ${branch.timezone}::text)
+          ${product}
+        ORDER BY r.product_id, r.occurred_at, (r.balance_after - r.quantity) DESC, r.id
+        LIMIT 10000`,
   );
-  return rows;
 }

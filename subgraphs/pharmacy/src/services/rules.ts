@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { NotFoundError, parseInput, uuidSchema } from '@umi/kit';
 import { recordAudit } from '@umi/db';
-import { auditOf } from '../access';
-import { tenantScope, type PharmacyContext } from '../context';
+import { requireTenant } from '@umi/subgraph';
+import { auditOf } from '../policy';
+import type { PharmacyContext } from '../context';
 
 const ATC = /^[A-Z]\d{2}([A-Z]([A-Z](\d{2})?)?)?$/;
 /** A key is an ATC code or prefix (kept upper case) or an ingredient's INN (lower case). */
@@ -25,27 +26,27 @@ const ruleSchema = z
 
 /** Adds one of the tenant's own interaction groups (checked beside the shipped list). */
 export async function createInteractionRule(ctx: PharmacyContext, input: unknown) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db, principal } = requireTenant(ctx);
   const data = parseInput(ruleSchema, input);
-  return db.$transaction(async (tx) => {
-    const rule = await tx.interactionRule.create({ data: { ...data, source: data.source ?? null, createdBy: ctx.principal!.userId } });
-    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action: 'CREATE', entityType: 'InteractionRule', entityId: rule.id, newValues: rule });
+  return db.transaction(async (tx) => {
+    const rule = await tx.interactionRule.create({ data: { ...data, source: data.source ?? null, createdBy: principal.userId } });
+    await recordAudit(tx, { ...auditOf(ctx), action: 'CREATE', entityType: 'InteractionRule', entityId: rule.id, newValues: rule });
     return rule;
   });
 }
 
 export async function deactivateInteractionRule(ctx: PharmacyContext, id: string) {
-  const { db, tenant } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const ruleId = parseInput(uuidSchema, id, 'id');
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const found = await tx.interactionRule.findUnique({ where: { id: ruleId } });
     if (!found) throw new NotFoundError('Interaction rule', { field: 'id' });
     const rule = await tx.interactionRule.update({ where: { id: ruleId }, data: { isActive: false } });
-    await recordAudit(tx, tenant.schemaName, { ...auditOf(ctx), action: 'DEACTIVATE', entityType: 'InteractionRule', entityId: rule.id, oldValues: found, newValues: rule });
+    await recordAudit(tx, { ...auditOf(ctx), action: 'DEACTIVATE', entityType: 'InteractionRule', entityId: rule.id, oldValues: found, newValues: rule });
     return rule;
   });
 }
 
 export function listInteractionRules(ctx: PharmacyContext) {
-  return tenantScope(ctx).db.interactionRule.findMany({ orderBy: [{ leftKey: 'asc' }, { rightKey: 'asc' }] });
+  return requireTenant(ctx).db.interactionRule.findMany({ orderBy: [{ leftKey: 'asc' }, { rightKey: 'asc' }] });
 }

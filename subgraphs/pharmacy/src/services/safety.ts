@@ -1,7 +1,10 @@
 import { addDays } from '@umi/kit';
-import { tenantTable } from '@umi/db';
-import type { Prisma } from '@umi/db/src/generated/tenant/client';
+import { sql, tables, type TenantTx } from '@umi/db';
+import type { SafetyAlert } from '@umi/db/tenant-models';
 import { checkSafety, ingredients, type DrugRef, type SafetyWarning, type Severity } from '../safety/check';
+
+/** What the SafetyWarning type is resolved from: a stored alert, or a warning of an on-demand check. */
+export type WarningRow = SafetyAlert | SafetyWarning;
 
 interface OtherDrug {
   product_id: string;
@@ -22,8 +25,13 @@ export interface ProductForCheck {
   controlledSubstance: boolean;
 }
 
+interface Prescriber {
+  name: string;
+  license: string | null;
+}
+
 const drug = (p: ProductForCheck): DrugRef => ({ productId: p.id, name: p.name, genericName: p.genericName, atcCode: p.atcCode });
-const samePrescriber = (a: { name: string; license: string | null }, b: { name: string; license: string | null }) =>
+const samePrescriber = (a: Prescriber, b: Prescriber) =>
   a.license && b.license ? a.license.trim().toLowerCase() === b.license.trim().toLowerCase() : a.name.trim().toLowerCase() === b.name.trim().toLowerCase();
 
 /**
@@ -33,31 +41,26 @@ const samePrescriber = (a: { name: string; license: string | null }, b: { name: 
  * the last 30 days).
  */
 export async function runSafetyCheck(
-  tx: Prisma.TransactionClient,
-  schema: string,
+  tx: TenantTx,
   args: {
     items: ProductForCheck[];
     patient: { id: string; allergies: string[] } | null;
     excludePrescriptionId: string | null;
-    prescriber: { name: string; license: string | null } | null;
+    prescriber: Prescriber | null;
     today: string;
   },
 ): Promise<SafetyWarning[]> {
-  const t = (name: string) => tenantTable(schema, name);
   const others = args.patient
-    ? await tx.$queryRawUnsafe<OtherDrug[]>(
-        `SELECT DISTINCT p.id::text AS product_id, p.name, p.generic_name, p.atc_code, p.controlled_substance AS controlled,
-                pr.prescriber_name, pr.prescriber_license,
-                (pr.status IN ('PENDING', 'VERIFIED', 'PARTIALLY_DISPENSED') AND pr.valid_until >= $3::date) AS active
-         FROM ${t('prescriptions')} pr
-         JOIN ${t('prescription_items')} i ON i.prescription_id = pr.id
-         JOIN ${t('products')} p ON p.id = i.product_id
-         WHERE pr.patient_id = $1::uuid AND pr.id IS DISTINCT FROM $2::uuid AND pr.status <> 'CANCELLED'
-           AND ((pr.status IN ('PENDING', 'VERIFIED', 'PARTIALLY_DISPENSED') AND pr.valid_until >= $3::date) OR pr.date_prescribed >= $4::date)`,
-        args.patient.id,
-        args.excludePrescriptionId,
-        args.today,
-        addDays(args.today, -30),
+    ? await tx.sql.query<OtherDrug>(
+        sql`SELECT DISTINCT p.id::text AS product_id, p.name, p.generic_name, p.atc_code, p.controlled_substance AS controlled,
+                   pr.prescriber_name, pr.prescriber_license,
+                   (pr.status IN ('PENDING', 'VERIFIED', 'PARTIALLY_DISPENSED') AND pr.valid_until >= ${args.today}::date) AS active
+            FROM ${tables.prescriptions} pr
+            JOIN ${tables.prescription_items} i ON i.prescription_id = pr.id
+            JOIN ${tables.products} p ON p.id = i.product_id
+            WHERE pr.patient_id = ${args.patient.id}::uuid AND pr.id IS DISTINCT FROM ${args.excludePrescriptionId}::uuid AND pr.status <> 'CANCELLED'
+              AND ((pr.status IN ('PENDING', 'VERIFIED', 'PARTIALLY_DISPENSED') AND pr.valid_until >= ${args.today}::date)
+                   OR pr.date_prescribed >= ${addDays(args.today, -30)}::date)`,
       )
     : [];
   const rules = await tx.interactionRule.findMany({ where: { isActive: true } });
@@ -69,18 +72,19 @@ export async function runSafetyCheck(
     allergies: args.patient?.allergies ?? [],
     customRules: rules.map((r) => ({ leftKey: r.leftKey, rightKey: r.rightKey, severity: r.severity as Severity, message: r.message, source: r.source ?? 'tenant rule' })),
   });
-  if (args.prescriber) {
+  const prescriber = args.prescriber;
+  if (prescriber) {
     for (const item of args.items.filter((i) => i.controlledSubstance)) {
       const mine = new Set(ingredients(item.genericName));
       const elsewhere = others.filter(
         (o) =>
           o.controlled &&
           (o.product_id === item.id || ingredients(o.generic_name).some((g) => mine.has(g))) &&
-          !samePrescriber({ name: o.prescriber_name, license: o.prescriber_license }, args.prescriber!),
+          !samePrescriber({ name: o.prescriber_name, license: o.prescriber_license }, prescriber),
       );
       if (elsewhere.length > 0) {
         warnings.push({
-          kind: 'DOUBLE_DOCTORING' as SafetyWarning['kind'],
+          kind: 'DOUBLE_DOCTORING',
           severity: 'MAJOR',
           message: `${item.name}: the patient has had this controlled medicine from another prescriber (${[...new Set(elsewhere.map((o) => o.prescriber_name))].join(', ')}) in the last 30 days`,
           productIds: [item.id, ...new Set(elsewhere.map((o) => o.product_id))].filter((id, i, all) => all.indexOf(id) === i),
@@ -93,11 +97,7 @@ export async function runSafetyCheck(
 }
 
 /** Records warnings as safety_alerts rows (every alert shown is kept); skips ones already recorded for the prescription. */
-export async function recordAlerts(
-  tx: Prisma.TransactionClient,
-  warnings: SafetyWarning[],
-  link: { prescriptionId: string | null; patientId: string | null; raisedBy: string },
-): Promise<void> {
+export async function recordAlerts(tx: TenantTx, warnings: SafetyWarning[], link: { prescriptionId: string | null; patientId: string | null; raisedBy: string }): Promise<void> {
   if (warnings.length === 0) return;
   const existing = link.prescriptionId ? await tx.safetyAlert.findMany({ where: { prescriptionId: link.prescriptionId }, select: { kind: true, message: true } }) : [];
   const seen = new Set(existing.map((a) => `${a.kind}|${a.message}`));

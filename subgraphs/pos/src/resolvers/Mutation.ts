@@ -1,29 +1,31 @@
-import { tenantScope, type PosContext } from '../context';
+import type { MutationResolvers } from '../generated/resolvers';
+import type { PosContext } from '../context';
 import { createSale } from '../services/checkout';
 import { confirmPayment, refundSale } from '../services/refunds';
 import { closeTill, createTill, openTill } from '../services/tills';
 
 /** Sales are loaded after their transaction commits, through the request's loader. */
-const saleById = async (ctx: PosContext, id: string) => {
-  const loader = tenantScope(ctx).loaders.saleById;
+async function saleById(ctx: PosContext, id: string) {
+  const loader = ctx.loaders.saleById;
   loader.clear(id);
-  return loader.load(id);
-};
+  const sale = await loader.load(id);
+  if (!sale) throw new Error(`sale ${id} vanished after its transaction`);
+  return sale;
+}
 
-export const Mutation = {
+export const Mutation: MutationResolvers = {
   /** A fresh sale answers from what was written (no read-back); a replayed one is loaded. */
-  createSale: async (_: unknown, a: { input: unknown }, ctx: PosContext) => {
-    const { id, created } = await createSale(ctx, a.input);
+  createSale: async (_, args, ctx) => {
+    const { id, created } = await createSale(ctx, args.input);
     if (!created) return saleById(ctx, id);
-    const { loaders } = tenantScope(ctx);
-    loaders.itemsBySale.prime(id, created.items);
-    loaders.paymentsBySale.prime(id, created.payments);
-    loaders.refundBySale.prime(id, null);
+    ctx.loaders.itemsBySale.prime(id, created.items);
+    ctx.loaders.paymentsBySale.prime(id, created.payments);
+    ctx.loaders.refundBySale.prime(id, null);
     return created.sale;
   },
-  confirmPayment: async (_: unknown, a: Record<string, unknown>, ctx: PosContext) => saleById(ctx, await confirmPayment(ctx, a)),
-  refundSale: async (_: unknown, a: Record<string, unknown>, ctx: PosContext) => saleById(ctx, await refundSale(ctx, a)),
-  createTill: (_: unknown, a: { branchId: string; name: string }, ctx: PosContext) => createTill(ctx, a),
-  openTill: (_: unknown, a: { input: unknown }, ctx: PosContext) => openTill(ctx, a.input),
-  closeTill: (_: unknown, a: { input: unknown }, ctx: PosContext) => closeTill(ctx, a.input),
+  confirmPayment: async (_, args, ctx) => saleById(ctx, await confirmPayment(ctx, args)),
+  refundSale: async (_, args, ctx) => saleById(ctx, await refundSale(ctx, args)),
+  createTill: (_, args, ctx) => createTill(ctx, args),
+  openTill: (_, args, ctx) => openTill(ctx, args.input),
+  closeTill: (_, args, ctx) => closeTill(ctx, args.input),
 };

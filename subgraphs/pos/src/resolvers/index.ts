@@ -1,6 +1,13 @@
 import { scalarResolvers } from '@umi/kit';
-import { Query } from './Query';
+import type { Resolvers } from '../generated/resolvers';
 import { Mutation } from './Mutation';
-import { Patient, RefundType, Sale, SaleItem, Till, TillSession } from './types';
+import { Patient } from './Patient';
+import { Query } from './Query';
+import { Refund } from './Refund';
+import { Sale } from './Sale';
+import { SaleItem } from './SaleItem';
+import { Till } from './Till';
+import { TillSession } from './TillSession';
 
-export const resolvers = { ...scalarResolvers, Query, Mutation, Sale, SaleItem, Refund: RefundType, Patient, Till, TillSession };
+/** The pos subgraph's resolvers, checked against its SDL by the generated `Resolvers` type. */
+export const resolvers: Resolvers = { ...scalarResolvers, Query, Mutation, Sale, SaleItem, Refund, Patient, Till, TillSession };

@@ -1,10 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
-import { allocateStock, nextNumber, recordEvent, tenantTable, TenantPrismaNs, type BranchRecord, type NewEvent } from '@umi/db';
-import type { Payment, Prisma, Sale, SaleItem } from '@umi/db/src/generated/tenant/client';
-import { actorOf, branchDate, requireBranch } from '../access';
-import { tenantScope, type PosContext } from '../context';
+import { sql, tables, type BranchRecord, type TenantTx } from '@umi/db';
+import { TenantPrisma, type Payment, type Sale, type SaleItem } from '@umi/db/tenant-models';
+import { outboxPayload, recordEvent, type NewEvent } from '@umi/events';
+import { allocateStock, nextNumber } from '@umi/ledger';
+import { requireTenant } from '@umi/subgraph';
+import { actorOf, branchDate, requireBranch } from '../policy';
+import type { PosContext } from '../context';
 import { planPayments, priceSale, type PaymentMethod, type PaymentPlan, type PricedSale, type SaleLineInput, type TaxCategory } from '../pricing';
 
 const METHODS = ['CASH', 'CARD', 'MOBILE_MONEY', 'INSURANCE'] as const;
@@ -62,21 +65,17 @@ interface ProductRow {
 }
 
 /** Prescription-only products sell only against a valid, verified prescription of the patient that lists them. */
-async function checkPrescriptions(tx: Prisma.TransactionClient, schema: string, data: SaleInput, pom: ProductRow[], today: string): Promise<void> {
+async function checkPrescriptions(tx: TenantTx, data: SaleInput, pom: ProductRow[], today: string): Promise<void> {
   if (pom.length === 0) return;
   const names = pom.map((p) => p.name).join(', ');
   if (!data.patientId || !data.prescriptionIds?.length) {
     throw new ForbiddenError(`Prescription-only products need a verified prescription for the patient (patientId and prescriptionIds): ${names}`);
   }
-  const covered = await tx.$queryRawUnsafe<{ product_id: string }[]>(
-    `SELECT DISTINCT i.product_id::text FROM ${tenantTable(schema, 'prescriptions')} p
-     JOIN ${tenantTable(schema, 'prescription_items')} i ON i.prescription_id = p.id
-     WHERE p.id = ANY($1::uuid[]) AND p.patient_id = $2::uuid AND p.valid_until >= $3::date
-       AND p.status IN ('VERIFIED', 'PARTIALLY_DISPENSED', 'DISPENSED') AND i.product_id = ANY($4::uuid[])`,
-    data.prescriptionIds,
-    data.patientId,
-    today,
-    pom.map((p) => p.id),
+  const covered = await tx.sql.query<{ product_id: string }>(
+    sql`SELECT DISTINCT i.product_id::text FROM ${tables.prescriptions} p
+        JOIN ${tables.prescription_items} i ON i.prescription_id = p.id
+        WHERE p.id = ANY(${data.prescriptionIds}::uuid[]) AND p.patient_id = ${data.patientId}::uuid AND p.valid_until >= ${today}::date
+          AND p.status IN ('VERIFIED', 'PARTIALLY_DISPENSED', 'DISPENSED') AND i.product_id = ANY(${pom.map((p) => p.id)}::uuid[])`,
   );
   const ok = new Set(covered.map((r) => r.product_id));
   const missing = pom.filter((p) => !ok.has(p.id));
@@ -85,7 +84,7 @@ async function checkPrescriptions(tx: Prisma.TransactionClient, schema: string, 
   }
 }
 
-async function checkTillSession(tx: Prisma.TransactionClient, branch: BranchRecord, id: string): Promise<void> {
+async function checkTillSession(tx: TenantTx, branch: BranchRecord, id: string): Promise<void> {
   const session = await tx.tillSession.findUnique({ where: { id }, select: { branchId: true, status: true } });
   if (!session) throw new NotFoundError('Till session', { field: 'input.tillSessionId' });
   if (session.branchId !== branch.id) throw new BadUserInputError('input.tillSessionId: the till session belongs to another branch', { field: 'input.tillSessionId' });
@@ -98,22 +97,18 @@ async function checkTillSession(tx: Prisma.TransactionClient, branch: BranchReco
  * rows, the sale, its lines and payments, and the `sale.completed` event. Returns the sale's id.
  */
 export async function createSale(ctx: PosContext, input: unknown): Promise<{ id: string; created: CreatedSale | null }> {
-  const { db, tenant } = tenantScope(ctx);
+  const { db, principal } = requireTenant(ctx);
   const data = parseInput(saleSchema, input);
   const branch = await requireBranch(ctx, data.branchId, 'sell', 'input.branchId');
   const hash = requestHash(data);
   const today = branchDate(branch);
-  const schema = tenant.schemaName;
 
   const saleId = randomUUID();
-  return db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     // The key names its sale from the start: a retry that finds the key reads the sale it made.
-    const claimed = await tx.$queryRawUnsafe<unknown[]>(
-      `INSERT INTO ${tenantTable(schema, 'idempotency_keys')} (scope, key, request_hash, resource_id) VALUES ('createSale', $1, $2, $3::uuid)
-       ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
-      data.idempotencyKey,
-      hash,
-      saleId,
+    const claimed = await tx.sql.query(
+      sql`INSERT INTO ${tables.idempotency_keys} (scope, key, request_hash, resource_id) VALUES ('createSale', ${data.idempotencyKey}, ${hash}, ${saleId}::uuid)
+          ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
     );
     if (claimed.length === 0) {
       const prior = await tx.idempotencyKey.findUnique({ where: { scope_key: { scope: 'createSale', key: data.idempotencyKey } } });
@@ -126,17 +121,14 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
     const productIds = [...new Set(data.items.map((i) => i.productId.toLowerCase()))];
     // Products, their branch prices, the VAT rate of their category on the branch's date and the
     // tenant's pricing switch, in one round trip.
-    const products = await tx.$queryRawUnsafe<ProductRow[]>(
-      `SELECT p.id::text, p.name, p.is_active, p.deleted_at, p.requires_prescription, p.tax_category, s.selling_price::text AS branch_price,
-              (SELECT r.rate::text FROM ${tenantTable(schema, 'tax_rates')} r
-               WHERE r.category = p.tax_category AND r.effective_from <= $3::date ORDER BY r.effective_from DESC LIMIT 1) AS tax_rate,
-              coalesce((SELECT (value #>> '{}')::boolean FROM ${tenantTable(schema, 'tenant_settings')} WHERE key = 'prices_include_tax'), true) AS include_tax
-       FROM ${tenantTable(schema, 'products')} p
-       LEFT JOIN ${tenantTable(schema, 'product_branch_settings')} s ON s.product_id = p.id AND s.branch_id = $2::uuid
-       WHERE p.id = ANY($1::uuid[])`,
-      productIds,
-      branch.id,
-      today,
+    const products = await tx.sql.query<ProductRow>(
+      sql`SELECT p.id::text, p.name, p.is_active, p.deleted_at, p.requires_prescription, p.tax_category, s.selling_price::text AS branch_price,
+                 (SELECT r.rate::text FROM ${tables.tax_rates} r
+                  WHERE r.category = p.tax_category AND r.effective_from <= ${today}::date ORDER BY r.effective_from DESC LIMIT 1) AS tax_rate,
+                 coalesce((SELECT (value #>> '{}')::boolean FROM ${tables.tenant_settings} WHERE key = 'prices_include_tax'), true) AS include_tax
+          FROM ${tables.products} p
+          LEFT JOIN ${tables.product_branch_settings} s ON s.product_id = p.id AND s.branch_id = ${branch.id}::uuid
+          WHERE p.id = ANY(${productIds}::uuid[])`,
     );
     const byId = new Map(products.map((p) => [p.id, p]));
     data.items.forEach((item, i) => {
@@ -148,11 +140,11 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
       const patient = await tx.patient.findUnique({ where: { id: data.patientId }, select: { id: true } });
       if (!patient) throw new NotFoundError('Patient', { field: 'input.patientId' });
     }
-    await checkPrescriptions(tx, schema, data, products.filter((p) => p.requires_prescription), today);
+    await checkPrescriptions(tx, data, products.filter((p) => p.requires_prescription), today);
     if (data.tillSessionId) await checkTillSession(tx, branch, data.tillSessionId);
     const pricesIncludeTax = products[0]?.include_tax ?? true;
 
-    const saleNumber = `${branch.code}-${String(await nextNumber(tx, schema, `sale:${branch.code}`)).padStart(6, '0')}`;
+    const saleNumber = `${branch.code}-${String(await nextNumber(tx, `sale:${branch.code}`)).padStart(6, '0')}`;
     let allocation;
     try {
       allocation = await allocateStock(tx, actorOf(ctx), {
@@ -196,13 +188,13 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
       data.tendered ?? null,
     );
 
-    const created = await writeSale(tx, schema, {
+    const created = await writeSale(tx, {
       id: saleId,
       saleNumber,
       branchId: branch.id,
       tillSessionId: data.tillSessionId ?? null,
       patientId: data.patientId ?? null,
-      cashierId: ctx.principal!.userId,
+      cashierId: principal.userId,
       paymentMethod: data.paymentMethod,
       prescriptionIds: data.prescriptionIds ?? [],
       pricesIncludeTax,
@@ -230,8 +222,7 @@ export interface CreatedSale {
  * sooner the fewer round trips follow them.
  */
 async function writeSale(
-  tx: Prisma.TransactionClient,
-  schema: string,
+  tx: TenantTx,
   s: {
     id: string;
     saleNumber: string;
@@ -247,69 +238,43 @@ async function writeSale(
     event: NewEvent | null;
   },
 ): Promise<CreatedSale> {
-  const t = (name: string) => tenantTable(schema, name);
   const lines = s.priced.lines.map((l) => ({ ...l, id: randomUUID() }));
   const payments = s.plan.payments.map((p) => ({ ...p, id: randomUUID() }));
-  const [row] = await tx.$queryRawUnsafe<{ created_at: Date }[]>(
-    `WITH sale AS (
-       INSERT INTO ${t('sales')} (id, sale_number, branch_id, till_session_id, patient_id, cashier_id, subtotal, tax_amount, discount_amount,
-                                  total_amount, prices_include_tax, payment_method, payment_status, prescription_ids)
-       VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5::uuid, $6::uuid, $7::numeric, $8::numeric, $9::numeric, $10::numeric, $11, $12, $13, $14::uuid[])
-       RETURNING id, created_at
-     ), items AS (
-       INSERT INTO ${t('sale_items')} (id, sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
-       SELECT i.id, $1::uuid, i.product_id, i.batch_id, i.batch_number, i.quantity, i.unit_price, i.tax_category, i.tax_rate, i.tax_amount, i.discount_amount, i.line_total
-       FROM unnest($15::uuid[], $16::uuid[], $17::uuid[], $18::text[], $19::int[], $20::numeric[], $21::text[], $22::numeric[], $23::numeric[], $24::numeric[], $25::numeric[])
-         AS i(id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
-       RETURNING 1
-     ), pays AS (
-       INSERT INTO ${t('payments')} (id, sale_id, method, amount, tendered, change_given, provider_reference, status, processed_at)
-       SELECT p.id, $1::uuid, p.method, p.amount, p.tendered, p.change_given, p.reference, p.status, CASE WHEN p.status = 'COMPLETED' THEN now() END
-       FROM unnest($26::uuid[], $27::text[], $28::numeric[], $29::numeric[], $30::numeric[], $31::text[], $32::text[])
-         AS p(id, method, amount, tendered, change_given, reference, status)
-       RETURNING 1
-     ), event AS (
-       INSERT INTO ${t('outbox')} (event_type, aggregate_id, branch_id, payload)
-       SELECT 'sale.completed', $1::uuid, $3::uuid, $33::jsonb WHERE $33::jsonb IS NOT NULL
-       RETURNING 1
-     )
-     SELECT sale.created_at, (SELECT count(*) FROM items) AS items, (SELECT count(*) FROM pays) AS pays, (SELECT count(*) FROM event) AS events FROM sale`,
-    s.id,
-    s.saleNumber,
-    s.branchId,
-    s.tillSessionId,
-    s.patientId,
-    s.cashierId,
-    s.priced.subtotal,
-    s.priced.taxAmount,
-    s.priced.discountAmount,
-    s.priced.totalAmount,
-    s.pricesIncludeTax,
-    s.paymentMethod,
-    s.plan.paymentStatus,
-    s.prescriptionIds,
-    lines.map((l) => l.id),
-    lines.map((l) => l.productId),
-    lines.map((l) => l.batchId),
-    lines.map((l) => l.batchNumber),
-    lines.map((l) => l.quantity),
-    lines.map((l) => l.unitPrice),
-    lines.map((l) => l.taxCategory),
-    lines.map((l) => l.taxRate),
-    lines.map((l) => l.taxAmount),
-    lines.map((l) => l.discountAmount),
-    lines.map((l) => l.lineTotal),
-    payments.map((p) => p.id),
-    payments.map((p) => p.method),
-    payments.map((p) => p.amount),
-    payments.map((p) => p.tendered),
-    payments.map((p) => p.changeGiven),
-    payments.map((p) => p.providerReference),
-    payments.map((p) => p.status),
-    s.event ? JSON.stringify({ serviceName: s.event.serviceName, data: s.event.data, metadata: s.event.metadata }) : null,
+  const row = await tx.sql.one<{ created_at: Date }>(
+    sql`WITH sale AS (
+          INSERT INTO ${tables.sales} (id, sale_number, branch_id, till_session_id, patient_id, cashier_id, subtotal, tax_amount, discount_amount,
+                                       total_amount, prices_include_tax, payment_method, payment_status, prescription_ids)
+          VALUES (${s.id}::uuid, ${s.saleNumber}, ${s.branchId}::uuid, ${s.tillSessionId}::uuid, ${s.patientId}::uuid, ${s.cashierId}::uuid,
+                  ${s.priced.subtotal}::numeric, ${s.priced.taxAmount}::numeric, ${s.priced.discountAmount}::numeric, ${s.priced.totalAmount}::numeric,
+                  ${s.pricesIncludeTax}, ${s.paymentMethod}, ${s.plan.paymentStatus}, ${s.prescriptionIds}::uuid[])
+          RETURNING id, created_at
+        ), items AS (
+          INSERT INTO ${tables.sale_items} (id, sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
+          SELECT i.id, ${s.id}::uuid, i.product_id, i.batch_id, i.batch_number, i.quantity, i.unit_price, i.tax_category, i.tax_rate, i.tax_amount, i.discount_amount, i.line_total
+          FROM unnest(${lines.map((l) => l.id)}::uuid[], ${lines.map((l) => l.productId)}::uuid[], ${lines.map((l) => l.batchId)}::uuid[],
+                      ${lines.map((l) => l.batchNumber)}::text[], ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.unitPrice)}::numeric[],
+                      ${lines.map((l) => l.taxCategory)}::text[], ${lines.map((l) => l.taxRate)}::numeric[], ${lines.map((l) => l.taxAmount)}::numeric[],
+                      ${lines.map((l) => l.discountAmount)}::numeric[], ${lines.map((l) => l.lineTotal)}::numeric[])
+            AS i(id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
+          RETURNING 1
+        ), pays AS (
+          INSERT INTO ${tables.payments} (id, sale_id, method, amount, tendered, change_given, provider_reference, status, processed_at)
+          SELECT p.id, ${s.id}::uuid, p.method, p.amount, p.tendered, p.change_given, p.reference, p.status, CASE WHEN p.status = 'COMPLETED' THEN now() END
+          FROM unnest(${payments.map((p) => p.id)}::uuid[], ${payments.map((p) => p.method)}::text[], ${payments.map((p) => p.amount)}::numeric[],
+                      ${payments.map((p) => p.tendered)}::numeric[], ${payments.map((p) => p.changeGiven)}::numeric[],
+                      ${payments.map((p) => p.providerReference)}::text[], ${payments.map((p) => p.status)}::text[])
+            AS p(id, method, amount, tendered, change_given, reference, status)
+          RETURNING 1
+        ), event AS (
+          INSERT INTO ${tables.outbox} (event_type, aggregate_id, branch_id, payload)
+          SELECT ${s.event?.eventType ?? null}, ${s.id}::uuid, ${s.branchId}::uuid, ${s.event ? outboxPayload(s.event) : null}::jsonb
+          WHERE ${s.event !== null}
+          RETURNING 1
+        )
+        SELECT sale.created_at, (SELECT count(*) FROM items) AS items, (SELECT count(*) FROM pays) AS pays, (SELECT count(*) FROM event) AS events FROM sale`,
   );
-  const createdAt = row!.created_at;
-  const dec = (v: string) => new TenantPrismaNs.Decimal(v);
+  const createdAt = row.created_at;
+  const dec = (v: string) => new TenantPrisma.Decimal(v);
   return {
     sale: {
       id: s.id,
@@ -364,14 +329,12 @@ async function writeSale(
   };
 }
 
-
-
 /** The `sale.completed` event: the key and the figures a dashboard shows; the rest is fetched through the graph. */
 export function saleCompletedEvent(
   ctx: PosContext,
   sale: { id: string; saleNumber: string; branchId: string; totalAmount: string; items: { productId: string; quantity: number }[] },
 ): NewEvent {
-  const { tenant } = tenantScope(ctx);
+  const { tenant, principal } = requireTenant(ctx);
   return {
     eventType: 'sale.completed',
     serviceName: 'pos',
@@ -383,16 +346,15 @@ export function saleCompletedEvent(
       totalAmount: sale.totalAmount,
       items: sale.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
     },
-    metadata: { tenantId: tenant.id, branchId: sale.branchId, userId: ctx.principal!.userId, correlationId: ctx.requestId },
+    metadata: { tenantId: tenant.id, branchId: sale.branchId, userId: principal.userId, correlationId: ctx.requestId },
   };
 }
 
 /** Writes the `sale.completed` event of a sale paid after checkout (a confirmed mobile-money payment). */
 export function recordSaleCompleted(
-  tx: Prisma.TransactionClient,
+  tx: TenantTx,
   ctx: PosContext,
-  schema: string,
   sale: { id: string; saleNumber: string; branchId: string; totalAmount: string; items: { productId: string; quantity: number }[] },
 ) {
-  return recordEvent(tx, schema, saleCompletedEvent(ctx, sale));
+  return recordEvent(tx, saleCompletedEvent(ctx, sale));
 }

@@ -1,21 +1,23 @@
 import { z } from 'zod';
 import { ConflictError, ForbiddenError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
-import { moveBatches, recordAudit, lockRow } from '@umi/db';
-import type { Prisma, Sale } from '@umi/db/src/generated/tenant/client';
-import { actorOf, auditOf, branchDate, requireBranch } from '../access';
-import { tenantScope, type PosContext } from '../context';
+import { recordAudit, type TenantTx } from '@umi/db';
+import type { Sale } from '@umi/db/tenant-models';
+import { lockRow, moveBatches } from '@umi/ledger';
+import { requireTenant } from '@umi/subgraph';
+import { actorOf, auditOf, branchDate, mayRefund, requireBranch } from '../policy';
+import type { PosContext } from '../context';
 import { recordSaleCompleted } from './checkout';
 
 /** Locks the sale row for the rest of the transaction and returns it fresh. */
-async function lockSale(tx: Prisma.TransactionClient, schema: string, id: string): Promise<Sale> {
-  await lockRow(tx, schema, 'sales', id);
+async function lockSale(tx: TenantTx, id: string): Promise<Sale> {
+  await lockRow(tx, 'sales', id);
   const sale = await tx.sale.findUnique({ where: { id } });
   if (!sale) throw new NotFoundError('Sale', { field: 'id' });
   return sale;
 }
 
 /** Returns every unit of the sale to the batch it came from (REFUND movements). */
-async function restock(tx: Prisma.TransactionClient, ctx: PosContext, sale: Sale, today: string, reason: string) {
+async function restock(tx: TenantTx, ctx: PosContext, sale: Sale, today: string, reason: string) {
   const items = await tx.saleItem.findMany({ where: { saleId: sale.id } });
   const perBatch = new Map<string, number>();
   for (const i of items) perBatch.set(i.batchId, (perBatch.get(i.batchId) ?? 0) + i.quantity);
@@ -40,19 +42,17 @@ const refundSchema = z.object({ id: uuidSchema, reason: z.string().trim().min(3,
  * are marked refunded. ADMIN may refund any sale; the branch's PHARMACIST only on the sale's day.
  */
 export async function refundSale(ctx: PosContext, args: unknown): Promise<string> {
-  const { db, tenant, loaders } = tenantScope(ctx);
+  const { db, principal: p } = requireTenant(ctx);
   const data = parseInput(refundSchema, args, 'args');
-  const found = await loaders.saleById.load(data.id);
+  const found = await ctx.loaders.saleById.load(data.id);
   if (!found) throw new NotFoundError('Sale', { field: 'id' });
   const branch = await requireBranch(ctx, found.branchId, 'view', 'id');
-  const p = ctx.principal!;
   const today = branchDate(branch);
-  const sameDay = branchDate(branch, found.createdAt) === today;
-  if (!(p.role === 'ADMIN' || (p.role === 'PHARMACIST' && p.branchIds.includes(branch.id) && sameDay))) {
+  if (!mayRefund(p, branch, found.createdAt)) {
     throw new ForbiddenError(p.role === 'PHARMACIST' ? 'A pharmacist may refund only on the day of the sale' : 'Only an ADMIN or the branch pharmacist may refund');
   }
-  return db.$transaction(async (tx) => {
-    const sale = await lockSale(tx, tenant.schemaName, data.id);
+  return db.transaction(async (tx) => {
+    const sale = await lockSale(tx, data.id);
     if (sale.status !== 'COMPLETED') throw new ConflictError(`The sale is already ${sale.status}`);
     if (sale.paymentStatus !== 'PAID') throw new ConflictError('The sale is not paid yet; a pending payment is declined, not refunded');
     await restock(tx, ctx, sale, today, data.reason);
@@ -61,7 +61,7 @@ export async function refundSale(ctx: PosContext, args: unknown): Promise<string
     });
     await tx.sale.update({ where: { id: sale.id }, data: { status: 'REFUNDED', paymentStatus: 'REFUNDED' } });
     await tx.payment.updateMany({ where: { saleId: sale.id, status: 'COMPLETED' }, data: { status: 'REFUNDED' } });
-    await recordAudit(tx, tenant.schemaName, {
+    await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'REFUND',
       entityType: 'Sale',
@@ -86,14 +86,13 @@ const confirmSchema = z.object({
  * sale is VOIDED, its stock returned and any completed part refunded. Answering twice is CONFLICT.
  */
 export async function confirmPayment(ctx: PosContext, args: unknown): Promise<string> {
-  const { db, tenant } = tenantScope(ctx);
+  const { db } = requireTenant(ctx);
   const data = parseInput(confirmSchema, args, 'args');
-  const payment = await db.payment.findUnique({ where: { id: data.paymentId }, select: { saleId: true } });
+  const payment = await db.payment.findUnique({ where: { id: data.paymentId }, select: { saleId: true, sale: { select: { branchId: true } } } });
   if (!payment) throw new NotFoundError('Payment', { field: 'paymentId' });
-  const found = await db.sale.findUnique({ where: { id: payment.saleId }, select: { branchId: true } });
-  const branch = await requireBranch(ctx, found!.branchId, 'sell', 'paymentId');
-  return db.$transaction(async (tx) => {
-    const sale = await lockSale(tx, tenant.schemaName, payment.saleId);
+  const branch = await requireBranch(ctx, payment.sale.branchId, 'sell', 'paymentId');
+  return db.transaction(async (tx) => {
+    const sale = await lockSale(tx, payment.saleId);
     const current = await tx.payment.findUniqueOrThrow({ where: { id: data.paymentId } });
     if (current.status !== 'PENDING') throw new ConflictError(`The payment is already ${current.status}`);
     const now = new Date();
@@ -111,7 +110,7 @@ export async function confirmPayment(ctx: PosContext, args: unknown): Promise<st
       await tx.sale.update({ where: { id: sale.id }, data: { paymentStatus: paid ? 'PAID' : 'PARTIALLY_PAID' } });
       if (paid) {
         const items = await tx.saleItem.findMany({ where: { saleId: sale.id } });
-        await recordSaleCompleted(tx, ctx, tenant.schemaName, { ...sale, totalAmount: sale.totalAmount.toFixed(2), items });
+        await recordSaleCompleted(tx, ctx, { ...sale, totalAmount: sale.totalAmount.toFixed(2), items });
       }
     } else {
       await restock(tx, ctx, sale, branchDate(branch), 'payment declined');
@@ -119,7 +118,7 @@ export async function confirmPayment(ctx: PosContext, args: unknown): Promise<st
       await tx.payment.updateMany({ where: { saleId: sale.id, status: { in: ['COMPLETED', 'PENDING'] } }, data: { status: 'REFUNDED' } });
       await tx.sale.update({ where: { id: sale.id }, data: { status: 'VOIDED', paymentStatus: anyTaken ? 'REFUNDED' : 'PENDING' } });
     }
-    await recordAudit(tx, tenant.schemaName, {
+    await recordAudit(tx, {
       ...auditOf(ctx),
       action: data.approved ? 'PAYMENT_APPROVED' : 'PAYMENT_DECLINED',
       entityType: 'Payment',

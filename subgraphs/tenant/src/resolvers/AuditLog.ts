@@ -1,5 +1,5 @@
-import type { TenantContext } from '../context';
+import type { AuditLogResolvers } from '../generated/resolvers';
 
-export const AuditLog = {
-  user: (log: { userId: string }, _: unknown, ctx: TenantContext) => ctx.loaders.userById.load(log.userId),
+export const AuditLog: AuditLogResolvers = {
+  user: (log, _, ctx) => ctx.loaders.userById.load(log.userId),
 };

@@ -1,14 +1,14 @@
-import { canViewBranch } from '@umi/kit';
-import type { TenantContext } from '../context';
+import type { BranchResolvers } from '../generated/resolvers';
+import { maySeeBranch } from '../policy';
 
-export const Branch = {
-  /** Another tenant's branch, or one the caller may not see, resolves to null. */
-  __resolveReference: async (ref: { id: string }, ctx: TenantContext) => {
-    // A tenant user's references come from the per-tenant cache: a sale's or an event's branch
-    // costs no query. The platform operator reads the table.
-    const branch = ctx.tenant ? await ctx.deps.branches.get(ctx.tenant.id, ref.id) : await ctx.loaders.branchById.load(ref.id);
-    if (!branch) return null;
-    if (ctx.principal?.role !== 'SUPER_ADMIN' && !(ctx.principal && canViewBranch(ctx.principal, branch.id))) return null;
-    return branch;
+export const Branch: BranchResolvers = {
+  /**
+   * Another tenant's branch, or one the caller may not see, resolves to null. A tenant user's
+   * references come from the per-tenant branch directory (a sale's or an event's branch costs no
+   * query); the platform operator reads the table.
+   */
+  __resolveReference: async (ref, ctx) => {
+    const branch = ctx.scope ? await ctx.deps.branches.get(ctx.scope.tenant.id, ref.id) : await ctx.loaders.branchById.load(ref.id);
+    return branch && maySeeBranch(ctx.principal, branch.id) ? branch : null;
   },
 };

@@ -1,35 +1,35 @@
-import type { Principal } from '@umi/kit';
-import { actAs, type TenantContext } from '../context';
-import * as auth from '../services/auth';
-import { provisionTenant } from '../services/tenants';
+import { bindRequest } from '@umi/subgraph';
+import type { MutationResolvers } from '../generated/resolvers';
+import type { TenantContext } from '../context';
+import { createLoaders } from '../loaders';
+import { login, logout, refresh, type AuthResult } from '../services/auth';
 import { createBranch } from '../services/branches';
-import { createUser } from '../services/users';
 import { updateSettings } from '../services/settings';
+import { provisionTenant } from '../services/tenants';
+import { createUser } from '../services/users';
 
-type Authed = TenantContext & { principal: Principal };
-
-async function payload(ctx: TenantContext, result: auth.AuthResult) {
-  await actAs(ctx, result.principal);
-  return { ...result, user: await ctx.loaders.userById.load(result.principal.userId) };
+/**
+ * The request acts from now on as the user who just signed in (its scopes and loaders are rebound),
+ * so the payload's `user` resolves as that user, under that user's tenant.
+ */
+async function signedIn(ctx: TenantContext, result: AuthResult) {
+  await bindRequest(ctx, result.principal, createLoaders);
+  const user = await ctx.loaders.userById.load(result.principal.userId);
+  if (!user) throw new Error(`user ${result.principal.userId} vanished after signing in`);
+  return { accessToken: result.accessToken, refreshToken: result.refreshToken, expiresIn: result.expiresIn, user };
 }
 
-export const Mutation = {
-  login: async (_: unknown, args: { email: string; password: string; tenant?: string | null }, ctx: TenantContext) =>
-    payload(ctx, await auth.login(ctx.deps, ctx, args)),
-
-  refreshToken: async (_: unknown, args: { refreshToken: string }, ctx: TenantContext) =>
-    payload(ctx, await auth.refresh(ctx.deps, ctx, args.refreshToken)),
-
-  logout: (_: unknown, args: { refreshToken: string }, ctx: TenantContext) => auth.logout(ctx.deps, ctx, args.refreshToken),
-
-  createTenant: async (_: unknown, args: { input: unknown }, ctx: TenantContext) => {
-    const id = await provisionTenant(ctx.deps, ctx as Authed, args.input);
-    return ctx.loaders.tenantById.load(id);
+export const Mutation: MutationResolvers = {
+  login: async (_, args, ctx) => signedIn(ctx, await login(ctx, args)),
+  refreshToken: async (_, args, ctx) => signedIn(ctx, await refresh(ctx, args.refreshToken)),
+  logout: (_, args, ctx) => logout(ctx, args.refreshToken),
+  createTenant: async (_, args, ctx) => {
+    const id = await provisionTenant(ctx, args.input);
+    const tenant = await ctx.loaders.tenantById.load(id);
+    if (!tenant) throw new Error(`tenant ${id} vanished after provisioning`);
+    return tenant;
   },
-
-  createBranch: (_: unknown, args: { input: unknown }, ctx: TenantContext) => createBranch(ctx.deps, ctx as Authed, ctx.tenant!, args.input),
-
-  createUser: (_: unknown, args: { input: unknown }, ctx: TenantContext) => createUser(ctx.deps, ctx as Authed, ctx.tenant!, args.input),
-
-  updateTenantSettings: (_: unknown, args: { input: unknown }, ctx: TenantContext) => updateSettings(ctx.deps, ctx as Authed, ctx.tenant!, args.input),
+  createBranch: (_, args, ctx) => createBranch(ctx, args.input),
+  createUser: (_, args, ctx) => createUser(ctx, args.input),
+  updateTenantSettings: (_, args, ctx) => updateSettings(ctx, args.input),
 };

@@ -1,39 +1,27 @@
-import { readSettings } from '../services/settings';
-import { ForbiddenError, canViewBranch } from '@umi/kit';
-import { sharedTx } from '@umi/db';
-import type { TenantContext } from '../context';
+import { ForbiddenError } from '@umi/kit';
+import { requireTenant } from '@umi/subgraph';
+import type { QueryResolvers } from '../generated/resolvers';
+import { branchRules } from '../policy';
 import { listAuditLogs } from '../services/audit-logs';
+import { listBranches } from '../services/branches';
+import { readSettings } from '../services/settings';
+import { listUsers } from '../services/users';
 
-export const Query = {
-  me: (_: unknown, __: unknown, ctx: TenantContext) => (ctx.principal ? ctx.loaders.userById.load(ctx.principal.userId) : null),
-
-  tenants: (_: unknown, __: unknown, ctx: TenantContext) =>
-    sharedTx(ctx.deps.shared, { kind: 'platform' }, (tx) => tx.tenant.findMany({ where: { deletedAt: null }, orderBy: { createdAt: 'asc' } })),
-
-  plans: (_: unknown, __: unknown, ctx: TenantContext) =>
-    sharedTx(ctx.deps.shared, { kind: 'platform' }, (tx) => tx.plan.findMany({ orderBy: { maxBranches: 'asc' } })),
-
-  branches: async (_: unknown, __: unknown, ctx: TenantContext) => {
-    const all = await sharedTx(ctx.deps.shared, ctx.scope!, (tx) =>
-      tx.branch.findMany({ where: { tenantId: ctx.tenant!.id, deletedAt: null }, orderBy: { code: 'asc' } }),
-    );
-    return all.filter((b) => canViewBranch(ctx.principal!, b.id));
-  },
-
-  branch: async (_: unknown, args: { id: string }, ctx: TenantContext) => {
+export const Query: QueryResolvers = {
+  me: (_, __, ctx) => (ctx.principal ? ctx.loaders.userById.load(ctx.principal.userId) : null),
+  /** The platform operator's scope sees every tenant. */
+  tenants: (_, __, ctx) => ctx.shared.transaction((tx) => tx.tenant.findMany({ where: { deletedAt: null }, orderBy: { createdAt: 'asc' } })),
+  plans: (_, __, ctx) => ctx.shared.transaction((tx) => tx.plan.findMany({ orderBy: { maxBranches: 'asc' } })),
+  branches: (_, __, ctx) => listBranches(ctx),
+  /** Another tenant's branch is null (row-level security); one of the tenant's the caller may not see, FORBIDDEN. */
+  branch: async (_, args, ctx) => {
+    const { principal } = requireTenant(ctx);
     const branch = await ctx.loaders.branchById.load(args.id);
     if (!branch) return null;
-    if (!canViewBranch(ctx.principal!, branch.id)) throw new ForbiddenError('No access to this branch');
+    if (!branchRules.view(principal, branch.id)) throw new ForbiddenError('No access to this branch');
     return branch;
   },
-
-  users: (_: unknown, __: unknown, ctx: TenantContext) =>
-    sharedTx(ctx.deps.shared, ctx.scope!, (tx) =>
-      tx.user.findMany({ where: { tenantId: ctx.tenant!.id, deletedAt: null }, orderBy: { email: 'asc' } }),
-    ),
-
-  tenantSettings: (_: unknown, __: unknown, ctx: TenantContext) => readSettings(ctx.deps, ctx.tenant!),
-
-  auditLogs: (_: unknown, args: { entityType?: string | null; first: number; after?: string | null }, ctx: TenantContext) =>
-    listAuditLogs(ctx, args),
+  users: (_, __, ctx) => listUsers(ctx),
+  tenantSettings: (_, __, ctx) => readSettings(ctx),
+  auditLogs: (_, args, ctx) => listAuditLogs(ctx, args),
 };

@@ -1,9 +1,9 @@
-import type { Tenant as TenantRow } from '@umi/db/src/generated/shared/client';
-import type { TenantContext } from '../context';
+import type { TenantResolvers } from '../generated/resolvers';
 
-export const Tenant = {
-  __resolveReference: (ref: { id: string }, ctx: TenantContext) => ctx.loaders.tenantById.load(ref.id),
-  plan: (t: TenantRow) => t.planCode,
-  branchCount: (t: TenantRow, _: unknown, ctx: TenantContext) => ctx.loaders.branchCountByTenantId.load(t.id),
-  userCount: (t: TenantRow, _: unknown, ctx: TenantContext) => ctx.loaders.userCountByTenantId.load(t.id),
+export const Tenant: TenantResolvers = {
+  /** Under the caller's scope: the platform operator any tenant, a tenant user its own. */
+  __resolveReference: (ref, ctx) => ctx.loaders.tenantById.load(ref.id),
+  plan: (t) => t.planCode,
+  branchCount: (t, _, ctx) => ctx.loaders.branchCountByTenantId.load(t.id),
+  userCount: (t, _, ctx) => ctx.loaders.userCountByTenantId.load(t.id),
 };

@@ -1,26 +1,15 @@
 import { permissionsSchema } from '@umi/kit';
-import type { User as UserRow } from '@umi/db/src/generated/shared/client';
-import { LRUCache } from 'lru-cache';
-import type { TenantContext } from '../context';
+import type { Role, UserResolvers } from '../generated/resolvers';
 
-/**
- * Users referenced from other subgraphs (a sale's cashier, a movement's user) are shown, not
- * trusted: a few seconds of staleness in a name or email spares an RLS transaction per sale.
- * Keyed by tenant, so a tenant only ever reads its own entries.
- */
-const referenced = new LRUCache<string, UserRow>({ max: 10_000, ttl: 10_000 });
-
-export const User = {
-  __resolveReference: async (ref: { id: string }, ctx: TenantContext) => {
-    if (!ctx.tenant) return ctx.loaders.userById.load(ref.id);
-    const key = `${ctx.tenant.id}:${ref.id}`;
-    const hit = referenced.get(key);
-    if (hit) return hit;
-    const user = await ctx.loaders.userById.load(ref.id);
-    if (user) referenced.set(key, user);
-    return user;
-  },
-  tenant: (u: UserRow, _: unknown, ctx: TenantContext) => (u.tenantId ? ctx.loaders.tenantById.load(u.tenantId) : null),
-  branches: (u: UserRow, _: unknown, ctx: TenantContext) => ctx.loaders.branchesByUserId.load(u.id),
-  permissions: (u: UserRow) => permissionsSchema.parse(u.permissions ?? {}),
+export const User: UserResolvers = {
+  /**
+   * A tenant user's references (a sale's cashier, a movement's user) come from the per-tenant user
+   * directory, a few seconds stale at most; the platform operator's from its loader.
+   */
+  __resolveReference: (ref, ctx) =>
+    ctx.scope ? ctx.deps.users.get(ctx.scope.tenant.id, ref.id, (id) => ctx.loaders.userById.load(id)) : ctx.loaders.userById.load(ref.id),
+  role: (u) => u.role as Role,
+  tenant: (u, _, ctx) => (u.tenantId ? ctx.loaders.tenantById.load(u.tenantId) : null),
+  branches: (u, _, ctx) => ctx.loaders.branchesByUserId.load(u.id),
+  permissions: (u) => permissionsSchema.parse(u.permissions ?? {}),
 };

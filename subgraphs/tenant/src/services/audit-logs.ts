@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { BadUserInputError } from '@umi/kit';
+import { BadUserInputError, parseInput } from '@umi/kit';
+import { requireTenant } from '@umi/subgraph';
 import type { TenantContext } from '../context';
-import { parseInput } from './validation';
 
 const argsSchema = z.object({
   entityType: z.string().trim().max(100).nullish(),
@@ -23,15 +23,13 @@ function decodeCursor(cursor: string): { timestamp: Date; id: string } {
 
 /** The tenant's audit trail, newest first, keyset-paginated. */
 export async function listAuditLogs(ctx: TenantContext, rawArgs: unknown) {
+  const { db } = requireTenant(ctx);
   const args = parseInput(argsSchema, rawArgs, 'args');
-  const db = ctx.deps.tenants.get(ctx.tenant!.schemaName);
   const after = args.after ? decodeCursor(args.after) : null;
   const rows = await db.auditLog.findMany({
     where: {
       ...(args.entityType ? { entityType: args.entityType } : {}),
-      ...(after
-        ? { OR: [{ timestamp: { lt: after.timestamp } }, { timestamp: after.timestamp, id: { lt: after.id } }] }
-        : {}),
+      ...(after ? { OR: [{ timestamp: { lt: after.timestamp } }, { timestamp: after.timestamp, id: { lt: after.id } }] } : {}),
     },
     orderBy: [{ timestamp: 'desc' }, { id: 'desc' }],
     take: args.first + 1,

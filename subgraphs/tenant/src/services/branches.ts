@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { ConflictError, PlanLimitError, type Principal, type RequestBase } from '@umi/kit';
-import { recordAudit, sharedTx, type TenantRecord } from '@umi/db';
-import type { TenantDeps } from '../deps';
-import { parseInput } from './validation';
+import { ConflictError, PlanLimitError, parseInput } from '@umi/kit';
+import { recordAudit, sharedTables, sql } from '@umi/db';
+import type { Branch } from '@umi/db/shared-models';
+import { requireTenant } from '@umi/subgraph';
+import type { TenantContext } from '../context';
+import { auditOf, branchRules } from '../policy';
 
 const optionalText = (max: number) => z.string().trim().max(max).optional().nullable().transform((v) => (v ? v : null));
 
@@ -25,17 +27,18 @@ const createBranchSchema = z.object({
 });
 
 /** Adds a branch within the plan's limit; the tenant row is locked so two requests cannot both take the last slot. */
-export async function createBranch(deps: TenantDeps, req: RequestBase & { principal: Principal }, tenant: TenantRecord, input: unknown) {
+export async function createBranch(ctx: TenantContext, input: unknown): Promise<Branch> {
+  const { tenant } = requireTenant(ctx);
   const data = parseInput(createBranchSchema, input);
-  const branch = await sharedTx(deps.shared, { kind: 'tenant', tenantId: tenant.id }, async (tx) => {
-    const [limits] = await tx.$queryRaw<{ max_branches: number }[]>`SELECT max_branches FROM shared.tenants WHERE id = ${tenant.id}::uuid FOR UPDATE`;
+  const branch = await ctx.shared.transaction(async (tx) => {
+    const limits = await tx.sql.one<{ max_branches: number }>(sql`SELECT max_branches FROM ${sharedTables.tenants} WHERE id = ${tenant.id}::uuid FOR UPDATE`);
     const count = await tx.branch.count({ where: { tenantId: tenant.id, deletedAt: null } });
-    if (!limits || count >= limits.max_branches) {
-      throw new PlanLimitError(`The plan allows ${limits?.max_branches ?? 0} branches; upgrade to add more`, limits?.max_branches ?? 0);
+    if (count >= limits.max_branches) {
+      throw new PlanLimitError(`The plan allows ${limits.max_branches} branches; upgrade to add more`, limits.max_branches);
     }
     const clash = await tx.branch.findFirst({ where: { tenantId: tenant.id, code: data.code }, select: { id: true } });
     if (clash) throw new ConflictError(`Branch code "${data.code}" is already used`);
-    const branch = await tx.branch.create({
+    const created = await tx.branch.create({
       data: {
         tenantId: tenant.id,
         name: data.name,
@@ -47,19 +50,16 @@ export async function createBranch(deps: TenantDeps, req: RequestBase & { princi
         ...(data.timezone ? { timezone: data.timezone } : {}),
       },
     });
-    await recordAudit(tx, tenant.schemaName, {
-      userId: req.principal.userId,
-      action: 'CREATE',
-      entityType: 'Branch',
-      entityId: branch.id,
-      branchId: branch.id,
-      newValues: branch,
-      ipAddress: req.ip,
-      userAgent: req.userAgent,
-      correlationId: req.requestId,
-    });
-    return branch;
+    await recordAudit(tx, { ...auditOf(ctx), action: 'CREATE', entityType: 'Branch', entityId: created.id, branchId: created.id, newValues: created });
+    return created;
   });
-  deps.branches.invalidate(tenant.id);
+  ctx.deps.branches.invalidate(tenant.id);
   return branch;
+}
+
+/** The tenant's branches the caller may see, by code. */
+export async function listBranches(ctx: TenantContext): Promise<Branch[]> {
+  const { tenant, principal } = requireTenant(ctx);
+  const all = await ctx.shared.transaction((tx) => tx.branch.findMany({ where: { tenantId: tenant.id, deletedAt: null }, orderBy: { code: 'asc' } }));
+  return all.filter((b) => branchRules.view(principal, b.id));
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { parseInput, type Principal, type RequestBase } from '@umi/kit';
-import { recordAudit, type TenantRecord } from '@umi/db';
-import type { TenantDeps } from '../deps';
+import { parseInput } from '@umi/kit';
+import { recordAudit, type TenantDb } from '@umi/db';
+import { requireTenant } from '@umi/subgraph';
+import type { TenantContext } from '../context';
+import { auditOf } from '../policy';
 
 /** The tenant's switches the other subgraphs read from its schema (tenant_settings). */
 export interface TenantSettings {
@@ -27,8 +29,9 @@ const inputSchema = z
   })
   .strict();
 
-export async function readSettings(deps: TenantDeps, tenant: TenantRecord): Promise<TenantSettings> {
-  const rows = await deps.tenants.get(tenant.schemaName).tenantSetting.findMany({ where: { key: { in: Object.values(KEYS) } } });
+/** The settings as stored, defaults for the ones never set (in or out of a transaction). */
+async function settingsIn(db: Pick<TenantDb, 'tenantSetting'>): Promise<TenantSettings> {
+  const rows = await db.tenantSetting.findMany({ where: { key: { in: Object.values(KEYS) } } });
   const byKey = new Map(rows.map((r) => [r.key, r.value]));
   return {
     pricesIncludeTax: (byKey.get(KEYS.pricesIncludeTax) as boolean | undefined) ?? DEFAULTS.pricesIncludeTax,
@@ -37,31 +40,26 @@ export async function readSettings(deps: TenantDeps, tenant: TenantRecord): Prom
   };
 }
 
+/** The caller's tenant's settings. */
+export function readSettings(ctx: TenantContext): Promise<TenantSettings> {
+  return settingsIn(requireTenant(ctx).db);
+}
+
 /**
  * Changes the tenant's settings (ADMIN), e.g. tax-exclusive shelf prices. Sales record the setting
  * they were made under, so switching never rewrites history.
  */
-export async function updateSettings(deps: TenantDeps, req: RequestBase & { principal: Principal }, tenant: TenantRecord, input: unknown): Promise<TenantSettings> {
+export async function updateSettings(ctx: TenantContext, input: unknown): Promise<TenantSettings> {
+  const { tenant, db, principal } = requireTenant(ctx);
   const data = parseInput(inputSchema, input);
-  const db = deps.tenants.get(tenant.schemaName);
-  const before = await readSettings(deps, tenant);
-  await db.$transaction(async (tx) => {
+  return db.transaction(async (tx) => {
+    const before = await settingsIn(tx);
     for (const [field, key] of Object.entries(KEYS) as [keyof TenantSettings, string][]) {
       const value = data[field];
       if (value === undefined || value === null) continue;
-      await tx.tenantSetting.upsert({ where: { key }, create: { key, value, updatedBy: req.principal.userId }, update: { value, updatedBy: req.principal.userId } });
+      await tx.tenantSetting.upsert({ where: { key }, create: { key, value, updatedBy: principal.userId }, update: { value, updatedBy: principal.userId } });
     }
-    await recordAudit(tx, tenant.schemaName, {
-      userId: req.principal.userId,
-      action: 'UPDATE',
-      entityType: 'TenantSettings',
-      entityId: tenant.id,
-      oldValues: before,
-      newValues: data,
-      ipAddress: req.ip,
-      userAgent: req.userAgent,
-      correlationId: req.requestId,
-    });
+    await recordAudit(tx, { ...auditOf(ctx), action: 'UPDATE', entityType: 'TenantSettings', entityId: tenant.id, oldValues: before, newValues: data });
+    return settingsIn(tx);
   });
-  return readSettings(deps, tenant);
 }

@@ -1,9 +1,13 @@
 import { z } from 'zod';
-import { BadUserInputError, ConflictError, PlanLimitError, type Principal, type RequestBase } from '@umi/kit';
-import { recordAudit, recordEvent, sharedTx, type TenantRecord } from '@umi/db';
-import type { TenantDeps } from '../deps';
+import { BadUserInputError, ConflictError, PlanLimitError, parseInput, uuidSchema } from '@umi/kit';
+import { recordAudit, sharedTables, sql } from '@umi/db';
+import type { User } from '@umi/db/shared-models';
+import { recordEvent } from '@umi/events';
+import { requireTenant } from '@umi/subgraph';
+import type { TenantContext } from '../context';
+import { auditOf } from '../policy';
 import { hashPassword } from './passwords';
-import { emailSchema, nameSchema, parseInput, passwordSchema, uuidSchema } from './validation';
+import { emailSchema, nameSchema, passwordSchema } from './validation';
 
 const createUserSchema = z
   .object({
@@ -29,7 +33,8 @@ const createUserSchema = z
   });
 
 /** Adds a staff member within the plan's limit, with branch access checked against the tenant's own branches. */
-export async function createUser(deps: TenantDeps, req: RequestBase & { principal: Principal }, tenant: TenantRecord, input: unknown) {
+export async function createUser(ctx: TenantContext, input: unknown): Promise<User> {
+  const { tenant, principal } = requireTenant(ctx);
   const data = parseInput(createUserSchema, input);
   const branchIds = [...new Set(data.branchIds)];
   const permissions = {
@@ -41,11 +46,11 @@ export async function createUser(deps: TenantDeps, req: RequestBase & { principa
     canProcessSales: [...new Set(data.permissions?.canProcessSales ?? (['PHARMACIST', 'CASHIER'].includes(data.role) ? branchIds : []))],
   };
   const passwordHash = await hashPassword(data.password);
-  return sharedTx(deps.shared, { kind: 'tenant', tenantId: tenant.id }, async (tx) => {
-    const [limits] = await tx.$queryRaw<{ max_users: number }[]>`SELECT max_users FROM shared.tenants WHERE id = ${tenant.id}::uuid FOR UPDATE`;
+  const user = await ctx.shared.transaction(async (tx) => {
+    const limits = await tx.sql.one<{ max_users: number }>(sql`SELECT max_users FROM ${sharedTables.tenants} WHERE id = ${tenant.id}::uuid FOR UPDATE`);
     const count = await tx.user.count({ where: { tenantId: tenant.id, deletedAt: null } });
-    if (!limits || count >= limits.max_users) {
-      throw new PlanLimitError(`The plan allows ${limits?.max_users ?? 0} users; upgrade to add more`, limits?.max_users ?? 0);
+    if (count >= limits.max_users) {
+      throw new PlanLimitError(`The plan allows ${limits.max_users} users; upgrade to add more`, limits.max_users);
     }
     const referenced = [...new Set([...branchIds, ...permissions.canViewReports, ...permissions.canProcessSales])];
     const found = await tx.branch.findMany({ where: { id: { in: referenced }, tenantId: tenant.id, deletedAt: null }, select: { id: true } });
@@ -57,7 +62,7 @@ export async function createUser(deps: TenantDeps, req: RequestBase & { principa
     }
     const clash = await tx.user.findFirst({ where: { tenantId: tenant.id, email: data.email }, select: { id: true } });
     if (clash) throw new ConflictError(`A user with email ${data.email} already exists`);
-    const user = await tx.user.create({
+    const created = await tx.user.create({
       data: {
         tenantId: tenant.id,
         email: data.email,
@@ -69,23 +74,22 @@ export async function createUser(deps: TenantDeps, req: RequestBase & { principa
         branches: { create: branchIds.map((branchId) => ({ branchId, tenantId: tenant.id })) },
       },
     });
-    await recordAudit(tx, tenant.schemaName, {
-      userId: req.principal.userId,
-      action: 'CREATE',
-      entityType: 'User',
-      entityId: user.id,
-      newValues: { ...user, branchIds },
-      ipAddress: req.ip,
-      userAgent: req.userAgent,
-      correlationId: req.requestId,
-    });
-    await recordEvent(tx, tenant.schemaName, {
+    await recordAudit(tx, { ...auditOf(ctx), action: 'CREATE', entityType: 'User', entityId: created.id, newValues: { ...created, branchIds } });
+    await recordEvent(tx, {
       eventType: 'user.created',
       serviceName: 'tenant',
-      aggregateId: user.id,
-      data: { userId: user.id, email: user.email, role: user.role, branchIds },
-      metadata: { tenantId: tenant.id, branchId: branchIds[0] ?? null, userId: req.principal.userId, correlationId: req.requestId },
+      aggregateId: created.id,
+      data: { userId: created.id, email: created.email, role: created.role, branchIds },
+      metadata: { tenantId: tenant.id, branchId: branchIds[0] ?? null, userId: principal.userId, correlationId: ctx.requestId },
     });
-    return user;
+    return created;
   });
+  ctx.deps.users.invalidate(tenant.id, user.id);
+  return user;
+}
+
+/** The tenant's users, by email. */
+export function listUsers(ctx: TenantContext): Promise<User[]> {
+  const { tenant } = requireTenant(ctx);
+  return ctx.shared.transaction((tx) => tx.user.findMany({ where: { tenantId: tenant.id, deletedAt: null }, orderBy: { email: 'asc' } }));
 }

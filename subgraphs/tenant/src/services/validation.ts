@@ -1,7 +1,5 @@
 import { z } from 'zod';
 
-export { parseInput, uuidSchema } from '@umi/kit';
-
 export const emailSchema = z.string().trim().toLowerCase().email().max(255);
 /** Length over composition rules (NIST SP 800-63B); the upper bound caps hashing cost. */
 export const passwordSchema = z.string().min(12, 'must be at least 12 characters').max(256);

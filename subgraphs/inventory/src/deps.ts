@@ -1,4 +1,0 @@
-import type { SubgraphRuntime } from '@umi/db';
-
-/** Everything the inventory subgraph needs from outside, built once per process (or per test). */
-export type InventoryDeps = SubgraphRuntime;

@@ -1,0 +1,5 @@
+import type { InteractionRuleResolvers, Severity } from '../generated/resolvers';
+
+export const InteractionRule: InteractionRuleResolvers = {
+  severity: (r) => r.severity as Severity,
+};

@@ -1,0 +1,8 @@
+import { ref } from '@umi/subgraph';
+import type { SaleItemResolvers } from '../generated/resolvers';
+import type { TaxCategory } from '../pricing';
+
+export const SaleItem: SaleItemResolvers = {
+  product: (i) => ref('Product', i.productId),
+  taxCategory: (i) => i.taxCategory as TaxCategory,
+};
