@@ -7,36 +7,33 @@
  *
  * The platform runs as separate processes, as docker compose runs it: four subgraphs, the outbox
  * relay, the measured gateway (only the subscribers connect to it) and a load gateway (the sales go
- * through it). This process only sets up the fixture, holds the subscribers and sends the sales.
+ * through it). This process only sets up the fixture, holds the subscribers and sends the sales;
+ * starting, watching and stopping the processes is testkit's supervisor's part.
  *
  * Uses DATABASE_URL (a PostgreSQL admin URL) when set, otherwise an embedded PostgreSQL; REDIS_URL
  * when set, otherwise a private redis-server on a free port.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
-import { addDays, dateInZone, envSchema, loadEnv } from '@umi/kit';
+import { addDays, dateInZone } from '@umi/kit';
+import { contractOperation, createTenant, createTestDatabase, SUPER_ADMIN, wsUrl, type TestDatabase, type TestPlatform } from '@umi/testkit';
 import {
-  contractOperation,
-  createTenant,
-  createTestDatabase,
-  SUPER_ADMIN,
-  wsUrl,
-  type GqlResult,
-  type RequestOptions,
-  type TestDatabase,
-  type TestPlatform,
-} from '@umi/testkit';
+  clockTicks,
+  gatewayClient,
+  OUTPUT_LINES_KEPT,
+  readProc,
+  sampleProcesses,
+  startPlatformProcesses,
+  STOP_TIMEOUT_MS,
+  Supervisor,
+  type Service,
+} from '@umi/testkit/processes';
 import { out, outHeader, percentile, positiveInt, postGraphql, row, runMain, startDatabase, stopEmbedded, stringOptions, type Embedded } from './lib';
 
-const REPO_ROOT = join(__dirname, '..');
 /** Subscribers that open their connections at once; more would mostly measure the handshake storm. */
 const CONNECT_BATCH = 50;
 /** Sales in flight at most: beyond this the load generator falls behind its timetable (and says so). */
@@ -44,14 +41,7 @@ const MAX_IN_FLIGHT = 64;
 const SAMPLE_MS = 500;
 const STRAGGLER_MS = 10_000;
 const LIVE_TIMEOUT_MS = 15_000;
-/** Several tsx processes compile at once on a small machine: give each a generous start. */
-const SERVICE_START_MS = 120_000;
-/** Time a service has to close after SIGTERM before it is killed. */
-const SERVICE_STOP_MS = 10_000;
-/** Output lines kept per process (all are counted). */
-const KEEP_LINES = 1000;
 const UNITS = 1_000_000;
-const SUBGRAPH_NAMES = ['tenant', 'pharmacy', 'inventory', 'pos'] as const;
 
 interface SaleCompleted {
   saleCompleted?: { id?: string; branch?: { id?: string } | null } | null;
@@ -91,404 +81,6 @@ function options() {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-/** `n` distinct free ports (each is free when taken; the services bind them moments later). */
-async function freePorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < n) ports.add(await freePort());
-  return [...ports];
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('connect', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
-
-const children = new Set<ChildProcess>();
-// A bench that dies without its cleanup (a crash, a closed stdout) must not leave its platform and
-// redis-server running; Ctrl-C reaches them anyway, as they share its process group.
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-/**
- * The janitor: a small detached process (its own process group, so Ctrl-C does not reach it) that
- * learns every process and the database this one creates, on its stdin. Should this process die
- * without its cleanup (SIGKILL: tsx's CLI sends one to a child that is slow to acknowledge a
- * relayed Ctrl-C, as this one is under load), its stdin ends before a `done`, and it kills those
- * processes (those still running: same pid, same start time) and drops the database.
- */
-const JANITOR = `
-const { readFileSync } = require('node:fs');
-const { Pool } = require('pg');
-const startTime = (pid) => {
-  const stat = readFileSync('/proc/' + pid + '/stat', 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-};
-const pids = new Map();
-let db = null;
-let done = false;
-let buffered = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buffered += chunk;
-  for (let i; (i = buffered.indexOf('\\n')) >= 0; buffered = buffered.slice(i + 1)) {
-    const m = JSON.parse(buffered.slice(0, i));
-    if (m.pid) pids.set(m.pid, m.started);
-    if (m.db) db = m.db;
-    if (m.done) done = true;
-  }
-});
-process.stdin.on('end', async () => {
-  if (done) return;
-  const killed = [];
-  for (const [pid, started] of pids) {
-    try {
-      if (startTime(pid) !== started) continue;
-      process.kill(pid, 'SIGKILL');
-      killed.push(pid);
-    } catch {}
-  }
-  let dropped = '';
-  if (db) {
-    const pool = new Pool({ connectionString: db.admin, max: 1 });
-    try {
-      await pool.query('DROP DATABASE IF EXISTS ' + db.name + ' WITH (FORCE)');
-      dropped = ', dropped database ' + db.name;
-    } catch (err) {
-      dropped = ', could not drop database ' + db.name + ': ' + err.message;
-    }
-    await pool.end().catch(() => {});
-  }
-  process.stderr.write('subscriptions (janitor): the bench ended without its cleanup; killed ' + killed.length + ' processes' + dropped + '\\n');
-});
-`;
-
-/** When a process started (field 22 of /proc/<pid>/stat): with its pid, who it is (the janitor has its own copy). */
-function startTime(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-}
-
-let janitor: ChildProcess | null = null;
-
-function tellJanitor(message: object): void {
-  if (janitor?.stdin?.writable) janitor.stdin.write(`${JSON.stringify(message)}\n`);
-}
-
-function startJanitor(): void {
-  janitor = spawn(process.execPath, ['-e', JANITOR], { cwd: REPO_ROOT, detached: true, stdio: ['pipe', 'ignore', 'inherit'] });
-  janitor.on('error', (err) => process.stderr.write(`subscriptions: the janitor could not be started: ${err.message}\n`));
-  janitor.stdin?.on('error', () => undefined);
-  janitor.unref();
-}
-
-/** Starts a process that is killed when this one exits, whatever the way (the janitor's part, if it is SIGKILLed). */
-function spawnOwned(command: string, args: string[], opts: Parameters<typeof spawn>[2]): ChildProcess {
-  const proc = spawn(command, args, opts);
-  children.add(proc);
-  proc.once('exit', () => children.delete(proc));
-  if (proc.pid !== undefined) {
-    try {
-      tellJanitor({ pid: proc.pid, started: startTime(proc.pid) });
-    } catch {
-      // Gone already: nothing for the janitor to kill.
-    }
-  }
-  return proc;
-}
-
-/** Sends `signal` and waits for `proc` to exit, killing it if it has not within `ms`; true if it had to be killed. */
-async function stopProcess(proc: ChildProcess, signal: NodeJS.Signals, ms: number): Promise<boolean> {
-  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return false;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  let killed = false;
-  proc.kill(signal);
-  const timer = setTimeout(() => {
-    killed = signal !== 'SIGKILL';
-    proc.kill('SIGKILL');
-  }, ms);
-  await exited;
-  clearTimeout(timer);
-  return killed;
-}
-
-/** A process of the platform, started by the bench and stopped by its cleanup. */
-interface Service {
-  name: string;
-  proc: ChildProcess;
-  /** HTTP port, for the subgraphs, the gateways and redis-server. */
-  port: number | null;
-  /** What it wrote (pino lines, or a crash), the first KEEP_LINES of them. */
-  output: string[];
-  /** Set when it exited (or could not be started) before the bench stopped it. */
-  exited: string | null;
-  /** How its stop went: ms from the signal to its exit, and whether it had to be killed. */
-  stopped: { ms: number; killed: boolean } | null;
-  stop(): Promise<void>;
-}
-
-/** Every service started, in start order; the cleanup stops them all. */
-const services: Service[] = [];
-
-/** Spawns a service, keeping its output lines (unless `quiet`) and noting an unexpected exit. */
-function spawnService(name: string, command: string, args: string[], opts: { env: NodeJS.ProcessEnv; port: number | null; stopSignal: NodeJS.Signals; quiet?: boolean }): Service {
-  const proc = spawnOwned(command, args, { cwd: REPO_ROOT, env: opts.env, stdio: opts.quiet ? 'ignore' : ['ignore', 'pipe', 'pipe'] });
-  let stopping = false;
-  const svc: Service = {
-    name,
-    proc,
-    port: opts.port,
-    output: [],
-    exited: null,
-    stopped: null,
-    async stop() {
-      if (stopping) return;
-      stopping = true;
-      const since = performance.now();
-      const killed = await stopProcess(proc, opts.stopSignal, SERVICE_STOP_MS);
-      svc.stopped = { ms: performance.now() - since, killed };
-    },
-  };
-  const keep = (line: string) => {
-    if (line.trim() && svc.output.length < KEEP_LINES) svc.output.push(line);
-  };
-  for (const stream of [proc.stdout, proc.stderr]) {
-    let partial = '';
-    stream?.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      lines.forEach(keep);
-    });
-    stream?.on('end', () => keep(partial));
-  }
-  proc.on('error', (err) => {
-    svc.exited ??= `could not be started (${err.message})`;
-  });
-  proc.once('exit', (code, signal) => {
-    if (!stopping) svc.exited ??= code !== null ? `exited with code ${code}` : `was killed by ${signal}`;
-  });
-  services.push(svc);
-  return svc;
-}
-
-function lastLines(svc: Service, n = 30): string {
-  return svc.output.length > 0 ? `\n${svc.output.slice(-n).join('\n')}` : ' (it wrote nothing)';
-}
-
-/** Waits until `ready()` says so, failing early if the service exits. */
-async function waitReady(svc: Service, what: string, ready: () => Promise<boolean>, ms = SERVICE_START_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (svc.exited !== null) throw new Error(`${svc.name} ${svc.exited} before it was ${what}:${lastLines(svc)}`);
-    if (await ready()) return;
-    if (Date.now() > deadline) throw new Error(`${svc.name} was not ${what} within ${ms / 1000} s:${lastLines(svc)}`);
-    await sleep(200);
-  }
-}
-
-const healthy = (port: number) => () =>
-  fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
-    (r) => r.ok,
-    () => false,
-  );
-
-/** Runs one of the platform's TypeScript entry points as its own Node process. */
-function startNodeService(name: string, entry: string, env: Record<string, string>, port: number | null): Service {
-  return spawnService(name, process.execPath, ['--import', 'tsx', entry], { env, port, stopSignal: 'SIGTERM' });
-}
-
-/**
- * A redis-server of the bench's own when REDIS_URL is not set: the platform is several processes,
- * and Redis is the only bus that crosses processes. Nothing persisted, killed at the end.
- */
-async function startPrivateRedis(): Promise<{ url: string; service: Service }> {
-  const port = await freePort();
-  const service = spawnService('redis-server', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    env: process.env,
-    port,
-    stopSignal: 'SIGKILL',
-    quiet: true,
-  });
-  await waitReady(service, 'accepting connections', () => canConnect(port), 5000);
-  return { url: `redis://127.0.0.1:${port}`, service };
-}
-
-/**
- * The platform's settings, built as `startTestPlatform` builds them (random secrets, a patient-data
- * key, the test super-admin, rate limits far above the load), with Redis as the bus and explicit
- * ports, checked with the platform's own `loadEnv`. None of the platform's settings come from this
- * shell: the processes inherit only the rest of its environment (PATH and the like).
- */
-function platformEnv(databaseUrl: string, redisUrl: string, ports: Record<(typeof SUBGRAPH_NAMES)[number], number>): Record<string, string> {
-  const settings: Record<string, string> = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: databaseUrl,
-    DATABASE_POOL_MAX: '5',
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    INTERNAL_JWT_SECRET: randomBytes(32).toString('hex'),
-    PATIENT_DATA_KEYS: `1:${randomBytes(32).toString('base64')}`,
-    SUPER_ADMIN_EMAIL: SUPER_ADMIN.email,
-    SUPER_ADMIN_PASSWORD: SUPER_ADMIN.password,
-    RATE_LIMIT_BURST: '100000',
-    RATE_LIMIT_PER_MINUTE: '10000000',
-    LOGIN_ATTEMPTS_PER_ACCOUNT: '1000',
-    LOGIN_ATTEMPTS_PER_IP: '10000',
-    REDIS_URL: redisUrl,
-    HOST: '127.0.0.1',
-    SUBGRAPH_HOST: '127.0.0.1',
-  };
-  for (const name of SUBGRAPH_NAMES) {
-    settings[`${name.toUpperCase()}_PORT`] = String(ports[name]);
-    settings[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[name]}/graphql`;
-  }
-  loadEnv(settings);
-  const platformKeys = new Set(Object.keys(envSchema.shape));
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !platformKeys.has(k)) env[k] = v;
-  return { ...env, ...settings, APOLLO_TELEMETRY_DISABLED: '1' };
-}
-
-/**
- * What `createTenant` uses of a TestPlatform (`gql`, `ok`, `loginSuperAdmin`), over the load
- * gateway: the fixture is made through the API, as the tests make theirs.
- */
-function gatewayClient(url: string): Pick<TestPlatform, 'gql' | 'ok' | 'loginSuperAdmin'> {
-  async function gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}, opts: RequestOptions = {}): Promise<GqlResult<T>> {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...opts.headers },
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await res.text();
-    try {
-      return { status: res.status, ...(JSON.parse(text) as Omit<GqlResult<T>, 'status'>) };
-    } catch {
-      throw new Error(`load gateway: HTTP ${res.status}, not JSON: ${text.slice(0, 300)}`);
-    }
-  }
-  async function ok<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}, opts: RequestOptions = {}): Promise<T> {
-    const r = await gql<T>(query, variables, opts);
-    if (r.errors?.length || !r.data) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors ?? r)}`);
-    return r.data;
-  }
-  return {
-    gql,
-    ok,
-    async loginSuperAdmin() {
-      const d = await ok<{ login: { accessToken: string } }>('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }', {
-        e: SUPER_ADMIN.email,
-        p: SUPER_ADMIN.password,
-      });
-      return d.login.accessToken;
-    },
-  };
-}
-
-/** CPU time (user + system, in clock ticks) and resident memory of a process, from /proc. */
-function readProc(pid: number): { ticks: number; rssKiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name is in parentheses and may hold spaces: count fields from after it.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { ticks, rssKiB: Number(rss?.[1] ?? NaN) };
-}
-
-/** `readProc`, or null once the process is gone. */
-function tryReadProc(pid: number): { ticks: number; rssKiB: number } | null {
-  try {
-    return readProc(pid);
-  } catch {
-    return null;
-  }
-}
-
-/** Busy and total time of all CPUs (first line of /proc/stat; iowait counts as idle). */
-function readMachine(): { busy: number; total: number } {
-  const first = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  // user nice system idle iowait irq softirq steal (guest time is already in user)
-  const v = first.trim().split(/\s+/).slice(1, 9).map(Number);
-  const total = v.reduce((a, b) => a + b, 0);
-  return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
-}
-
-function clockTicks(): number {
-  try {
-    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return Number.isInteger(n) && n > 0 ? n : 100;
-  } catch {
-    return 100;
-  }
-}
-
-interface ProcessUsage {
-  name: string;
-  pid: number;
-  /** CPU share of one core per sample, in %. */
-  cpu: number[];
-  /** RSS in KiB: at the start, every sample, at the end. */
-  rss: number[];
-  /** The process disappeared during the sampling. */
-  gone: boolean;
-}
-
-/**
- * Samples the CPU share (of one core) and RSS of every process in `watched` every SAMPLE_MS until
- * stopped, and the whole machine's busy time over the same span.
- */
-function sampleProcesses(watched: { name: string; pid: number }[], hz: number) {
-  const state = watched.map((w) => {
-    const first = tryReadProc(w.pid);
-    const usage: ProcessUsage = { ...w, cpu: [], rss: first ? [first.rssKiB] : [], gone: first === null };
-    return { usage, last: first ? { ...first, at: performance.now() } : null };
-  });
-  const machineStart = readMachine();
-  const tick = (final: boolean) => {
-    for (const s of state) {
-      if (!s.last) continue;
-      const now = tryReadProc(s.usage.pid);
-      if (!now) {
-        s.last = null;
-        s.usage.gone = true;
-        continue;
-      }
-      const at = performance.now();
-      // The tail since the last tick is part of the phase too, if it is long enough to mean anything.
-      if (!final || at - s.last.at >= SAMPLE_MS / 5) s.usage.cpu.push(((now.ticks - s.last.ticks) / hz / ((at - s.last.at) / 1000)) * 100);
-      s.usage.rss.push(now.rssKiB);
-      s.last = { ...now, at };
-    }
-  };
-  const timer = setInterval(() => tick(false), SAMPLE_MS);
-  return {
-    stop() {
-      clearInterval(timer);
-      tick(true);
-      const machineEnd = readMachine();
-      const share = (machineEnd.busy - machineStart.busy) / (machineEnd.total - machineStart.total);
-      // In % of one core, as the processes' figures: the busy share of all CPUs times their number.
-      return { processes: state.map((s) => s.usage), machine: share * os.cpus().length * 100 };
-    },
-  };
-}
 
 const PINO_LEVELS: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' };
 
@@ -698,6 +290,8 @@ async function runLoad(sell: (t: TenantSetup) => Promise<SaleRecord>, tenants: T
 
 /** What the cleanup must undo, filled in as the run gets there. */
 const run: {
+  supervisor?: Supervisor;
+  redis?: Service;
   embedded?: Embedded;
   db?: TestDatabase;
   subscribers: Subscriber[];
@@ -708,7 +302,7 @@ const run: {
 let cleaning: Promise<boolean> | null = null;
 
 /**
- * Closes the subscribers, stops every service (SIGTERM, then SIGKILL after SERVICE_STOP_MS), drops
+ * Closes the subscribers, stops every service (SIGTERM, then SIGKILL after STOP_TIMEOUT_MS), drops
  * the test database and stops redis-server and the embedded PostgreSQL. Runs once, whoever asks
  * first (the end of `main`, or a signal); resolves to false if a step failed (and says which).
  */
@@ -723,30 +317,28 @@ function cleanup(): Promise<boolean> {
         process.stderr.write(`subscriptions: cleanup: ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
       }
     };
+    const platform = run.supervisor?.services.filter((s) => s !== run.redis) ?? [];
     run.closing.now = true;
     // Subscribers before the gateway, so its shutdown does not count as their failure.
     await step('closing the subscribers', () => Promise.all(run.subscribers.map((s) => s.client.dispose())));
     run.agent?.destroy();
     // The platform's processes together (they close their pools), then the database they used.
-    await step('stopping the platform', () => Promise.all(services.filter((s) => s.name !== 'redis-server').map((s) => s.stop())));
+    await step('stopping the platform', () => Promise.all(platform.map((s) => s.stop())));
     if (run.db) await step('dropping the test database', () => run.db!.drop());
-    for (const s of services) if (s.name === 'redis-server') await step('stopping redis-server', () => s.stop());
+    if (run.redis) await step('stopping redis-server', () => run.redis!.stop());
     if (run.embedded) await step('stopping the embedded PostgreSQL', () => stopEmbedded(run.embedded!, 'subscriptions'));
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    const stopped = services.filter((s) => s.stopped !== null && s.exited === null && s.name !== 'redis-server');
+    const stopped = platform.filter((s) => s.stopped !== null && s.exited === null);
     if (stopped.length > 0) {
       const slowest = stopped.reduce((a, b) => ((b.stopped?.ms ?? 0) > (a.stopped?.ms ?? 0) ? b : a));
       const killed = stopped.filter((s) => s.stopped?.killed).map((s) => s.name);
       out(
         `stopped ${stopped.length} platform processes with SIGTERM, the slowest (${slowest.name}) in ${((slowest.stopped?.ms ?? 0) / 1000).toFixed(1)} s` +
-          (killed.length > 0 ? `; killed after ${SERVICE_STOP_MS / 1000} s: ${killed.join(', ')}` : ''),
+          (killed.length > 0 ? `; killed after ${STOP_TIMEOUT_MS / 1000} s: ${killed.join(', ')}` : ''),
       );
     }
     if (run.db) out(clean ? 'test database dropped' : 'cleanup incomplete (see stderr)');
-    // Only a clean cleanup dismisses the janitor; otherwise it has a go at what is left. Flushed
-    // before the exit that follows, or the janitor would not know.
-    const stdin = janitor?.stdin;
-    if (stdin?.writable) await new Promise<void>((resolve) => stdin.end(clean ? `${JSON.stringify({ done: true })}\n` : '', () => resolve()));
+    // Only a clean cleanup dismisses the janitor; otherwise it has a go at what is left.
+    await run.supervisor?.close(clean);
     return clean;
   })();
   return cleaning;
@@ -764,50 +356,34 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function main(): Promise<void> {
   const opts = options();
-  startJanitor();
+  const supervisor = (run.supervisor = new Supervisor({ name: 'subscriptions' }));
+  const { services } = supervisor;
   outHeader(`tenants: ${opts.tenants}, subscribers: ${opts.subscribers}, rate: ${opts.rate} sales/s for ${opts.seconds} s`);
 
   const { subscribers, closing } = run;
   const agent = (run.agent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT }));
   try {
     run.embedded = await startDatabase();
-    let redisUrl = process.env.REDIS_URL;
-    let redis: Service | undefined;
-    if (!redisUrl) {
-      const r = await startPrivateRedis();
-      redis = r.service;
-      redisUrl = r.url;
-    }
+    const redis = process.env.REDIS_URL ? undefined : (run.redis = await supervisor.startRedis());
+    const redisUrl = redis?.url ?? (process.env.REDIS_URL as string);
     const db = (run.db = await createTestDatabase());
-    tellJanitor({ db: { name: new URL(db.url).pathname.slice(1), admin: process.env.DATABASE_URL } });
+    supervisor.watchDatabase(db.url, process.env.DATABASE_URL as string);
 
-    // The platform, one process per service as docker compose runs it: the subgraphs first, then
-    // the relay and both gateways (they route to the subgraphs' ports).
     const startedAt = performance.now();
-    const [tenantPort, pharmacyPort, inventoryPort, posPort, measuredPort, loadPort] = (await freePorts(6)) as [number, number, number, number, number, number];
-    const subgraphPorts = { tenant: tenantPort, pharmacy: pharmacyPort, inventory: inventoryPort, pos: posPort };
-    const env = platformEnv(db.url, redisUrl, subgraphPorts);
-    const subgraphs = SUBGRAPH_NAMES.map((name) => startNodeService(name, `subgraphs/${name}/src/index.ts`, env, subgraphPorts[name]));
-    await allReady(subgraphs.map((s) => waitReady(s, 'healthy', healthy(s.port!))));
-    // The relay has no HTTP server: it is ready once it says so, which it does at info.
-    const relay = startNodeService('relay', 'scripts/relay.ts', { ...env, LOG_LEVEL: 'info' }, null);
-    const measured = startNodeService('measured gateway', 'gateway/src/index.ts', { ...env, PORT: String(measuredPort) }, measuredPort);
-    const loadGateway = startNodeService('load gateway', 'gateway/src/index.ts', { ...env, PORT: String(loadPort) }, loadPort);
-    await allReady([
-      waitReady(relay, 'running', async () => relay.output.some((line) => line.includes('outbox relay running'))),
-      waitReady(measured, 'healthy', healthy(measuredPort)),
-      waitReady(loadGateway, 'healthy', healthy(loadPort)),
-    ]);
+    const platform = await startPlatformProcesses(supervisor, { databaseUrl: db.url, redisUrl, superAdmin: SUPER_ADMIN, gateways: ['measured gateway', 'load gateway'] });
+    const { subgraphs, relay } = platform;
+    const [measured, loadGateway] = platform.gateways as [Service, Service];
+    const measuredPort = measured.port as number;
     const startMs = performance.now() - startedAt;
-    const pid = (s: Service) => s.proc.pid ?? NaN;
+    const pid = (s: Service) => s.pid;
     out(
-      `platform: ${services.filter((s) => s.name !== 'redis-server').length} processes started in ${(startMs / 1000).toFixed(1)} s: ` +
+      `platform: ${services.filter((s) => s !== redis).length} processes started in ${(startMs / 1000).toFixed(1)} s: ` +
         [...subgraphs, measured, loadGateway].map((s) => `${s.name} :${s.port} (pid ${pid(s)})`).join(', ') +
         `, relay (pid ${pid(relay)}); redis: ${redis ? `private redis-server on port ${redis.port} (pid ${pid(redis)})` : 'REDIS_URL'}`,
     );
 
-    const loadUrl = `http://127.0.0.1:${loadPort}/graphql`;
-    const fixtures = gatewayClient(loadUrl);
+    const loadUrl = loadGateway.url as string;
+    const fixtures = gatewayClient(loadGateway, SUPER_ADMIN);
     const tenants: TenantSetup[] = [];
     const expiryDate = addDays(dateInZone('Africa/Lusaka'), 300);
     for (let i = 0; i < opts.tenants; i++) {
@@ -838,7 +414,7 @@ async function main(): Promise<void> {
 
     const deliveries = new Deliveries(opts.subscribers);
     const query = contractOperation('SaleCompleted');
-    const measuredUrl = `http://127.0.0.1:${measuredPort}/graphql`;
+    const measuredUrl = measured.url as string;
     const connectStarted = performance.now();
     const plan = tenants.flatMap((t) => Array.from({ length: t.subscribers }, () => t));
     for (let from = 0; from < plan.length; from += CONNECT_BATCH) {
@@ -881,7 +457,7 @@ async function main(): Promise<void> {
     const watched = [measured, loadGateway, ...subgraphs, relay, ...(redis ? [redis] : [])].map((s) => ({ name: s.name, pid: pid(s) }));
     watched.push({ name: 'this process (load, subscribers)', pid: process.pid });
     const before = await scrape(measuredPort);
-    const sampler = sampleProcesses(watched, hz);
+    const sampler = sampleProcesses(watched, hz, SAMPLE_MS);
     const loadStartedAt = Date.now();
     const total = opts.rate * opts.seconds;
     const load = await runLoad(sell, tenants, total, opts.rate);
@@ -1000,7 +576,7 @@ async function main(): Promise<void> {
     const exited = services.filter((s) => s.exited !== null);
     if (exited.length > 0) {
       out('');
-      for (const s of exited) out(`${s.name} ${s.exited} during the run:${lastLines(s, 5).replace(/\n/g, '\n  ')}`);
+      for (const s of exited) out(`${s.name} ${s.exited} during the run:${s.lastLines(5).replace(/\n/g, '\n  ')}`);
     }
     // Ports in the messages are named after their service; times are relative to the load's start.
     const named = (text: string) => text.replace(/127\.0\.0\.1:(\d+)[^\s,]*/g, (m: string, port: string) => `${m} [${services.find((s) => s.port === Number(port))?.name ?? '?'}]`);
@@ -1010,7 +586,7 @@ async function main(): Promise<void> {
       if (groups.length === 0) continue;
       out('');
       const n = groups.reduce((a, g) => a + g.count, 0);
-      out(`${s.name} logged ${n} lines at warn or above${s.output.length >= KEEP_LINES ? ` (in the first ${KEEP_LINES} it wrote)` : ''}, by message (times from the start of the load):`);
+      out(`${s.name} logged ${n} lines at warn or above${s.output.length >= OUTPUT_LINES_KEPT ? ` (in the first ${OUTPUT_LINES_KEPT} it wrote)` : ''}, by message (times from the start of the load):`);
       for (const g of groups.slice(0, 10)) {
         const when = Number.isFinite(g.first) ? ` (${g.first === g.last ? `at ${since(g.first)}` : `${since(g.first)} to ${since(g.last)}`})` : '';
         out(`  ${g.count}x ${named(g.text)}${when}`);
@@ -1019,18 +595,11 @@ async function main(): Promise<void> {
     }
   } catch (err) {
     // A failure is often another process's: say which ones had stopped by then, and what they said.
-    for (const s of services) if (s.exited !== null) process.stderr.write(`subscriptions: ${s.name} ${s.exited}:${lastLines(s, 15)}\n`);
+    for (const s of services) if (s.exited !== null) process.stderr.write(`subscriptions: ${s.name} ${s.exited}:${s.lastLines(15)}\n`);
     throw err;
   } finally {
     if (!(await cleanup())) process.exitCode = 1;
   }
-}
-
-/** Waits for every start to settle (so none is left half-started), then fails with the first failure. */
-async function allReady(starts: Promise<void>[]): Promise<void> {
-  const settled = await Promise.allSettled(starts);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 runMain('subscriptions', main);
