@@ -9,16 +9,13 @@
  *
  * Uses DATABASE_URL (a PostgreSQL admin URL) when set, otherwise an embedded PostgreSQL.
  */
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Pool } from 'pg';
+import { operation } from '@umi/clients';
 import { tenantSchemaName, quoteIdent } from '@umi/db';
-import { INTERNAL_HEADER, createInternalTokens, type Principal } from '@umi/kit';
+import { INTERNAL_HEADER } from '@umi/kit';
 import { createTenant } from '@umi/testkit';
-import { blockOptions, inPoolTransaction, measure, out, outHeader, outStatsTable, postGraphql, principalOf, runMain, stringOptions, tableIn, timed, withPlatform, type Timed } from './lib';
-
-const BRANCH_STOCK =
-  'query BranchStock($branchId: ID!) { branch(id: $branchId) { id code stock { product { id sku name } quantityOnHand quantityAvailable reorderLevel lowStock } } }';
+import { blockOptions, inPoolTransaction, internalTokenSource, measure, out, outHeader, outStatsTable, postGraphql, principalOf, runMain, stringOptions, tableIn, timed, withPlatform, type InternalTokenSource, type Timed } from './lib';
 
 /** What the gateway sends the inventory subgraph for `Branch.stock` once it has the branch from the tenant subgraph. */
 const ENTITY_STOCK =
@@ -215,38 +212,13 @@ function stockLines(name: PathName, status: number | undefined, text: string, er
 
 /** Sends BranchStock once to the gateway; throws unless the answer has the branch, its stock and no errors. */
 function gatewayRead(url: URL, token: string, agent: http.Agent, branchId: string, expectedRows: number | null): Read {
-  const body = JSON.stringify({ operationName: 'BranchStock', query: BRANCH_STOCK, variables: { branchId } });
+  const body = JSON.stringify({ operationName: 'BranchStock', query: operation('BranchStock'), variables: { branchId } });
   const headers = { authorization: `Bearer ${token}` };
   return async () => {
     const r = await postGraphql<BranchStockData>('gateway', url, agent, headers, body);
     return stockLines('gateway', r.status, r.text, r.parsed.errors, r.parsed.data?.branch?.stock, expectedRows);
   };
 }
-
-/**
- * The internal token the subgraph path sends, signed for the inventory subgraph as the gateway would
- * sign it for the ADMIN's requests. Internal tokens live INTERNAL_TOKEN_TTL_SECONDS and a run takes
- * minutes, so `refresh()` signs a fresh one (the bench calls it before every block, outside the
- * timed requests); `current()` also re-signs, inside a request, should one block outlast half the
- * token's life.
- */
-function internalTokenSource(secret: string, ttlSeconds: number, principal: Principal) {
-  const tokens = createInternalTokens(secret, ttlSeconds);
-  let token = '';
-  let staleAt = 0;
-  const refresh = async (): Promise<void> => {
-    token = await tokens.sign({ rid: randomUUID(), ip: null, ua: null, usr: principal, th: null }, 'inventory');
-    staleAt = Date.now() + (ttlSeconds * 1000) / 2;
-  };
-  return {
-    refresh,
-    async current(): Promise<string> {
-      if (Date.now() >= staleAt) await refresh();
-      return token;
-    },
-  };
-}
-type InternalTokenSource = ReturnType<typeof internalTokenSource>;
 
 /**
  * Sends the gateway's inventory fetch for `Branch.stock` once, straight to the inventory subgraph;
@@ -308,7 +280,7 @@ async function main(): Promise<void> {
     // The subgraph path acts for the same ADMIN as the gateway path: the principal is the one the
     // gateway reads from the ADMIN's access token, built as gateway-overhead.ts builds it.
     const principal = await principalOf(p, tenant.adminToken);
-    const internal = internalTokenSource(p.env.INTERNAL_JWT_SECRET, p.env.INTERNAL_TOKEN_TTL_SECONDS, principal);
+    const internal = internalTokenSource(p, principal, 'inventory');
     const beforeBlock = async (name: PathName): Promise<void> => {
       if (name === 'subgraph') await internal.refresh();
     };

@@ -11,9 +11,10 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import Decimal from 'decimal.js';
 import type { Pool } from 'pg';
+import { operation } from '@umi/clients';
 import { tenantSchemaName, quoteIdent } from '@umi/db';
 import { dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, createUser } from '@umi/testkit';
+import { createTenant, createUser } from '@umi/testkit';
 import { blockOptions, inPoolTransaction, measure, out, outHeader, outStatsTable, positiveInt, postGraphql, runMain, stringOptions, tableIn, timed, withPlatform, type Timed } from './lib';
 
 const CART_LINES = 3;
@@ -352,7 +353,7 @@ interface CreateSaleData {
 
 /** Sends CreateSale once with a fresh cart and key; throws unless the answer has the sale, every cart line and no errors. */
 function gatewayCheckout(url: URL, token: string, agent: http.Agent, branchId: string, productIds: string[]): Checkout {
-  const query = contractOperation('CreateSale');
+  const query = operation('CreateSale');
   const headers = { authorization: `Bearer ${token}` };
   return async () => {
     const input = { branchId, items: randomCart(productIds), paymentMethod: 'CASH', idempotencyKey: randomUUID() };

@@ -3,13 +3,14 @@
  * their statistics, keep-alive GraphQL posts, and the database and platform they run on. Each
  * script keeps what it measures and how it reports it beyond the common table.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Pool, type PoolClient } from 'pg';
 import { quoteIdent } from '@umi/db';
-import { createAccessTokens, type Principal } from '@umi/kit';
+import { createAccessTokens, createInternalTokens, type Principal } from '@umi/kit';
 import { startTestPlatform, type TestPlatform } from '@umi/testkit';
 import { startEmbeddedPostgres } from '@umi/db/embedded-postgres';
 
@@ -291,6 +292,32 @@ export async function principalOf(p: TestPlatform, accessToken: string): Promise
   }).verify(accessToken);
   return principal;
 }
+
+/**
+ * The internal token a path that skips the gateway sends, signed for one subgraph as the gateway
+ * would sign it for `principal`. Internal tokens live INTERNAL_TOKEN_TTL_SECONDS and a run takes
+ * minutes, so `refresh()` signs a fresh one (a bench calls it before every block of that path,
+ * outside the timed requests); `current()` also re-signs, inside a request, should one block
+ * outlast half the token's life.
+ */
+export function internalTokenSource(p: TestPlatform, principal: Principal, audience: string) {
+  const ttlSeconds = p.env.INTERNAL_TOKEN_TTL_SECONDS;
+  const tokens = createInternalTokens(p.env.INTERNAL_JWT_SECRET, ttlSeconds);
+  let token = '';
+  let staleAt = 0;
+  const refresh = async (): Promise<void> => {
+    token = await tokens.sign({ rid: randomUUID(), ip: null, ua: null, usr: principal, th: null }, audience);
+    staleAt = Date.now() + (ttlSeconds * 1000) / 2;
+  };
+  return {
+    refresh,
+    async current(): Promise<string> {
+      if (Date.now() >= staleAt) await refresh();
+      return token;
+    },
+  };
+}
+export type InternalTokenSource = ReturnType<typeof internalTokenSource>;
 
 /** Fixture and floor SQL write straight into a tenant schema, whose name must be quoted. */
 export function tableIn(schema: string): (name: string) => string {

@@ -19,8 +19,9 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
+import { operation } from '@umi/clients';
 import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, createTestDatabase, SUPER_ADMIN, wsUrl, type TestDatabase, type TestPlatform } from '@umi/testkit';
+import { createTenant, createTestDatabase, SUPER_ADMIN, wsUrl, type TestDatabase, type TestPlatform } from '@umi/testkit';
 import {
   clockTicks,
   gatewayClient,
@@ -128,7 +129,7 @@ async function scrape(port: number): Promise<Map<string, number>> {
 
 /** Sells one unit of the tenant's product through the load gateway; throws on any error. */
 function seller(url: URL, agent: http.Agent) {
-  const query = contractOperation('CreateSale');
+  const query = operation('CreateSale');
   return async (tenant: TenantSetup): Promise<SaleRecord> => {
     const input = { branchId: tenant.branchId, paymentMethod: 'CASH', idempotencyKey: randomUUID(), items: [{ productId: tenant.productId, quantity: 1 }] };
     const body = JSON.stringify({ operationName: 'CreateSale', query, variables: { input } });
@@ -392,14 +393,14 @@ async function main(): Promise<void> {
       const branch = t.branches[0];
       if (!branch) throw new Error('createTenant returned no branch');
       const product = await fixtures.ok<{ createProduct: { id: string } }>(
-        contractOperation('CreateProduct'),
+        operation('CreateProduct'),
         { input: { sku: `SUB-BENCH-${i + 1}`, name: `Subscription bench ${i + 1}`, requiresPrescription: false, controlledSubstance: false } },
         { token: t.adminToken },
       );
       const productId = product.createProduct.id;
       // Through the API rather than SQL: one receipt per tenant is cheap, and it keeps the ledger.
       await fixtures.ok(
-        contractOperation('ReceiveStock'),
+        operation('ReceiveStock'),
         { input: { branchId: branch.id, productId, batchNumber: `SUB-BENCH-${i + 1}-B`, expiryDate, quantity: UNITS, costPrice: '1.00', sellingPrice: '2.00' } },
         { token: t.adminToken },
       );
@@ -413,7 +414,7 @@ async function main(): Promise<void> {
     out(`fixture: ${opts.tenants} tenants, 1 branch and 1 product (${UNITS} units) each, made through the load gateway; measured gateway RSS ${mib(idle.rssKiB)} MiB idle`);
 
     const deliveries = new Deliveries(opts.subscribers);
-    const query = contractOperation('SaleCompleted');
+    const query = operation('SaleCompleted');
     const measuredUrl = measured.url as string;
     const connectStarted = performance.now();
     const plan = tenants.flatMap((t) => Array.from({ length: t.subscribers }, () => t));
