@@ -10,18 +10,21 @@ import {
   introspectionEnabled,
   maskError,
   subgraphUrl,
+  type Env,
   type InternalTokens,
 } from '@umi/kit';
 import type { EventBus } from '@umi/events/bus';
 import type { GraphQLSchema } from 'graphql';
 import { attachSubscriptions } from './subscriptions/server';
-import { createContextBuilder, type ContextDeps, type GatewayContext } from './context';
+import { createAuthenticator, type AuthDeps } from './auth';
+import { createContextBuilder, type GatewayContext } from './context';
 import { cors } from './cors';
 import { checkTokenLimit, limitRules } from './limits';
 import { observability } from './plugins/observability';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 
-export interface GatewayDeps extends ContextDeps {
+export interface GatewayDeps extends AuthDeps {
+  env: Env;
   internalTokens: InternalTokens;
   supergraphSdl: string;
   /** Where subscription events arrive (Redis streams, or in-process without Redis). */
@@ -73,7 +76,8 @@ export async function createGateway(deps: GatewayDeps) {
   });
   await apollo.start();
 
-  const buildContext = createContextBuilder(deps);
+  const auth = createAuthenticator(deps);
+  const buildContext = createContextBuilder(auth);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -120,8 +124,7 @@ export async function createGateway(deps: GatewayDeps) {
     env,
     logger: deps.logger,
     metrics: deps.metrics,
-    accessTokens: deps.accessTokens,
-    rateLimit: deps.rateLimit,
+    auth,
     bus: deps.bus,
     apollo,
     schema: () => {

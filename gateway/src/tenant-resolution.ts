@@ -27,7 +27,7 @@ export function resolveTenantHint(principal: Principal | null, header: string | 
   if (principal) {
     const own = [principal.tenantId, principal.tenantSubdomain].filter((v): v is string => Boolean(v)).map((v) => v.toLowerCase());
     for (const n of named) {
-      if (!own.includes(n)) throw new ForbiddenError('The request names a tenant other than the token’s').withHttpStatus(403);
+      if (!own.includes(n)) throw new ForbiddenError('The request names a tenant other than the token’s');
     }
     return principal.tenantId;
   }

@@ -16,11 +16,11 @@ import { getVariableValues } from 'graphql/execution/values';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { canViewBranch, introspectionEnabled, type AccessTokens, type Logger, type Metrics, type Principal, type TokenBucket } from '@umi/kit';
+import { AppError, canViewBranch, introspectionEnabled, type Logger, type Metrics, type Principal } from '@umi/kit';
 import type { EventBus } from '@umi/events/bus';
+import type { Authentication, Authenticator } from '../auth';
 import type { GatewayContext } from '../context';
 import { checkTokenLimit, limitRules } from '../limits';
-import { resolveTenantHint, subdomainOf } from '../tenant-resolution';
 import { EventHub } from './hub';
 import { buildFetchPlan, KEY_VARIABLE, ROUTES, type RouteName } from './plan';
 import type { Env } from '@umi/kit';
@@ -29,9 +29,8 @@ export interface SubscriptionDeps {
   env: Env;
   logger: Logger;
   metrics: Metrics;
-  accessTokens: AccessTokens;
-  /** The HTTP rate limit: opening a connection and subscribing each spend a token of the user's bucket. */
-  rateLimit: TokenBucket;
+  /** The gateway's one authentication, shared with HTTP; connecting and subscribing each spend a token of the user's bucket. */
+  auth: Authenticator;
   bus: EventBus;
   apollo: ApolloServer<GatewayContext>;
   /** The API schema, once the gateway has loaded the supergraph. */
@@ -40,11 +39,21 @@ export interface SubscriptionDeps {
 
 interface Connection {
   principal: Principal;
+  ip: string | null;
   expiry: NodeJS.Timeout;
   subscriptions: number;
 }
 
 const error = (message: string, code: string) => new GraphQLError(message, { extensions: { code } });
+
+/**
+ * How a refused connection closes. FORBIDDEN has no entry: `onConnect` returning false is
+ * graphql-ws's own 4403.
+ */
+const CLOSE: Record<string, [code: number, reason: string]> = {
+  UNAUTHENTICATED: [CloseCode.Unauthorized, 'Unauthorized'],
+  TOO_MANY_REQUESTS: [CloseCode.TooManyInitialisationRequests, 'Too many requests'],
+};
 
 /** The caller as the gateway context knows it, for fetching event payloads on their behalf. */
 function contextFor(principal: Principal, logger: Logger): GatewayContext {
@@ -99,34 +108,27 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
     {
       connectionInitWaitTimeout: env.WS_CONNECTION_INIT_TIMEOUT_MS,
       onConnect: async (ctx) => {
-        const socket = ctx.extra.socket;
-        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        const token = typeof raw === 'string' ? /^Bearer\s+(.+)$/i.exec(raw)?.[1] : undefined;
-        let verified: Awaited<ReturnType<AccessTokens['verify']>>;
+        const { socket, request } = ctx.extra;
+        let caller: Authentication<'ws'>;
         try {
-          if (!token) throw new Error('no token');
-          verified = await deps.accessTokens.verify(token);
-        } catch {
-          metrics.authFailures.inc({ reason: 'ws_token' });
-          socket.close(CloseCode.Unauthorized, 'Unauthorized');
+          caller = await deps.auth.authenticate({
+            transport: 'ws',
+            authorization: ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization,
+            host: request.headers.host,
+            requestIdHeader: request.headers['x-request-id'],
+            ip: request.socket.remoteAddress ?? null,
+            userAgent: request.headers['user-agent'],
+          });
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          const close = CLOSE[String(err.extensions.code)];
+          if (close) socket.close(...close);
           return false;
         }
-        const { principal, expiresAt } = verified;
-        if (!principal.tenantId) return false;
-        if (!(await deps.rateLimit.take(`user:${principal.userId}`)).allowed) {
-          metrics.rateLimited.inc({ limit: 'ws_connect' });
-          socket.close(CloseCode.TooManyInitialisationRequests, 'Too many requests');
-          return false;
-        }
-        try {
-          resolveTenantHint(principal, undefined, subdomainOf(ctx.extra.request.headers.host, env.BASE_DOMAIN));
-        } catch {
-          metrics.authDenials.inc({ code: 'FORBIDDEN' });
-          return false;
-        }
+        const { principal, expiresAt, ip } = caller;
         const expiry = setTimeout(() => socket.close(CloseCode.Unauthorized, 'Token expired'), Math.max(0, expiresAt * 1000 - Date.now()));
         expiry.unref();
-        connections.set(ctx, { principal, expiry, subscriptions: 0 });
+        connections.set(ctx, { principal, ip, expiry, subscriptions: 0 });
         open += 1;
         return true;
       },
@@ -156,10 +158,7 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
         const invalid = validate(schema, document, rules);
         if (invalid.length > 0) return invalid.map((e) => new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
         if (conn.subscriptions >= env.WS_MAX_SUBSCRIPTIONS) return [error(`At most ${env.WS_MAX_SUBSCRIPTIONS} subscriptions per connection`, 'TOO_MANY_REQUESTS')];
-        if (!(await deps.rateLimit.take(`user:${conn.principal.userId}`)).allowed) {
-          metrics.rateLimited.inc({ limit: 'ws_subscribe' });
-          return [error('Too many requests', 'TOO_MANY_REQUESTS')];
-        }
+        if (!(await deps.auth.charge(conn, 'ws_subscribe')).allowed) return [error('Too many requests', 'TOO_MANY_REQUESTS')];
         const field = op.selectionSet.selections[0] as FieldNode;
         const route = field.name.value as RouteName;
         if (!(route in ROUTES)) return [error(`${route} is not a subscription this gateway serves`, 'BAD_USER_INPUT')];
