@@ -273,7 +273,8 @@ describe('contract: pharmacy', () => {
     expect(code(await sell({}))).toBe('FORBIDDEN');
     const rx = (await prescribe(pharmacist.token, patient.id, [{ productId: product.amoxicillin, quantity: 2, dosage: '500mg' }])).data!.createPrescription;
     expect(code(await sell({ patientId: patient.id, prescriptionIds: [rx.id] }))).toBe('FORBIDDEN'); // still PENDING
-    await p.ok('mutation($id: ID!) { verifyPrescription(id: $id) { status } }', { id: rx.id }, { token: pharmacist.token });
+    const verified = await p.ok<{ verifyPrescription: { id: string; status: string } }>(op('VerifyPrescription'), { id: rx.id }, { token: pharmacist.token });
+    expect(verified.verifyPrescription).toEqual({ id: rx.id, status: 'VERIFIED' });
     const other = (await createPatient(pharmacist.token)).data!.createPatient;
     expect(code(await sell({ patientId: other.id, prescriptionIds: [rx.id] }))).toBe('FORBIDDEN');
     expect((await sell({ patientId: patient.id, prescriptionIds: [rx.id] })).errors).toBeUndefined();

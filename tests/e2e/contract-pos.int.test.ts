@@ -332,36 +332,39 @@ describe('contract: pos', () => {
     expect(r.createSale).toMatchObject({ subtotal: '100.00', discountAmount: '10.00', taxAmount: '14.40', totalAmount: '104.40' });
   });
 
-  it('opens a till with a float and closes it with a Z-report of expected against counted cash', async () => {
-    const till = await p.ok<{ createTill: { id: string } }>('mutation($b: ID!) { createTill(branchId: $b, name: "Front") { id } }', { b: br1 }, { token: t.adminToken });
-    const session = await p.ok<{ openTill: { id: string; status: string } }>(
-      'mutation($i: OpenTillInput!) { openTill(input: $i) { id status } }',
-      { i: { tillId: till.createTill.id, openingFloat: '200.00' } },
+  it('opens a till with a float and closes it with a Z-report of expected against counted cash (CreateTill, OpenTill, TillSession, CloseTill)', async () => {
+    const till = await p.ok<{ createTill: { id: string; name: string } }>(op('CreateTill'), { branchId: br1, name: 'Front' }, { token: t.adminToken });
+    expect(till.createTill.name).toBe('Front');
+    expect(code(await p.gql(op('CreateTill'), { branchId: br1, name: 'Back' }, { token: cashier.token }))).toBe('FORBIDDEN');
+    const session = await p.ok<{ openTill: { id: string; status: string; openingFloat: string } }>(
+      op('OpenTill'),
+      { input: { tillId: till.createTill.id, openingFloat: '200.00' } },
       { token: cashier.token },
     );
-    expect(session.openTill.status).toBe('OPEN');
-    expect(code(await p.gql('mutation($i: OpenTillInput!) { openTill(input: $i) { id } }', { i: { tillId: till.createTill.id, openingFloat: '0.00' } }, { token: cashier.token }))).toBe('CONFLICT');
+    expect(session.openTill).toMatchObject({ status: 'OPEN', openingFloat: '200.00' });
+    expect(code(await p.gql(op('OpenTill'), { input: { tillId: till.createTill.id, openingFloat: '0.00' } }, { token: cashier.token }))).toBe('CONFLICT');
     await sale(cashier.token, { items: [{ productId: products.std, quantity: 1 }], tendered: '150.00', tillSessionId: session.openTill.id });
     await sale(cashier.token, { items: [{ productId: products.zero, quantity: 1 }], paymentMethod: 'CARD', tillSessionId: session.openTill.id });
+    const open = await p.ok<{ tillSession: { status: string; zReport: Record<string, unknown> } }>(op('TillSession'), { id: session.openTill.id }, { token: t.adminToken });
+    expect(open.tillSession).toMatchObject({ status: 'OPEN', zReport: { salesCount: 2, grossSales: '145.00', countedCash: null, variance: null } });
     const closed = await p.ok<{ closeTill: { status: string; zReport: Record<string, unknown> } }>(
-      'mutation($i: CloseTillInput!) { closeTill(input: $i) { status zReport { salesCount grossSales expectedCash countedCash variance tenders { method amount } } } }',
-      { i: { sessionId: session.openTill.id, countedCash: '295.00' } },
+      op('CloseTill'),
+      { input: { sessionId: session.openTill.id, countedCash: '295.00' } },
       { token: cashier.token },
     );
-    expect(closed.closeTill).toEqual({
+    expect(closed.closeTill).toMatchObject({
       status: 'CLOSED',
-      zReport: {
-        salesCount: 2,
-        grossSales: '145.00',
-        expectedCash: '300.00',
-        countedCash: '295.00',
-        variance: '-5.00',
-        tenders: [
-          { method: 'CARD', amount: '45.00' },
-          { method: 'CASH', amount: '100.00' },
-        ],
-      },
+      zReport: { salesCount: 2, grossSales: '145.00', refundsCount: 0, refundsAmount: '0.00', expectedCash: '300.00', countedCash: '295.00', variance: '-5.00' },
     });
+    const tenders = await p.ok<{ tillSession: { zReport: { tenders: unknown[] } } }>(
+      'query($id: ID!) { tillSession(id: $id) { zReport { tenders { method amount } } } }',
+      { id: session.openTill.id },
+      { token: t.adminToken },
+    );
+    expect(tenders.tillSession.zReport.tenders).toEqual([
+      { method: 'CARD', amount: '45.00' },
+      { method: 'CASH', amount: '100.00' },
+    ]);
     expect(code(await sale(cashier.token, { items: [{ productId: products.std, quantity: 1 }], tillSessionId: session.openTill.id }))).toBe('CONFLICT');
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createInternalTokens, createAccessTokens, INTERNAL_HEADER, type Principal } from '@umi/kit';
 import { createTenant, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
@@ -6,7 +7,10 @@ describe('entity resolution in the domain subgraphs', () => {
   let p: TestPlatform;
   let a: TenantFixture;
   let b: TenantFixture;
-  const rows: Record<'a' | 'b', { product: string; patient: string }> = { a: { product: '', patient: '' }, b: { product: '', patient: '' } };
+  const rows: Record<'a' | 'b', { product: string; patient: string; prescription: string }> = {
+    a: { product: '', patient: '', prescription: '' },
+    b: { product: '', patient: '', prescription: '' },
+  };
 
   beforeAll(async () => {
     p = await startTestPlatform();
@@ -18,7 +22,12 @@ describe('entity resolution in the domain subgraphs', () => {
         `INSERT INTO ${schema}.patients (patient_number, branch_id, first_name, last_name) VALUES ('P-000001', $1, 'Mutale', 'Banda') RETURNING id`,
         [t.branches[0]!.id],
       );
-      rows[k] = { product: product.rows[0].id, patient: patient.rows[0].id };
+      const prescription = await p.db.pool.query(
+        `INSERT INTO ${schema}.prescriptions (prescription_number, branch_id, patient_id, prescriber_name, date_prescribed, valid_until, created_by)
+         VALUES ('RX-000001', $1, $2, 'Dr Phiri', current_date, current_date + 30, $3) RETURNING id`,
+        [t.branches[0]!.id, patient.rows[0].id, randomUUID()],
+      );
+      rows[k] = { product: product.rows[0].id, patient: patient.rows[0].id, prescription: prescription.rows[0].id };
     }
   });
   afterAll(async () => {
@@ -49,6 +58,16 @@ describe('entity resolution in the domain subgraphs', () => {
 
     const patients = await entities(p.env.PHARMACY_URL!, 'pharmacy', me, [{ __typename: 'Patient', id: rows.a.patient }, { __typename: 'Patient', id: rows.b.patient }], '... on Patient { id patientNumber lastName }');
     expect(patients.data?._entities).toEqual([{ id: rows.a.patient, patientNumber: 'P-000001', lastName: 'Banda' }, null]);
+  });
+
+  it('resolves a Prescription only for callers who may see its branch (a cashier of the same branch may not)', async () => {
+    const admin = await principalOf(a.adminToken);
+    const cashier: Principal = { ...admin, userId: randomUUID(), role: 'CASHIER', branchIds: [a.branches[0]!.id] };
+    const reps = [{ __typename: 'Prescription', id: rows.a.prescription }, { __typename: 'Prescription', id: rows.b.prescription }];
+    const asAdmin = await entities(p.env.PHARMACY_URL!, 'pharmacy', admin, reps, '... on Prescription { id prescriptionNumber }');
+    expect(asAdmin.data?._entities).toEqual([{ id: rows.a.prescription, prescriptionNumber: 'RX-000001' }, null]);
+    const asCashier = await entities(p.env.PHARMACY_URL!, 'pharmacy', cashier, reps, '... on Prescription { id prescriptionNumber }');
+    expect(asCashier.data?._entities).toEqual([null, null]);
   });
 
   it('refuses callers without a tenant under graphql-shield', async () => {
