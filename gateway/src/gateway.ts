@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import type { Fetcher } from '@apollo/utils.fetcher';
@@ -6,6 +5,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import {
   INTERNAL_HEADER,
+  createHttpServer,
   SUBGRAPHS,
   introspectionEnabled,
   maskError,
@@ -114,12 +114,8 @@ export async function createGateway(deps: GatewayDeps) {
     expressMiddleware(apollo, { context: async ({ req }) => buildContext(req) }),
   );
 
-  const server = http.createServer(app);
-  // Keep idle connections open longer than the clients do (the gateway's fetch drops them after a
-  // few seconds, load balancers after 60 s): a server closing a connection the client is about to
-  // reuse surfaces as ECONNRESET / socket hang up on the client's next request.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  const http = createHttpServer(app);
+  const server = http.server;
   const subscriptions = attachSubscriptions(server, {
     env,
     logger: deps.logger,
@@ -136,17 +132,13 @@ export async function createGateway(deps: GatewayDeps) {
     app,
     server,
     apollo,
-    async listen(port: number, host: string): Promise<number> {
-      await new Promise<void>((resolve) => server.listen(port, host, resolve));
-      const addr = server.address();
-      return typeof addr === 'object' && addr ? addr.port : port;
-    },
+    listen: http.listen,
     subscriptions,
     async close(): Promise<void> {
       await subscriptions.close();
       await apollo.stop();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
     },
   };
 }

@@ -11,3 +11,4 @@ export * from './run-main';
 export * from './validation';
 export * from './dates';
 export * from './field-crypto';
+export * from './http';

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -10,6 +9,7 @@ import { applyMiddleware, middleware } from 'graphql-middleware';
 import { allow, shield, deny, type IRules } from 'graphql-shield';
 import {
   BadUserInputError,
+  createHttpServer,
   ForbiddenError,
   INTERNAL_HEADER,
   UnauthenticatedError,
@@ -188,24 +188,15 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
     }),
   );
 
-  const server = http.createServer(app);
-  // Keep idle connections open longer than the clients do (the gateway's fetch drops them after a
-  // few seconds, load balancers after 60 s): a server closing a connection the client is about to
-  // reuse surfaces as ECONNRESET / socket hang up on the client's next request.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  const http = createHttpServer(app);
   return {
     app,
-    server,
+    server: http.server,
     apollo,
-    async listen(port: number, host: string): Promise<number> {
-      await new Promise<void>((resolve) => server.listen(port, host, resolve));
-      const addr = server.address();
-      return typeof addr === 'object' && addr ? addr.port : port;
-    },
+    listen: http.listen,
     async close(): Promise<void> {
       await apollo.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
     },
   };
 }
