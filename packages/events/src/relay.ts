@@ -153,20 +153,27 @@ export function startRelay(opts: RelayOptions) {
     return draining;
   }
 
+  /** Gives a listening connection back to the pool once, however many paths end it. */
+  function releaseListener(client: PoolClient, broken: boolean): void {
+    if (listener === client) listener = null;
+    if (released.has(client)) return;
+    released.add(client);
+    client.release(broken);
+  }
+  const released = new WeakSet<PoolClient>();
+
   async function listen(): Promise<void> {
-    listener = await pool.connect();
-    listener.on('notification', (msg) => {
+    const client = await pool.connect();
+    listener = client;
+    client.on('notification', (msg) => {
       if (msg.channel === 'umi_outbox' && msg.payload) {
         pending.add(msg.payload);
         void kick(false);
       }
     });
-    listener.on('error', () => {
-      // The connection dropped: the sweep covers the gap, and a new listener is made on the next sweep.
-      listener?.release(true);
-      listener = null;
-    });
-    await listener.query('LISTEN umi_outbox');
+    // The connection dropped: the sweep covers the gap, and a new listener is made on the next sweep.
+    client.on('error', () => releaseListener(client, true));
+    await client.query('LISTEN umi_outbox');
   }
 
   const started = (async () => {
@@ -190,10 +197,12 @@ export function startRelay(opts: RelayOptions) {
       stopped = true;
       if (timer) clearTimeout(timer);
       await draining;
-      if (listener) {
-        await listener.query('UNLISTEN umi_outbox').catch(() => {});
-        listener.release();
-        listener = null;
+      // The connection's error handler may drop it while we wait (the server stopping first, as the
+      // embedded one does on Ctrl-C): release what we hold, once.
+      const held = listener;
+      if (held) {
+        await held.query('UNLISTEN umi_outbox').catch(() => {});
+        releaseListener(held, false);
       }
     },
   };
