@@ -1,15 +1,14 @@
 import DataLoader from 'dataloader';
 import { byId, groupBy, validIds } from '@umi/db';
 import type { Branch, Tenant, User } from '@umi/db/shared-models';
-import type { LoaderScope } from '@umi/subgraph';
-import type { TenantDeps } from './context';
+import type { LoaderScope, SubgraphRuntime } from '@umi/subgraph';
 
 /**
  * Per-request loaders: every entity lookup of a request is batched into one query per kind, run on
  * the shared schema under the caller's row-level-security scope, so another tenant's ids resolve
  * to null (and so does every id of an anonymous caller).
  */
-export function createLoaders(scope: LoaderScope<TenantDeps>) {
+export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
   const { shared } = scope;
   return {
     tenantById: new DataLoader<string, Tenant | null>(async (ids) =>

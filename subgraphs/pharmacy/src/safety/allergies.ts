@@ -1,4 +1,4 @@
-import type { Severity } from './check';
+import type { Severity } from './severity';
 
 export type AllergyClassId = 'penicillins' | 'cephalosporins' | 'carbapenems' | 'sulfonamides' | 'nsaids';
 

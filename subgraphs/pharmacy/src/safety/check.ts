@@ -1,7 +1,9 @@
 import { BETA_LACTAM_CROSS_REACTIVITY, allergyClassesNamedBy, allergyClassesOf } from './allergies';
 import { COMBINATION_NAMES, INN_SYNONYMS, ONC_HIGH_PRIORITY_PAIRS, type DrugGroup } from './interactions';
 
-export type Severity = 'CONTRAINDICATED' | 'MAJOR' | 'MODERATE' | 'MINOR';
+import type { Severity } from './severity';
+
+export type { Severity };
 
 export interface DrugRef {
   productId: string;

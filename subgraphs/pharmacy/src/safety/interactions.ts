@@ -1,4 +1,4 @@
-import type { Severity } from './check';
+import type { Severity } from './severity';
 
 /**
  * Drugs that behave alike in an interaction. Members are lowercase INNs; ATC prefixes catch a
