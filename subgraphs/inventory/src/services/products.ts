@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
-import { recordAudit } from '@umi/db';
+import { recordAudit, type TenantTx } from '@umi/db';
 import type { TenantPrisma } from '@umi/db/tenant-models';
 import { requireTenant } from '@umi/subgraph';
 import { auditOf, requireBranch } from '../policy';
@@ -55,7 +55,19 @@ const updateSchema = z
     message: 'required fields cannot be null',
   });
 
-/** Adds a product to the tenant's catalogue; SKU and barcode are unique (CONFLICT otherwise). */
+/**
+ * The tenant's default tax category for new products (the tenant subgraph's `default_tax_category`
+ * setting), STANDARD when it was never set.
+ */
+async function defaultTaxCategory(tx: Pick<TenantTx, 'tenantSetting'>) {
+  const setting = await tx.tenantSetting.findUnique({ where: { key: 'default_tax_category' } });
+  return productFields.taxCategory.parse(setting?.value ?? 'STANDARD');
+}
+
+/**
+ * Adds a product to the tenant's catalogue; SKU and barcode are unique (CONFLICT otherwise). Without
+ * a tax category it takes the tenant's default, so a chain selling mostly zero-rated medicine sets it once.
+ */
 export async function createProduct(ctx: InventoryContext, input: unknown) {
   const { db } = requireTenant(ctx);
   const data = parseInput(createSchema, input);
@@ -64,7 +76,7 @@ export async function createProduct(ctx: InventoryContext, input: unknown) {
       data: {
         ...data,
         unitOfMeasure: data.unitOfMeasure ?? 'EACH',
-        taxCategory: data.taxCategory ?? 'STANDARD',
+        taxCategory: data.taxCategory ?? (await defaultTaxCategory(tx)),
         genericName: data.genericName ?? null,
         atcCode: data.atcCode ?? null,
         barcode: data.barcode ?? null,

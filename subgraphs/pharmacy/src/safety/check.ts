@@ -1,5 +1,6 @@
 import { BETA_LACTAM_CROSS_REACTIVITY, allergyClassesNamedBy, allergyClassesOf } from './allergies';
-import { COMBINATION_NAMES, INN_SYNONYMS, ONC_HIGH_PRIORITY_PAIRS, type DrugGroup } from './interactions';
+import type { DrugGroup } from './drug-classes';
+import { COMBINATION_NAMES, INN_SYNONYMS, ONC_HIGH_PRIORITY_PAIRS } from './interactions';
 
 import type { Severity } from './severity';
 
@@ -38,7 +39,7 @@ const SALT_WORDS = new Set([
   'bitartrate', 'citrate', 'succinate', 'fumarate', 'acetate', 'phosphate', 'nitrate', 'bromide', 'chloride', 'carbonate',
   'lactate', 'gluconate', 'oxalate', 'napsylate', 'pamoate', 'embonate', 'stearate', 'estolate', 'ethylsuccinate', 'decanoate',
   'propionate', 'dipropionate', 'valerate', 'trometamol', 'tromethamine', 'meglumine', 'benzathine', 'procaine', 'hydrate',
-  'monohydrate', 'dihydrate', 'trihydrate', 'anhydrous',
+  'monohydrate', 'dihydrate', 'trihydrate', 'anhydrous', 'isethionate',
 ]);
 
 // Dosage-form words end up in generic names ("methylphenidate extended-release") and, unlike

@@ -10,15 +10,21 @@ export interface TenantSettings {
   pricesIncludeTax: boolean;
   prescriptionValidityDays: number;
   controlledRegisterRetentionYears: number;
+  /** What a new product is taxed as when its creator names no category. */
+  defaultTaxCategory: TaxCategory;
 }
+
+const taxCategorySchema = z.enum(['STANDARD', 'ZERO_RATED', 'EXEMPT']);
+type TaxCategory = z.infer<typeof taxCategorySchema>;
 
 const KEYS = {
   pricesIncludeTax: 'prices_include_tax',
   prescriptionValidityDays: 'prescription_validity_days',
   controlledRegisterRetentionYears: 'controlled_register_retention_years',
+  defaultTaxCategory: 'default_tax_category',
 } as const;
 
-const DEFAULTS: TenantSettings = { pricesIncludeTax: true, prescriptionValidityDays: 90, controlledRegisterRetentionYears: 5 };
+const DEFAULTS: TenantSettings = { pricesIncludeTax: true, prescriptionValidityDays: 90, controlledRegisterRetentionYears: 5, defaultTaxCategory: 'STANDARD' };
 
 const inputSchema = z
   .object({
@@ -26,6 +32,7 @@ const inputSchema = z
     prescriptionValidityDays: z.number().int().min(1).max(3650).nullish(),
     // DOMAIN.md: at least five years until the statute is confirmed.
     controlledRegisterRetentionYears: z.number().int().min(5, 'must be at least 5').max(100).nullish(),
+    defaultTaxCategory: taxCategorySchema.nullish(),
   })
   .strict();
 
@@ -37,6 +44,7 @@ async function settingsIn(db: Pick<TenantDb, 'tenantSetting'>): Promise<TenantSe
     pricesIncludeTax: (byKey.get(KEYS.pricesIncludeTax) as boolean | undefined) ?? DEFAULTS.pricesIncludeTax,
     prescriptionValidityDays: Number(byKey.get(KEYS.prescriptionValidityDays) ?? DEFAULTS.prescriptionValidityDays),
     controlledRegisterRetentionYears: Number(byKey.get(KEYS.controlledRegisterRetentionYears) ?? DEFAULTS.controlledRegisterRetentionYears),
+    defaultTaxCategory: taxCategorySchema.parse(byKey.get(KEYS.defaultTaxCategory) ?? DEFAULTS.defaultTaxCategory),
   };
 }
 
