@@ -1,0 +1,7 @@
+export { startVsdcSimulator, type VsdcSimulator, type VsdcSimulatorOptions, type VsdcControl, type DeviceIdentity } from './vsdc/server';
+export { RESULT as VSDC_RESULT, VAT_CATEGORIES, CODE_CLASSES, type VatCategory } from './vsdc/codes';
+export type { AcceptedInvoice, AcceptedStockMovement, FiscalReceipt } from './vsdc/state';
+export type { BaseControl } from './core/control';
+export type { DelayFault, FailFault, RespondFault, FaultScope } from './core/faults';
+export type { RecordedRequest, RecordedCallback } from './core/recorder';
+export { startCallbackSink, waitFor, type CallbackSink, type ReceivedCallback } from './testing';
