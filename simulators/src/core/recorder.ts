@@ -46,6 +46,12 @@ export class Recorder {
   readonly requests: RecordedRequest[] = [];
   readonly callbacks: RecordedCallback[] = [];
   private seq = 0;
+  private generation = 0;
+
+  /** Changes on every `clear()`: work started before a reset must not land in the log after it. */
+  get epoch(): number {
+    return this.generation;
+  }
 
   request(entry: Omit<RecordedRequest, 'seq' | 'at' | 'faults'>): RecordedRequest {
     const recorded: RecordedRequest = { seq: ++this.seq, at: new Date().toISOString(), faults: [], ...entry };
@@ -53,13 +59,14 @@ export class Recorder {
     return recorded;
   }
 
-  callback(entry: Omit<RecordedCallback, 'seq' | 'at'>): RecordedCallback {
-    const recorded: RecordedCallback = { seq: ++this.seq, at: new Date().toISOString(), ...entry };
-    this.callbacks.push(recorded);
-    return recorded;
+  /** Logs a callback, unless the log was cleared since it was sent (`epoch` then differs). */
+  callback(entry: Omit<RecordedCallback, 'seq' | 'at'>, epoch = this.generation): void {
+    if (epoch !== this.generation) return;
+    this.callbacks.push({ seq: ++this.seq, at: new Date().toISOString(), ...entry });
   }
 
   clear(): void {
+    this.generation += 1;
     this.requests.length = 0;
     this.callbacks.length = 0;
   }
