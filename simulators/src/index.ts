@@ -19,3 +19,4 @@ export type { BaseControl } from './core/control';
 export type { DelayFault, FailFault, RespondFault, FaultScope } from './core/faults';
 export type { RecordedRequest, RecordedCallback } from './core/recorder';
 export { startCallbackSink, waitFor, type CallbackSink, type ReceivedCallback } from './testing';
+export { startSimulators, type Simulators, type SimulatorsOptions, type SimulatorName } from './all';
