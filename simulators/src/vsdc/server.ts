@@ -121,7 +121,7 @@ export async function startVsdcSimulator(options: VsdcSimulatorOptions = {}): Pr
     resultCode: (input) => {
       const { code, message, ...scope } = resultCodeSchema.parse(input);
       const known = Object.values(RESULT).find((r) => r.resultCd === code);
-      kit.faults.respond({ ...scope, path: scope.path ?? basePath, status: 200, body: { resultCd: code, resultMsg: message ?? known?.resultMsg ?? 'Simulated error', resultDt: now(), data: null } });
+      kit.faults.respond({ ...scope, path: scope.path ?? (basePath || undefined), status: 200, body: { resultCd: code, resultMsg: message ?? known?.resultMsg ?? 'Simulated error', resultDt: now(), data: null } });
     },
     registerDevice: (identity) => {
       const d = deviceSchema.parse(identity);
