@@ -29,6 +29,7 @@ COPY packages/ledger/package.json packages/ledger/
 COPY packages/subgraph/package.json packages/subgraph/
 COPY platform/package.json platform/
 COPY testkit/package.json testkit/
+COPY simulators/package.json simulators/
 COPY subgraphs/tenant/package.json subgraphs/tenant/
 COPY subgraphs/pharmacy/package.json subgraphs/pharmacy/
 COPY subgraphs/inventory/package.json subgraphs/inventory/
