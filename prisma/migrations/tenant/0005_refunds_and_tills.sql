@@ -9,21 +9,22 @@
 -- Sales and refunds
 -- ---------------------------------------------------------------------------------------------
 
-ALTER TABLE sales DROP CONSTRAINT sales_status_check;
-ALTER TABLE sales ADD CONSTRAINT sales_status_check CHECK (status IN ('COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'VOIDED'));
+-- (One ALTER TABLE per table and step: every statement of a tenant migration runs once per tenant.)
+ALTER TABLE sales DROP CONSTRAINT sales_status_check,
+  ADD CONSTRAINT sales_status_check CHECK (status IN ('COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'VOIDED'));
 
 -- A sale may now have several refunds (one per credit note). The branch is the sale's, copied so
 -- that a period's refunds are found by (branch, time) like its sales.
-ALTER TABLE refunds DROP CONSTRAINT refunds_sale_id_key;
-ALTER TABLE refunds ADD COLUMN branch_id uuid;
-ALTER TABLE refunds ADD COLUMN tax_amount numeric(14,2) NOT NULL DEFAULT 0 CHECK (tax_amount >= 0);
+ALTER TABLE refunds DROP CONSTRAINT refunds_sale_id_key,
+  ADD COLUMN branch_id uuid,
+  ADD COLUMN tax_amount numeric(14,2) NOT NULL DEFAULT 0 CHECK (tax_amount >= 0);
 -- Until now a refund was the whole sale: its branch and its VAT are the sale's.
 UPDATE refunds r SET branch_id = s.branch_id, tax_amount = s.tax_amount FROM sales s WHERE s.id = r.sale_id;
-ALTER TABLE refunds ALTER COLUMN branch_id SET NOT NULL;
-ALTER TABLE refunds ALTER COLUMN tax_amount DROP DEFAULT;
 -- The session that paid the refund out. Old rows may have none (sales made outside a session);
 -- every new refund names one (NOT VALID: checked for new rows only).
-ALTER TABLE refunds ADD CONSTRAINT refunds_paid_by_session CHECK (till_session_id IS NOT NULL) NOT VALID;
+ALTER TABLE refunds ALTER COLUMN branch_id SET NOT NULL,
+  ALTER COLUMN tax_amount DROP DEFAULT,
+  ADD CONSTRAINT refunds_paid_by_session CHECK (till_session_id IS NOT NULL) NOT VALID;
 CREATE INDEX refunds_sale_idx ON refunds (sale_id);
 CREATE INDEX refunds_till_session_idx ON refunds (till_session_id) WHERE till_session_id IS NOT NULL;
 CREATE INDEX refunds_branch_time_idx ON refunds (branch_id, created_at DESC);
@@ -79,7 +80,6 @@ CREATE TABLE payouts (
 );
 CREATE INDEX payouts_till_session_idx ON payouts (till_session_id) WHERE till_session_id IS NOT NULL;
 CREATE INDEX payouts_payment_idx ON payouts (payment_id);
-CREATE INDEX payouts_refund_idx ON payouts (refund_id) WHERE refund_id IS NOT NULL;
 
 -- The old refunds paid back every payment of the sale, in the refund's session.
 INSERT INTO payouts (till_session_id, sale_id, payment_id, refund_id, method, amount, paid_by, created_at)
@@ -138,22 +138,21 @@ CREATE TRIGGER payouts_append_only BEFORE UPDATE OR DELETE ON payouts
 -- number and expiry, status QUARANTINE (so never allocated, and not counted as available), with
 -- quarantine_of naming the lot's batch. One such batch per lot; the lot number is unique among
 -- the other batches.
-ALTER TABLE inventory_batches ADD COLUMN quarantine_of uuid;
-ALTER TABLE inventory_batches ADD CONSTRAINT inventory_batches_quarantine_of_fkey
-  FOREIGN KEY (quarantine_of, branch_id, product_id) REFERENCES inventory_batches (id, branch_id, product_id);
-ALTER TABLE inventory_batches ADD CONSTRAINT inventory_batches_quarantine_of_key UNIQUE (quarantine_of);
-ALTER TABLE inventory_batches ADD CONSTRAINT inventory_batches_quarantine_status
-  CHECK (quarantine_of IS NULL OR status IN ('QUARANTINE', 'EXPIRED'));
-ALTER TABLE inventory_batches DROP CONSTRAINT inventory_batches_branch_id_product_id_batch_number_key;
+ALTER TABLE inventory_batches ADD COLUMN quarantine_of uuid,
+  ADD CONSTRAINT inventory_batches_quarantine_of_fkey
+    FOREIGN KEY (quarantine_of, branch_id, product_id) REFERENCES inventory_batches (id, branch_id, product_id),
+  ADD CONSTRAINT inventory_batches_quarantine_of_key UNIQUE (quarantine_of),
+  ADD CONSTRAINT inventory_batches_quarantine_status CHECK (quarantine_of IS NULL OR status IN ('QUARANTINE', 'EXPIRED')),
+  DROP CONSTRAINT inventory_batches_branch_id_product_id_batch_number_key;
 CREATE UNIQUE INDEX inventory_batches_lot_key ON inventory_batches (branch_id, product_id, batch_number) WHERE quarantine_of IS NULL;
 
 -- Releasing moves units out of the quarantine batch and back into the lot (both directions);
 -- writing off takes them out for good.
-ALTER TABLE stock_movements DROP CONSTRAINT stock_movements_type_check;
-ALTER TABLE stock_movements ADD CONSTRAINT stock_movements_type_check CHECK (type IN ('GRN', 'SALE', 'DISPENSE', 'TRANSFER_OUT', 'TRANSFER_IN',
-  'ADJUSTMENT', 'STOCKTAKE', 'SUPPLIER_RETURN', 'CUSTOMER_RETURN', 'EXPIRY_WRITE_OFF', 'REFUND', 'QUARANTINE_RELEASE', 'QUARANTINE_WRITE_OFF'));
-ALTER TABLE stock_movements DROP CONSTRAINT stock_movements_direction;
-ALTER TABLE stock_movements ADD CONSTRAINT stock_movements_direction CHECK (CASE
+ALTER TABLE stock_movements DROP CONSTRAINT stock_movements_type_check,
+  ADD CONSTRAINT stock_movements_type_check CHECK (type IN ('GRN', 'SALE', 'DISPENSE', 'TRANSFER_OUT', 'TRANSFER_IN',
+    'ADJUSTMENT', 'STOCKTAKE', 'SUPPLIER_RETURN', 'CUSTOMER_RETURN', 'EXPIRY_WRITE_OFF', 'REFUND', 'QUARANTINE_RELEASE', 'QUARANTINE_WRITE_OFF')),
+  DROP CONSTRAINT stock_movements_direction,
+  ADD CONSTRAINT stock_movements_direction CHECK (CASE
   WHEN type IN ('GRN', 'TRANSFER_IN', 'CUSTOMER_RETURN', 'REFUND') THEN quantity > 0
   WHEN type IN ('SALE', 'DISPENSE', 'TRANSFER_OUT', 'SUPPLIER_RETURN', 'EXPIRY_WRITE_OFF', 'QUARANTINE_WRITE_OFF') THEN quantity < 0
   ELSE quantity <> 0
