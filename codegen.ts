@@ -62,6 +62,8 @@ const mappers: Record<string, Record<string, string>> = {
     SaleItem: `${TENANT}#SaleItem as SaleItemRow`,
     Payment: `${TENANT}#Payment as PaymentRow`,
     Refund: `${TENANT}#Refund as RefundRow`,
+    RefundItem: '../loaders#RefundItemRow',
+    ZReport: '../services/tills#ZReportData',
     Till: `${TENANT}#Till as TillRow`,
     TillSession: `${TENANT}#TillSession as TillSessionRow`,
     Patient: '@umi/subgraph#EntityRef',

@@ -165,11 +165,13 @@ describe('contract: pos', () => {
     const events = async () =>
       (await p.db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE event_type = 'sale.completed' AND aggregate_id = $1`, [momo.createSale.id])).rows[0].n;
     expect(await events()).toBe(0);
-    const confirm = 'mutation($id: ID!, $ok: Boolean!, $ref: String) { confirmPayment(paymentId: $id, approved: $ok, providerReference: $ref) { paymentStatus status } }';
-    const approved = await p.ok<{ confirmPayment: { paymentStatus: string } }>(confirm, { id: momo.createSale.payments[0]!.id, ok: true, ref: 'MTN-123' }, { token: cashier.token });
+    // Until the provider answers by itself, an ADMIN records its answer, with a reason.
+    const confirm =
+      'mutation($id: ID!, $ok: Boolean!, $ref: String) { confirmPayment(paymentId: $id, approved: $ok, providerReference: $ref, reason: "provider statement") { paymentStatus status } }';
+    const approved = await p.ok<{ confirmPayment: { paymentStatus: string } }>(confirm, { id: momo.createSale.payments[0]!.id, ok: true, ref: 'MTN-123' }, { token: t.adminToken });
     expect(approved.confirmPayment.paymentStatus).toBe('PAID');
     expect(await events()).toBe(1);
-    expect(code(await p.gql(confirm, { id: momo.createSale.payments[0]!.id, ok: true, ref: 'MTN-124' }, { token: cashier.token }))).toBe('CONFLICT');
+    expect(code(await p.gql(confirm, { id: momo.createSale.payments[0]!.id, ok: true, ref: 'MTN-124' }, { token: t.adminToken }))).toBe('CONFLICT');
 
     // A declined request voids the sale and puts its stock back.
     const before = await onHand(products.exempt);
@@ -179,7 +181,7 @@ describe('contract: pos', () => {
       { token: cashier.token },
     );
     expect(await onHand(products.exempt)).toBe(before - 2);
-    const voided = await p.ok<{ confirmPayment: { status: string } }>(confirm, { id: declined.createSale.payments[0]!.id, ok: false }, { token: cashier.token });
+    const voided = await p.ok<{ confirmPayment: { status: string } }>(confirm, { id: declined.createSale.payments[0]!.id, ok: false }, { token: t.adminToken });
     expect(voided.confirmPayment.status).toBe('VOIDED');
     expect(await onHand(products.exempt)).toBe(before);
   });
@@ -264,9 +266,11 @@ describe('contract: pos', () => {
     expect(await counts()).toEqual(before);
   });
 
-  it('runs RefundSale: the branch pharmacist on the day, once; stock goes back to its batches; cashiers may not', async () => {
+  it('runs RefundSale: the branch pharmacist on the day, once, out of their open till session; stock goes back into quarantine; cashiers may not', async () => {
     const s = (await sale(cashier.token, { items: [{ productId: products.std, quantity: 3 }] })).data!.createSale;
     const before = await onHand(products.std);
+    const till = await p.ok<{ createTill: { id: string } }>(op('CreateTill'), { branchId: br1, name: 'Dispensary' }, { token: t.adminToken });
+    await p.ok(op('OpenTill'), { input: { tillId: till.createTill.id, openingFloat: '500.00' } }, { token: pharmacist.token });
     expect(code(await p.gql(op('RefundSale'), { id: s.id, reason: 'wrong item' }, { token: cashier.token }))).toBe('FORBIDDEN');
     expect(code(await p.gql(op('RefundSale'), { id: s.id, reason: '' }, { token: pharmacist.token }))).toBe('BAD_USER_INPUT');
     const refunded = await p.ok<{ refundSale: { id: string; status: string } }>(op('RefundSale'), { id: s.id, reason: 'customer returned it unopened' }, { token: pharmacist.token });
@@ -303,7 +307,8 @@ describe('contract: pos', () => {
       { token: t.adminToken },
     );
     const { rows } = await p.db.pool.query(
-      `SELECT count(*)::int AS n, sum(total_amount)::text AS amount FROM "${schema}".sales WHERE branch_id = $1 AND status = 'COMPLETED' AND payment_status = 'PAID'`,
+      // Sales made in the period stay in it when refunded later (the refund is a credit note of its own day).
+      `SELECT count(*)::int AS n, sum(total_amount)::text AS amount FROM "${schema}".sales WHERE branch_id = $1 AND status <> 'VOIDED' AND payment_status IN ('PAID', 'REFUNDED')`,
       [br1],
     );
     expect(report.salesReport.totalSales).toBe(rows[0].n);

@@ -26,6 +26,8 @@ export const MOVEMENT_TYPES = [
   'CUSTOMER_RETURN',
   'EXPIRY_WRITE_OFF',
   'REFUND',
+  'QUARANTINE_RELEASE',
+  'QUARANTINE_WRITE_OFF',
 ] as const;
 export type MovementType = (typeof MOVEMENT_TYPES)[number];
 
@@ -434,7 +436,7 @@ export async function receiveStock(tx: LedgerTx, actor: StockActor, req: Receipt
           (branch_id, product_id, supplier_id, batch_number, expiry_date, cost_price, selling_price, location)
         VALUES (${req.branchId}::uuid, ${req.productId}::uuid, ${req.supplierId ?? null}::uuid, ${req.batchNumber}, ${req.expiryDate}::date,
                 ${req.costPrice}::numeric, ${req.sellingPrice}::numeric, ${req.location ?? null})
-        ON CONFLICT (branch_id, product_id, batch_number) DO UPDATE
+        ON CONFLICT (branch_id, product_id, batch_number) WHERE quarantine_of IS NULL DO UPDATE
           SET cost_price = EXCLUDED.cost_price, selling_price = EXCLUDED.selling_price,
               supplier_id = coalesce(EXCLUDED.supplier_id, b.supplier_id), location = coalesce(EXCLUDED.location, b.location),
               updated_at = now()

@@ -21,6 +21,11 @@ export const branchRules = {
   transfer: (p: Principal, branchId: string) => isTenantWide(p) || (p.permissions.canTransferStock && canViewBranch(p, branchId)),
   /** Receive a transfer there: any branch of the tenant (only the source needs the sender's access). */
   transferTo: () => true,
+  /**
+   * Release returned stock from quarantine or write it off: a professional judgement of whether the
+   * medicine is fit for sale, so the branch's PHARMACIST, or ADMIN.
+   */
+  quarantine: (p: Principal, branchId: string) => p.role === 'ADMIN' || (p.role === 'PHARMACIST' && p.branchIds.includes(branchId)),
 } satisfies Record<string, BranchRule>;
 export type BranchNeed = keyof typeof branchRules;
 
@@ -62,6 +67,8 @@ export const permissions: IRules = {
     adjustStock: stockStaff,
     setBatchStatus: stockStaff,
     writeOffExpiredStock: stockStaff,
+    releaseQuarantine: hasRole('ADMIN', 'PHARMACIST'),
+    writeOffQuarantine: hasRole('ADMIN', 'PHARMACIST'),
     transferStock: stockStaff,
     createPurchaseOrder: stockStaff,
     sendPurchaseOrder: stockStaff,

@@ -1,12 +1,15 @@
 import DataLoader from 'dataloader';
 import { byId, groupBy, validIds } from '@umi/db';
-import type { Payment, Refund, Sale, SaleItem, Till, TillSession } from '@umi/db/tenant-models';
+import type { Payment, Refund, RefundItem, Sale, SaleItem, Till, TillSession } from '@umi/db/tenant-models';
 import { requireTenant, type LoaderScope, type SubgraphRuntime } from '@umi/subgraph';
 
 export interface ProductInfo {
   id: string;
   name: string;
 }
+
+/** A refund line with the product and lot of the sale line it gives back. */
+export type RefundItemRow = RefundItem & { productId: string; batchNumber: string };
 
 export interface UserInfo {
   id: string;
@@ -33,10 +36,30 @@ export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
       const groups = groupBy(rows, (r) => r.saleId);
       return ids.map((id) => groups.get(id) ?? []);
     }),
-    refundBySale: new DataLoader<string, Refund | null>(async (ids) => {
-      const rows = await db().refund.findMany({ where: { saleId: { in: validIds(ids) } } });
-      const map = new Map(rows.map((r) => [r.saleId, r]));
-      return ids.map((id) => map.get(id) ?? null);
+    /** A sale's refunds, oldest first. */
+    refundsBySale: new DataLoader<string, Refund[]>(async (ids) => {
+      const rows = await db().refund.findMany({ where: { saleId: { in: validIds(ids) } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      const groups = groupBy(rows, (r) => r.saleId);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    /** A refund's lines, with the product and lot of the sale line each gives back. */
+    itemsByRefund: new DataLoader<string, RefundItemRow[]>(async (ids) => {
+      const rows = await db().refundItem.findMany({
+        where: { refundId: { in: validIds(ids) } },
+        include: { saleItem: { select: { productId: true, batchNumber: true } } },
+        orderBy: [{ saleItemId: 'asc' }],
+      });
+      const groups = groupBy(
+        rows.map(({ saleItem, ...r }) => ({ ...r, productId: saleItem.productId, batchNumber: saleItem.batchNumber })),
+        (r) => r.refundId,
+      );
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    /** Units of each sale line refunded so far. */
+    refundedQuantityBySaleItem: new DataLoader<string, number>(async (ids) => {
+      const rows = await db().refundItem.groupBy({ by: ['saleItemId'], where: { saleItemId: { in: validIds(ids) } }, _sum: { quantity: true } });
+      const map = new Map(rows.map((r) => [r.saleItemId, r._sum.quantity ?? 0]));
+      return ids.map((id) => map.get(id) ?? 0);
     }),
     /** Product names for receipts (the catalogue is the inventory's; the POS only reads it). */
     productById: new DataLoader<string, ProductInfo | null>(async (ids) =>

@@ -1,4 +1,4 @@
-import { allow, and, type IRules } from 'graphql-shield';
+import { allow, and, rule, type IRules } from 'graphql-shield';
 import { canSellAt, canViewBranch, canViewReportsOf, dateInZone, isTenantWide, type Principal } from '@umi/kit';
 import type { BranchRecord } from '@umi/db';
 import { auditFields, branchArg, hasRole, isTenantUser, requireBranch as requireBranchOf, stockActor, type BranchRule } from '@umi/subgraph';
@@ -31,7 +31,27 @@ export function mayRefund(p: Principal, branch: BranchRecord, saleDate: Date, at
   return p.role === 'PHARMACIST' && p.branchIds.includes(branch.id) && dateInZone(branch.timezone, saleDate) === dateInZone(branch.timezone, at);
 }
 
+/**
+ * Closing a till session: the user who opened it, or a manager (ADMIN, OPERATIONS); another cashier
+ * may not close someone else's drawer.
+ */
+export function mayCloseSession(p: Principal, session: { openedBy: string }): boolean {
+  return isTenantWide(p) || session.openedBy === p.userId;
+}
+
+/**
+ * Blind cash-up: while a session is open, only managers (ADMIN, OPERATIONS) see what the drawer
+ * should hold (expected cash, and the tender totals it is computed from); whoever counts the
+ * drawer counts it blind. Once the session is closed, everyone who may see the branch sees it all.
+ */
+export function mayReadExpectedCash(p: Principal, report: { sessionOpen: boolean }): boolean {
+  return !report.sessionOpen || isTenantWide(p);
+}
+
 const sellers = hasRole('ADMIN', 'OPERATIONS', 'PHARMACIST', 'CASHIER');
+const blindWhileOpen = rule({ cache: 'no_cache' })(
+  (report: { sessionOpen: boolean }, _args: unknown, ctx: PosContext) => ctx.scope !== null && mayReadExpectedCash(ctx.scope.principal, report),
+);
 
 /** Deny by default (the shield's fallback); types below guarded roots are `allow` on plain fields. */
 export const permissions: IRules = {
@@ -46,7 +66,9 @@ export const permissions: IRules = {
   },
   Mutation: {
     createSale: and(sellers, branchArg(branchRules.sell, 'input.branchId')),
-    confirmPayment: sellers,
+    // Approving or declining a mobile-money request by hand is not a cashier's act: until the
+    // provider's answer replaces it, only an ADMIN, with a reason (audited).
+    confirmPayment: hasRole('ADMIN'),
     refundSale: hasRole('ADMIN', 'PHARMACIST'),
     createTill: hasRole('ADMIN', 'OPERATIONS'),
     openTill: sellers,
@@ -58,6 +80,7 @@ export const permissions: IRules = {
   Payment: allow,
   Receipt: allow,
   Refund: allow,
+  RefundItem: allow,
   SaleEdge: allow,
   SaleConnection: allow,
   PageInfo: allow,
@@ -66,7 +89,7 @@ export const permissions: IRules = {
   ProductSales: allow,
   Till: allow,
   TillSession: allow,
-  ZReport: allow,
+  ZReport: { '*': allow, expectedCash: blindWhileOpen, tenders: blindWhileOpen, paidOut: blindWhileOpen },
   TenderTotal: allow,
   Product: allow,
   Branch: allow,

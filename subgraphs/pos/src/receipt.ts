@@ -11,7 +11,7 @@ export interface ReceiptData {
   saleNumber: string;
   createdAt: Date;
   cashier: string;
-  status: 'COMPLETED' | 'REFUNDED' | 'VOIDED';
+  status: 'COMPLETED' | 'PARTIALLY_REFUNDED' | 'REFUNDED' | 'VOIDED';
   pricesIncludeTax: boolean;
   items: { name: string; quantity: number; unitPrice: string; lineTotal: string; taxCategory: TaxCategory; batchNumber: string }[];
   subtotal: string;
@@ -107,7 +107,7 @@ export function renderReceipt(d: ReceiptData, width = 40): string {
   out.push(...center(d.tenantName, width));
   if (d.tpin) out.push(...center(`TPIN: ${d.tpin}`, width));
   out.push(...center(`${d.branchName} (${d.branchCode})`, width));
-  if (d.status !== 'COMPLETED') out.push('', ...center(`*** ${d.status} ***`, width));
+  if (d.status !== 'COMPLETED') out.push('', ...center(`*** ${d.status.replace('_', ' ')} ***`, width));
   out.push(rule);
   out.push(...wrap(`Sale: ${d.saleNumber}`, width, '  '));
   out.push(`Date: ${localDateTime(d.createdAt, d.timezone)}`);

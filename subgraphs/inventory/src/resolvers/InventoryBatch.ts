@@ -17,4 +17,5 @@ export const InventoryBatch: InventoryBatchResolvers = {
   reorderLevel: async (b, _, ctx) => (await ctx.loaders.settings.load(b))?.reorderLevel ?? 0,
   reorderQuantity: async (b, _, ctx) => (await ctx.loaders.settings.load(b))?.reorderQuantity ?? 0,
   receivedAt: (b) => b.createdAt,
+  quarantineOf: (b, _, ctx) => (b.quarantineOf ? ctx.loaders.batchById.load(b.quarantineOf) : null),
 };

@@ -2,6 +2,7 @@ import type { MutationResolvers } from '../generated/resolvers';
 import { branchToday } from '../policy';
 import { createProduct, deactivateProduct, setBranchProductSettings, updateProduct } from '../services/products';
 import { cancelPurchaseOrder, createPurchaseOrder, createSupplier, receivePurchaseOrder, sendPurchaseOrder } from '../services/purchasing';
+import { releaseQuarantine, writeOffQuarantine } from '../services/quarantine';
 import { adjustStock, receiveStock, setBatchStatus, writeOffExpiredStock } from '../services/stock';
 import { transferStock } from '../services/transfers';
 
@@ -17,6 +18,8 @@ export const Mutation: MutationResolvers = {
   adjustStock: (_, args, ctx) => adjustStock(ctx, args.input),
   setBatchStatus: (_, args, ctx) => setBatchStatus(ctx, args),
   writeOffExpiredStock: (_, args, ctx) => writeOffExpiredStock(ctx, args.branchId),
+  releaseQuarantine: (_, args, ctx) => releaseQuarantine(ctx, args.input),
+  writeOffQuarantine: (_, args, ctx) => writeOffQuarantine(ctx, args.input),
   transferStock: (_, args, ctx) => transferStock(ctx, args.input),
   createSupplier: (_, args, ctx) => createSupplier(ctx, args.input),
   createPurchaseOrder: (_, args, ctx) => createPurchaseOrder(ctx, args.input),

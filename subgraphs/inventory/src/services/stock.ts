@@ -140,6 +140,7 @@ export async function setBatchStatus(ctx: InventoryContext, args: unknown) {
   const data = parseInput(statusSchema, args, 'args');
   const { batch, branch } = await batchAt(ctx, data.id, 'receive', 'id');
   if (batch.status === 'EXPIRED' || batch.status === 'DEPLETED') throw new ConflictError(`The batch is ${batch.status} and cannot change status`);
+  if (batch.quarantineOf) throw new ConflictError('A quarantine batch of returned stock is released or written off (releaseQuarantine, writeOffQuarantine), not given a status', { reason: 'QUARANTINE_BATCH' });
   return db.transaction(async (tx) => {
     // Serialised with allocations of the product at the branch (they lock the batch rows).
     await lockRow(tx, 'inventory_batches', batch.id);

@@ -1,7 +1,8 @@
 import type { MutationResolvers } from '../generated/resolvers';
 import type { PosContext } from '../context';
 import { createSale } from '../services/checkout';
-import { confirmPayment, refundSale } from '../services/refunds';
+import { confirmPayment } from '../services/payments';
+import { refundSale } from '../services/refunds';
 import { closeTill, createTill, openTill } from '../services/tills';
 
 /** Sales are loaded after their transaction commits, through the request's loader. */
@@ -20,7 +21,7 @@ export const Mutation: MutationResolvers = {
     if (!created) return saleById(ctx, id);
     ctx.loaders.itemsBySale.prime(id, created.items);
     ctx.loaders.paymentsBySale.prime(id, created.payments);
-    ctx.loaders.refundBySale.prime(id, null);
+    ctx.loaders.refundsBySale.prime(id, []);
     return created.sale;
   },
   confirmPayment: async (_, args, ctx) => saleById(ctx, await confirmPayment(ctx, args)),

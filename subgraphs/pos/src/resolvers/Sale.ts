@@ -2,7 +2,7 @@ import Decimal from 'decimal.js';
 import { canViewBranch } from '@umi/kit';
 import type { Sale as SaleRow, SaleItem as SaleItemRow } from '@umi/db/tenant-models';
 import { ref, requireTenant } from '@umi/subgraph';
-import type { SaleResolvers } from '../generated/resolvers';
+import type { SaleResolvers, SaleStatus } from '../generated/resolvers';
 import { taxLinesOf, type PaymentMethod, type TaxCategory, type TaxLine } from '../pricing';
 import { renderReceipt } from '../receipt';
 import type { PosContext } from '../context';
@@ -41,7 +41,7 @@ async function receiptText(s: SaleRow, ctx: PosContext): Promise<string> {
     saleNumber: s.saleNumber,
     createdAt: s.createdAt,
     cashier: cashier ? `${cashier.firstName} ${cashier.lastName}`.trim() : '',
-    status: s.status as 'COMPLETED' | 'REFUNDED' | 'VOIDED',
+    status: s.status as SaleStatus,
     pricesIncludeTax: s.pricesIncludeTax,
     items: items.map((i, n) => {
       const product = names[n];
@@ -76,7 +76,7 @@ export const Sale: SaleResolvers = {
     const sale = await ctx.loaders.saleById.load(r.id);
     return sale && ctx.principal && canViewBranch(ctx.principal, sale.branchId) ? sale : null;
   },
-  status: (s) => s.status as 'COMPLETED' | 'REFUNDED' | 'VOIDED',
+  status: (s) => s.status as SaleStatus,
   paymentStatus: (s) => s.paymentStatus as 'PAID' | 'PENDING' | 'PARTIALLY_PAID' | 'REFUNDED',
   paymentMethod: (s) => s.paymentMethod as PaymentMethod,
   items: (s, _, ctx) => ctx.loaders.itemsBySale.load(s.id),
@@ -87,6 +87,7 @@ export const Sale: SaleResolvers = {
   cashier: (s) => ref('User', s.cashierId),
   branch: (s) => ref('Branch', s.branchId),
   patient: (s) => (s.patientId ? ref('Patient', s.patientId) : null),
-  refund: (s, _, ctx) => ctx.loaders.refundBySale.load(s.id),
+  refund: async (s, _, ctx) => (await ctx.loaders.refundsBySale.load(s.id)).at(-1) ?? null,
+  refunds: (s, _, ctx) => ctx.loaders.refundsBySale.load(s.id),
   receipt: async (s, _, ctx) => ({ text: await receiptText(s, ctx) }),
 };

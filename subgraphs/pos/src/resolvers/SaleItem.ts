@@ -5,4 +5,5 @@ import type { TaxCategory } from '../pricing';
 export const SaleItem: SaleItemResolvers = {
   product: (i) => ref('Product', i.productId),
   taxCategory: (i) => i.taxCategory as TaxCategory,
+  refundedQuantity: (i, _, ctx) => ctx.loaders.refundedQuantityBySaleItem.load(i.id),
 };

@@ -258,8 +258,8 @@ async function writeSale(
             AS i(id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
           RETURNING 1
         ), pays AS (
-          INSERT INTO ${tables.payments} (id, sale_id, method, amount, tendered, change_given, provider_reference, status, processed_at)
-          SELECT p.id, ${s.id}::uuid, p.method, p.amount, p.tendered, p.change_given, p.reference, p.status, CASE WHEN p.status = 'COMPLETED' THEN now() END
+          INSERT INTO ${tables.payments} (id, sale_id, till_session_id, method, amount, tendered, change_given, provider_reference, status, processed_at)
+          SELECT p.id, ${s.id}::uuid, ${s.tillSessionId}::uuid, p.method, p.amount, p.tendered, p.change_given, p.reference, p.status, CASE WHEN p.status = 'COMPLETED' THEN now() END
           FROM unnest(${payments.map((p) => p.id)}::uuid[], ${payments.map((p) => p.method)}::text[], ${payments.map((p) => p.amount)}::numeric[],
                       ${payments.map((p) => p.tendered)}::numeric[], ${payments.map((p) => p.changeGiven)}::numeric[],
                       ${payments.map((p) => p.providerReference)}::text[], ${payments.map((p) => p.status)}::text[])
@@ -313,6 +313,7 @@ async function writeSale(
     payments: payments.map((p) => ({
       id: p.id,
       saleId: s.id,
+      tillSessionId: s.tillSessionId,
       method: p.method,
       amount: dec(p.amount),
       tendered: p.tendered ? dec(p.tendered) : null,

@@ -1,7 +1,7 @@
 import Decimal from 'decimal.js';
 import { z } from 'zod';
 import { addDays, afterTimeCursor, canViewBranch, isTenantWide, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
-import { sql, tables } from '@umi/db';
+import { sql, tables, type Sql } from '@umi/db';
 import type { Sale } from '@umi/db/tenant-models';
 import { ref, requireTenant } from '@umi/subgraph';
 import { requireBranch } from '../policy';
@@ -41,48 +41,68 @@ const reportSchema = z
   .refine((a) => a.to <= addDays(a.from, 366), { message: 'the period may span at most 366 days', path: ['to'] });
 
 /**
- * Totals of a branch over whole local days [from, to]: paid sales that stand (not refunded or
- * voided), refunds of sales made in the period, per-day figures and the ten best sellers by value.
+ * Totals of a branch over whole local days [from, to], with refunds as credit notes: the sales made
+ * in the period (paid, not voided) stay in it whatever happens to them later, and the refunds made
+ * in the period (of sales of any period) are its negative amounts and VAT. Per-day figures follow
+ * the same rule; the ten best sellers are by value sold in the period.
  */
 export async function salesReport(ctx: PosContext, rawArgs: unknown) {
   const { db } = requireTenant(ctx);
   const args = parseInput(reportSchema, rawArgs, 'args');
   const branch = await requireBranch(ctx, args.branchId, 'reports');
   // Local midnight of `from` to local midnight after `to`, in the branch's zone.
-  const range = sql`s.branch_id = ${branch.id}::uuid AND s.created_at >= (${args.from}::date::timestamp AT TIME ZONE ${branch.timezone}::text)
-                    AND s.created_at < (${addDays(args.to, 1)}::date::timestamp AT TIME ZONE ${branch.timezone}::text)`;
-  const standing = sql`s.status = 'COMPLETED' AND s.payment_status = 'PAID'`;
-  const [totals, byDay, top] = await Promise.all([
+  const within = (column: Sql) => sql`${column} >= (${args.from}::date::timestamp AT TIME ZONE ${branch.timezone}::text)
+                    AND ${column} < (${addDays(args.to, 1)}::date::timestamp AT TIME ZONE ${branch.timezone}::text)`;
+  const range = sql`s.branch_id = ${branch.id}::uuid AND ${within(sql`s.created_at`)}`;
+  const refundRange = sql`r.branch_id = ${branch.id}::uuid AND ${within(sql`r.created_at`)}`;
+  const sold = sql`s.status <> 'VOIDED' AND s.payment_status IN ('PAID', 'REFUNDED')`;
+  const localDay = (column: Sql) => sql`(${column} AT TIME ZONE ${branch.timezone}::text)::date::text`;
+  const [totals, refunds, byDay, top] = await Promise.all([
     db.sql.one<{ n: number; amount: string; tax: string; discount: string; refunded_n: number; refunded: string }>(
-      sql`SELECT count(*) FILTER (WHERE ${standing})::int AS n,
-                 coalesce(sum(total_amount) FILTER (WHERE ${standing}), 0)::text AS amount,
-                 coalesce(sum(tax_amount) FILTER (WHERE ${standing}), 0)::text AS tax,
-                 coalesce(sum(discount_amount) FILTER (WHERE ${standing}), 0)::text AS discount,
-                 count(*) FILTER (WHERE s.status = 'REFUNDED')::int AS refunded_n,
-                 coalesce(sum(total_amount) FILTER (WHERE s.status = 'REFUNDED'), 0)::text AS refunded
-          FROM ${tables.sales} s WHERE ${range}`,
+      sql`SELECT count(*)::int AS n, coalesce(sum(s.total_amount), 0)::text AS amount, coalesce(sum(s.tax_amount), 0)::text AS tax,
+                 coalesce(sum(s.discount_amount), 0)::text AS discount,
+                 count(*) FILTER (WHERE s.status IN ('PARTIALLY_REFUNDED', 'REFUNDED'))::int AS refunded_n,
+                 coalesce((SELECT sum(r.amount) FROM ${tables.refunds} r JOIN ${tables.sales} s ON s.id = r.sale_id WHERE ${range} AND ${sold}), 0)::text AS refunded
+          FROM ${tables.sales} s WHERE ${range} AND ${sold}`,
     ),
-    db.sql.query<{ date: string; count: number; amount: string }>(
-      sql`SELECT (s.created_at AT TIME ZONE ${branch.timezone}::text)::date::text AS date, count(*)::int AS count, sum(total_amount)::text AS amount
-          FROM ${tables.sales} s WHERE ${range} AND ${standing} GROUP BY 1 ORDER BY 1`,
+    db.sql.one<{ n: number; amount: string; tax: string }>(
+      sql`SELECT count(*)::int AS n, coalesce(sum(r.amount), 0)::text AS amount, coalesce(sum(r.tax_amount), 0)::text AS tax
+          FROM ${tables.refunds} r WHERE ${refundRange}`,
+    ),
+    db.sql.query<{ date: string; count: number; amount: string; refunds: string }>(
+      sql`SELECT date, coalesce(sum(n), 0)::int AS count, coalesce(sum(amount), 0)::text AS amount, coalesce(sum(refunds), 0)::text AS refunds
+          FROM (SELECT ${localDay(sql`s.created_at`)} AS date, 1 AS n, s.total_amount AS amount, 0 AS refunds FROM ${tables.sales} s WHERE ${range} AND ${sold}
+                UNION ALL
+                SELECT ${localDay(sql`r.created_at`)}, 0, 0, r.amount FROM ${tables.refunds} r WHERE ${refundRange}) d
+          GROUP BY date ORDER BY date`,
     ),
     db.sql.query<{ product_id: string; quantity: number; amount: string }>(
       sql`SELECT i.product_id::text, sum(i.quantity)::int AS quantity, sum(i.line_total - i.discount_amount)::text AS amount
           FROM ${tables.sales} s JOIN ${tables.sale_items} i ON i.sale_id = s.id
-          WHERE ${range} AND ${standing} GROUP BY i.product_id ORDER BY sum(i.line_total - i.discount_amount) DESC, i.product_id LIMIT 10`,
+          WHERE ${range} AND ${sold} GROUP BY i.product_id ORDER BY sum(i.line_total - i.discount_amount) DESC, i.product_id LIMIT 10`,
     ),
   ]);
   // numeric sums arrive as text: to two decimals without passing through a float.
-  const money = (v: string) => new Decimal(v).toFixed(2);
-  const r = totals;
+  const money = (v: string | Decimal) => new Decimal(v).toFixed(2);
   return {
-    totalSales: r.n,
-    totalAmount: money(r.amount),
-    taxAmount: money(r.tax),
-    discountAmount: money(r.discount),
-    refundedSales: r.refunded_n,
-    refundedAmount: money(r.refunded),
-    byDay: byDay.map((d) => ({ date: d.date, count: d.count, amount: money(d.amount) })),
+    totalSales: totals.n,
+    totalAmount: money(totals.amount),
+    taxAmount: money(totals.tax),
+    discountAmount: money(totals.discount),
+    refundedSales: totals.refunded_n,
+    refundedAmount: money(totals.refunded),
+    refundsCount: refunds.n,
+    refundsAmount: money(refunds.amount),
+    refundsTaxAmount: money(refunds.tax),
+    netAmount: money(new Decimal(totals.amount).minus(refunds.amount)),
+    netTaxAmount: money(new Decimal(totals.tax).minus(refunds.tax)),
+    byDay: byDay.map((d) => ({
+      date: d.date,
+      count: d.count,
+      amount: money(d.amount),
+      refundsAmount: money(d.refunds),
+      netAmount: money(new Decimal(d.amount).minus(d.refunds)),
+    })),
     topProducts: top.map((p) => ({ product: ref('Product', p.product_id), quantity: p.quantity, amount: money(p.amount) })),
   };
 }

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import Decimal from 'decimal.js';
-import { BadUserInputError, ConflictError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
-import { recordAudit, sql, tables } from '@umi/db';
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, parseInput, uuidSchema, type Principal } from '@umi/kit';
+import { recordAudit, sql, tables, type SqlRunner, type TenantTx } from '@umi/db';
 import type { TillSession } from '@umi/db/tenant-models';
 import { lockRow } from '@umi/ledger';
 import { requireTenant } from '@umi/subgraph';
-import { auditOf, requireBranch } from '../policy';
+import { auditOf, mayCloseSession, requireBranch } from '../policy';
+import { PosReason } from '../reasons';
 import type { PosContext } from '../context';
 import { decimalString, type PaymentMethod } from '../pricing';
 
@@ -47,12 +48,16 @@ export async function openTill(ctx: PosContext, input: unknown) {
 }
 
 export interface ZReportData {
+  /** Whether the session is still open (the blind cash-up rule reads it). */
+  sessionOpen: boolean;
   salesCount: number;
   grossSales: string;
   refundsCount: number;
   refundsAmount: string;
+  refundsTaxAmount: string;
   taxAmount: string;
   tenders: { method: PaymentMethod; amount: string }[];
+  paidOut: { method: PaymentMethod; amount: string }[];
   openingFloat: string;
   expectedCash: string;
   countedCash: string | null;
@@ -60,38 +65,47 @@ export interface ZReportData {
 }
 
 /**
- * The session's Z-report: paid sales and refunds recorded against it, completed payments per
- * method less refunded ones, and the cash that should be in the drawer (float + cash in - cash out).
+ * The session's Z-report, computed only from rows booked to it: the sales made in it (not voided),
+ * the payments it received per method, the money it paid out per method (refunds, and voided
+ * payments handed back), the refunds it paid, and the cash the drawer should hold (float + cash
+ * received - cash paid out). Nothing is booked to a closed session (a trigger refuses it), so a
+ * closed session's report never changes.
  */
-export async function zReport(ctx: PosContext, session: TillSession): Promise<ZReportData> {
-  const { db } = requireTenant(ctx);
-  const [sales, tenders, refunds] = await Promise.all([
-    db.sql.one<{ n: number; gross: string; tax: string }>(
+export async function zReportOf(runner: { sql: SqlRunner }, session: TillSession): Promise<ZReportData> {
+  const [sales, received, paidOut, refunds] = await Promise.all([
+    runner.sql.one<{ n: number; gross: string; tax: string }>(
       sql`SELECT count(*)::int AS n, coalesce(sum(total_amount), 0)::text AS gross, coalesce(sum(tax_amount), 0)::text AS tax
-          FROM ${tables.sales} WHERE till_session_id = ${session.id}::uuid AND status IN ('COMPLETED', 'REFUNDED') AND payment_status IN ('PAID', 'REFUNDED')`,
+          FROM ${tables.sales} WHERE till_session_id = ${session.id}::uuid AND status <> 'VOIDED'`,
     ),
-    db.sql.query<{ method: PaymentMethod; taken: string; returned: string }>(
-      sql`SELECT p.method,
-                 coalesce(sum(p.amount) FILTER (WHERE p.status IN ('COMPLETED', 'REFUNDED')), 0)::text AS taken,
-                 coalesce(sum(p.amount) FILTER (WHERE p.status = 'REFUNDED' AND r.till_session_id = ${session.id}::uuid), 0)::text AS returned
-          FROM ${tables.payments} p JOIN ${tables.sales} s ON s.id = p.sale_id LEFT JOIN ${tables.refunds} r ON r.sale_id = s.id
-          WHERE s.till_session_id = ${session.id}::uuid GROUP BY p.method ORDER BY p.method`,
+    runner.sql.query<{ method: PaymentMethod; amount: string }>(
+      sql`SELECT method, sum(amount)::text AS amount FROM ${tables.payments}
+          WHERE till_session_id = ${session.id}::uuid AND status IN ('COMPLETED', 'REFUNDED') GROUP BY method`,
     ),
-    db.sql.one<{ n: number; amount: string }>(
-      sql`SELECT count(*)::int AS n, coalesce(sum(amount), 0)::text AS amount FROM ${tables.refunds} WHERE till_session_id = ${session.id}::uuid`,
+    runner.sql.query<{ method: PaymentMethod; amount: string }>(
+      sql`SELECT method, sum(amount)::text AS amount FROM ${tables.payouts} WHERE till_session_id = ${session.id}::uuid GROUP BY method`,
+    ),
+    runner.sql.one<{ n: number; amount: string; tax: string }>(
+      sql`SELECT count(*)::int AS n, coalesce(sum(amount), 0)::text AS amount, coalesce(sum(tax_amount), 0)::text AS tax
+          FROM ${tables.refunds} WHERE till_session_id = ${session.id}::uuid`,
     ),
   ]);
+  const zero = new Decimal(0);
+  const inOf = new Map(received.map((r) => [r.method, new Decimal(r.amount)]));
+  const outOf = new Map(paidOut.map((r) => [r.method, new Decimal(r.amount)]));
+  const methods = [...new Set([...inOf.keys(), ...outOf.keys()])].sort();
   const float = new Decimal(session.openingFloat.toString());
-  const byMethod = tenders.map((r) => ({ method: r.method, amount: new Decimal(r.taken).minus(r.returned) }));
-  const cash = byMethod.find((m) => m.method === 'CASH')?.amount ?? new Decimal(0);
+  const cash = (inOf.get('CASH') ?? zero).minus(outOf.get('CASH') ?? zero);
   const expected = session.expectedCash ? new Decimal(session.expectedCash.toString()) : float.plus(cash);
   return {
+    sessionOpen: session.status === 'OPEN',
     salesCount: sales.n,
     grossSales: new Decimal(sales.gross).toFixed(2),
     refundsCount: refunds.n,
     refundsAmount: new Decimal(refunds.amount).toFixed(2),
+    refundsTaxAmount: new Decimal(refunds.tax).toFixed(2),
     taxAmount: new Decimal(sales.tax).toFixed(2),
-    tenders: byMethod.map((m) => ({ method: m.method, amount: m.amount.toFixed(2) })),
+    tenders: methods.map((method) => ({ method, amount: (inOf.get(method) ?? zero).minus(outOf.get(method) ?? zero).toFixed(2) })),
+    paidOut: [...outOf].sort(([a], [b]) => a.localeCompare(b)).map(([method, amount]) => ({ method, amount: amount.toFixed(2) })),
     openingFloat: float.toFixed(2),
     expectedCash: expected.toFixed(2),
     countedCash: session.countedCash ? session.countedCash.toFixed(2) : null,
@@ -99,9 +113,57 @@ export async function zReport(ctx: PosContext, session: TillSession): Promise<ZR
   };
 }
 
+/** The Z-report of a session as the caller reads it. */
+export function zReport(ctx: PosContext, session: TillSession): Promise<ZReportData> {
+  return zReportOf(requireTenant(ctx).db, session);
+}
+
+/**
+ * Locks a session row FOR SHARE and reads it: a closing (FOR UPDATE) waits for the transaction, and
+ * the transaction for a closing in progress; other bookings to the session (sales, refunds) do not
+ * wait for each other. Shared, so that a refund (session, then stock) and a checkout (stock, then
+ * the session through the booking trigger) never deadlock.
+ */
+export async function lockSessionShared(tx: TenantTx, id: string): Promise<TillSession | null> {
+  const locked = await tx.sql.query(sql`SELECT 1 FROM ${tables.till_sessions} WHERE id = ${id}::uuid FOR SHARE`);
+  return locked.length === 0 ? null : tx.tillSession.findUnique({ where: { id } });
+}
+
+/**
+ * The open session of `p` at the branch that money is booked to, locked (shared) until the
+ * transaction ends. `requested` names it; otherwise it is the caller's one open session there.
+ * None: CONFLICT NO_OPEN_TILL_SESSION; several: TILL_SESSION_AMBIGUOUS; the named one closed:
+ * TILL_SESSION_CLOSED; another user's: FORBIDDEN.
+ */
+export async function ownOpenSession(tx: TenantTx, p: Principal, branchId: string, requested: string | null | undefined, field: string): Promise<TillSession> {
+  let id = requested ?? null;
+  if (!id) {
+    const open = await tx.tillSession.findMany({ where: { branchId, openedBy: p.userId, status: 'OPEN' }, select: { id: true }, take: 2 });
+    if (open.length === 0) {
+      throw new ConflictError('You have no open till session at this branch: open one first', { reason: PosReason.NO_OPEN_TILL_SESSION });
+    }
+    if (open.length > 1) {
+      throw new ConflictError(`You have several open till sessions at this branch: name one in ${field}`, { reason: PosReason.TILL_SESSION_AMBIGUOUS, field });
+    }
+    id = open[0]!.id;
+  }
+  const session = await lockSessionShared(tx, id);
+  if (!session) throw new NotFoundError('Till session', { field });
+  if (session.branchId !== branchId) throw new BadUserInputError(`${field}: the till session belongs to another branch`, { field });
+  if (session.openedBy !== p.userId) throw new ForbiddenError('Money is booked to your own till session, not to another user\'s');
+  if (session.status !== 'OPEN') {
+    throw new ConflictError('The till session is closed', { reason: requested ? PosReason.TILL_SESSION_CLOSED : PosReason.NO_OPEN_TILL_SESSION });
+  }
+  return session;
+}
+
 const closeSchema = z.object({ sessionId: uuidSchema, countedCash: z.string() });
 
-/** Closes a session with the cash counted; expected and variance are fixed on the session. */
+/**
+ * Closes a session with the cash counted; expected cash and the variance are fixed on it. Only the
+ * user who opened it or a manager closes it, and not while a mobile-money request of the session
+ * awaits its answer (declining it afterwards would void a sale of a closed session).
+ */
 export async function closeTill(ctx: PosContext, input: unknown) {
   const { db, principal } = requireTenant(ctx);
   const data = parseInput(closeSchema, input);
@@ -109,11 +171,19 @@ export async function closeTill(ctx: PosContext, input: unknown) {
   const found = await db.tillSession.findUnique({ where: { id: data.sessionId } });
   if (!found) throw new NotFoundError('Till session', { field: 'input.sessionId' });
   await requireBranch(ctx, found.branchId, 'sell', 'input.sessionId');
+  if (!mayCloseSession(principal, found)) throw new ForbiddenError('Only the user who opened the session or a manager (ADMIN, OPERATIONS) may close it');
   return db.transaction(async (tx) => {
     await lockRow(tx, 'till_sessions', found.id);
     const session = await tx.tillSession.findUniqueOrThrow({ where: { id: found.id } });
-    if (session.status !== 'OPEN') throw new ConflictError('The till session is already closed');
-    const report = await zReport(ctx, session);
+    if (session.status !== 'OPEN') throw new ConflictError('The till session is already closed', { reason: PosReason.TILL_SESSION_CLOSED });
+    const pending = await tx.payment.count({ where: { tillSessionId: session.id, status: 'PENDING' } });
+    if (pending > 0) {
+      throw new ConflictError(`${pending} mobile-money payment(s) of this session await an answer: approve or decline them before closing`, {
+        reason: PosReason.TILL_SESSION_HAS_PENDING_PAYMENTS,
+        pending,
+      });
+    }
+    const report = await zReportOf(tx, session);
     const expected = new Decimal(report.expectedCash);
     const closed = await tx.tillSession.update({
       where: { id: session.id },

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { ConflictError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
+import { recordAudit, type TenantTx } from '@umi/db';
+import type { Sale } from '@umi/db/tenant-models';
+import { moveBatches } from '@umi/ledger';
+import { requireTenant } from '@umi/subgraph';
+import { actorOf, auditOf, branchDate, requireBranch } from '../policy';
+import type { PosContext } from '../context';
+import { PosReason } from '../reasons';
+import { recordSaleCompleted } from './checkout';
+import { lockSale, paymentsWithPayouts } from './refunds';
+import { lockSessionShared, ownOpenSession } from './tills';
+
+/** Returns every unit of a voided sale to the batch it came from: it never left the counter. */
+async function restockVoided(tx: TenantTx, ctx: PosContext, sale: Sale, today: string) {
+  const items = await tx.saleItem.findMany({ where: { saleId: sale.id } });
+  const perBatch = new Map<string, number>();
+  for (const i of items) perBatch.set(i.batchId, (perBatch.get(i.batchId) ?? 0) + i.quantity);
+  await moveBatches(tx, actorOf(ctx), {
+    branchId: sale.branchId,
+    today,
+    moves: [...perBatch].map(([batchId, quantity]) => ({
+      batchId,
+      delta: quantity,
+      type: 'REFUND' as const,
+      reason: 'payment declined',
+      reference: sale.saleNumber,
+      referenceId: sale.id,
+    })),
+  });
+}
+
+/**
+ * The open session money of the sale moves through now: the session it was booked to while that
+ * is open (the customer is still at that till), otherwise the caller's own open session there.
+ */
+async function sessionNow(tx: TenantTx, ctx: PosContext, sale: Sale, bookedTo: string | null): Promise<string | null> {
+  if (!bookedTo) return null;
+  const session = await lockSessionShared(tx, bookedTo);
+  if (session?.status === 'OPEN') return session.id;
+  return (await ownOpenSession(tx, requireTenant(ctx).principal, sale.branchId, null, 'paymentId')).id;
+}
+
+const confirmSchema = z.object({
+  paymentId: uuidSchema,
+  approved: z.boolean(),
+  providerReference: z.string().trim().min(1).max(100).nullish(),
+  reason: z.string().trim().min(3, 'is required (at least 3 characters)').max(500),
+});
+
+/**
+ * Records the answer to a pending mobile-money request, by hand (ADMIN, with a reason, audited)
+ * until the provider's own answer replaces it. Approved: the payment completes, booked to the
+ * session that receives it, and once every payment has, the sale is PAID and `sale.completed` is
+ * recorded. Declined: the sale is VOIDED, its stock goes back to its batches, the other requests
+ * are cancelled, and any part already taken (the cash of a split payment) is paid back out of the
+ * drawer that holds it, as payouts of that session. Answering twice is CONFLICT.
+ */
+export async function confirmPayment(ctx: PosContext, args: unknown): Promise<string> {
+  const { db, principal } = requireTenant(ctx);
+  const data = parseInput(confirmSchema, args, 'args');
+  const payment = await db.payment.findUnique({ where: { id: data.paymentId }, select: { saleId: true, sale: { select: { branchId: true } } } });
+  if (!payment) throw new NotFoundError('Payment', { field: 'paymentId' });
+  const branch = await requireBranch(ctx, payment.sale.branchId, 'sell', 'paymentId');
+  return db.transaction(async (tx) => {
+    // Sale, then session, then stock: the order refunds take too.
+    const sale = await lockSale(tx, payment.saleId);
+    const current = await tx.payment.findUniqueOrThrow({ where: { id: data.paymentId } });
+    if (current.status !== 'PENDING') throw new ConflictError(`The payment is already ${current.status}`, { reason: PosReason.PAYMENT_ALREADY_ANSWERED });
+    const now = new Date();
+    const payments = await paymentsWithPayouts(tx, sale.id);
+    if (data.approved) {
+      const receivedIn = await sessionNow(tx, ctx, sale, current.tillSessionId);
+      await tx.payment.update({
+        where: { id: current.id },
+        data: { status: 'COMPLETED', processedAt: now, tillSessionId: receivedIn, ...(data.providerReference ? { providerReference: data.providerReference } : {}) },
+      });
+      const paid = payments.every((x) => x.id === current.id || x.status === 'COMPLETED');
+      await tx.sale.update({ where: { id: sale.id }, data: { paymentStatus: paid ? 'PAID' : 'PARTIALLY_PAID' } });
+      if (paid) {
+        const items = await tx.saleItem.findMany({ where: { saleId: sale.id } });
+        await recordSaleCompleted(tx, ctx, { ...sale, totalAmount: sale.totalAmount.toFixed(2), items });
+      }
+    } else {
+      const taken = payments.filter((x) => x.status === 'COMPLETED');
+      const paidFrom = taken.length > 0 ? await sessionNow(tx, ctx, sale, sale.tillSessionId ?? taken[0]!.till_session_id) : null;
+      await restockVoided(tx, ctx, sale, branchDate(branch));
+      await tx.payment.update({ where: { id: current.id }, data: { status: 'FAILED', ...(data.providerReference ? { providerReference: data.providerReference } : {}) } });
+      // The other requests are withdrawn: never received, nothing to give back.
+      await tx.payment.updateMany({ where: { saleId: sale.id, status: 'PENDING' }, data: { status: 'FAILED' } });
+      if (taken.length > 0) {
+        await tx.payout.createMany({
+          data: taken.map((x) => ({ tillSessionId: paidFrom, saleId: sale.id, paymentId: x.id, method: x.method, amount: x.amount, paidBy: principal.userId })),
+        });
+        await tx.payment.updateMany({ where: { id: { in: taken.map((x) => x.id) } }, data: { status: 'REFUNDED' } });
+      }
+      await tx.sale.update({ where: { id: sale.id }, data: { status: 'VOIDED', paymentStatus: taken.length > 0 ? 'REFUNDED' : 'PENDING' } });
+    }
+    await recordAudit(tx, {
+      ...auditOf(ctx),
+      action: data.approved ? 'PAYMENT_APPROVED' : 'PAYMENT_DECLINED',
+      entityType: 'Payment',
+      entityId: current.id,
+      branchId: sale.branchId,
+      oldValues: { status: current.status },
+      newValues: { status: data.approved ? 'COMPLETED' : 'FAILED', providerReference: data.providerReference ?? null, reason: data.reason },
+    });
+    return sale.id;
+  });
+}
