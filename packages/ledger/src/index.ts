@@ -1,3 +1,4 @@
 export * from './stock';
 export * from './numbering';
 export * from './locks';
+export * from './register';
