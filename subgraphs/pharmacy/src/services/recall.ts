@@ -88,15 +88,14 @@ export async function batchRecall(ctx: PharmacyContext, rawArgs: unknown): Promi
   const rows =
     batches.length === 0
       ? []
-      : await db.sql.query<RecallMovementRow>(
+      : await db.sql.query<Omit<RecallMovementRow, 'batch_number'> & { batch_id: string }>(
           // A sale names its patient; a dispensing (before dispensing became a sale) its prescription;
           // a controlled line both. Whichever the movement's reference is, it is looked up by key.
-          sql`SELECT m.created_at AS occurred_at, m.type AS movement_type, m.quantity, m.branch_id::text, m.product_id::text, b.batch_number, m.reference,
+          sql`SELECT m.created_at AS occurred_at, m.type AS movement_type, m.quantity, m.branch_id::text, m.product_id::text, m.batch_id::text, m.reference,
                      s.id::text AS sale_id, coalesce(rx.id, cr.prescription_id)::text AS prescription_id,
                      coalesce(s.patient_id, rx.patient_id, cr.patient_id)::text AS patient_id,
                      (CASE m.type WHEN 'TRANSFER_OUT' THEN t.to_branch_id WHEN 'TRANSFER_IN' THEN t.from_branch_id END)::text AS counterpart_branch_id
               FROM ${tables.stock_movements} m
-              JOIN ${tables.inventory_batches} b ON b.id = m.batch_id
               LEFT JOIN ${tables.sales} s ON m.type IN ('SALE', 'DISPENSE', 'REFUND') AND s.id = m.reference_id
               LEFT JOIN ${tables.prescriptions} rx ON m.type = 'DISPENSE' AND rx.id = m.reference_id
               LEFT JOIN ${tables.controlled_register} cr ON cr.movement_id = m.id
@@ -105,12 +104,14 @@ export async function batchRecall(ctx: PharmacyContext, rawArgs: unknown): Promi
               ORDER BY m.created_at, m.id`,
         );
 
+  const numberOf = new Map(batches.map((b) => [b.id, b.batch_number]));
   const reached = new Set<string>();
   const shown: string[] = [];
   let unitsSupplied = 0;
-  const movements = rows.map((m) => {
-    if (SUPPLIES.has(m.movement_type)) unitsSupplied -= m.quantity;
-    if (m.movement_type === 'REFUND') unitsSupplied -= m.quantity;
+  const movements = rows.map(({ batch_id, ...row }): RecallMovementRow => {
+    const m = { ...row, batch_number: numberOf.get(batch_id)! };
+    // Supplies are negative, refunds positive: units out net of units back.
+    if (SUPPLIES.has(m.movement_type) || m.movement_type === 'REFUND') unitsSupplied -= m.quantity;
     const clinical = branchRules.view(principal, m.branch_id);
     if (m.patient_id && SUPPLIES.has(m.movement_type) && !reached.has(m.patient_id)) {
       reached.add(m.patient_id);
