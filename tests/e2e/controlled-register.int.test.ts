@@ -119,7 +119,7 @@ describe('controlled-substance register', () => {
     adminId = (await p.ok<{ me: { id: string } }>(op('Me'), {}, { token: t.adminToken })).me.id;
     const other = await createTenant(p, { branchCount: 1 });
     strangerId = (await p.ok<{ me: { id: string } }>(op('Me'), {}, { token: other.adminToken })).me.id;
-  });
+  }, 180_000);
   afterAll(async () => {
     await p?.close();
   });
@@ -255,7 +255,7 @@ describe('controlled-substance register', () => {
     expect(failure(await p.gql(EXPORT, { b: br2, from: TODAY, to: TODAY, first: 10, after: 'not-a-cursor' }, { token: elsewhere.token }))).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(failure(await p.gql(EXPORT, { b: br2, from: TODAY, to: TODAY, first: 1001 }, { token: elsewhere.token }))).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(failure(await p.gql(EXPORT, { b: br2, from: TODAY, to: TODAY, first: 10 }, { token: pharmacist.token }))).toMatchObject({ code: 'FORBIDDEN' });
-  });
+  }, 180_000);
 
   it("purges only lines older than the tenant's retention period, and never below five years", async () => {
     const product = await controlledProduct('MOR-KEEP');

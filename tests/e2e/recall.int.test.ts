@@ -150,7 +150,7 @@ describe('recall of a lot', () => {
     await p.ok(op('TransferStock'), { input: { fromBranchId: br1, toBranchId: br2, productId: product.amoxicillin, quantity: 10 } }, { token: t.adminToken });
     const rxC = await verifiedPrescription(pharmacist2.token, br2, patient.c, 3);
     await sell(cashier2.token, br2, session.cashier2, product.amoxicillin, 3, { patientId: patient.c, prescriptionIds: [rxC] });
-  });
+  }, 180_000);
   afterAll(async () => {
     await p?.close();
   });
