@@ -43,6 +43,12 @@ const mappers: Record<string, Record<string, string>> = {
     DispensedItem: '../loaders#DispensedRow',
     ControlledRegisterLine: '../services/register#RegisterRow',
     SafetyWarning: '../services/safety#WarningRow',
+    // The register export's pages and balances, and a recall's findings.
+    ControlledRegisterExport: '../services/register#RegisterExport',
+    RegisterBalance: '../services/register#RegisterBalanceRow',
+    BatchRecall: '../services/recall#BatchRecallResult',
+    RecallBatch: '../services/recall#RecallBatchRow',
+    RecallMovement: '../services/recall#RecallMovementRow',
   },
   inventory: {
     Product: `${TENANT}#Product as ProductRow`,

@@ -21,6 +21,7 @@ import { createContextBuilder, type GatewayContext } from './context';
 import { cors } from './cors';
 import { checkTokenLimit, limitRules } from './limits';
 import { observability } from './plugins/observability';
+import { dedupeRepresentations, expandEntities } from './representations';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 
 export interface GatewayDeps extends AuthDeps {
@@ -49,6 +50,16 @@ class InternalAuthDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     }
     request.http?.headers.set(INTERNAL_HEADER, await token);
     request.http?.headers.set('x-request-id', ctx.requestId);
+  }
+
+  /** Entity fetches carry each distinct representation once (see ./representations). */
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+    const representations: unknown = options.request.variables?.representations;
+    if (!Array.isArray(representations)) return super.process(options);
+    const { unique, slots } = dedupeRepresentations(representations);
+    if (unique.length === representations.length) return super.process(options);
+    const request = { ...options.request, variables: { ...options.request.variables, representations: unique } };
+    return expandEntities(await super.process({ ...options, request }), slots);
   }
 }
 

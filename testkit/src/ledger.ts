@@ -12,3 +12,28 @@ export async function ledgerBreaks(pool: Pool, schema: string): Promise<{ id: st
   );
   return rows;
 }
+
+/**
+ * Controlled-register lines whose running balance does not chain: in register order (time, then
+ * line number) per branch and product, each line must start at the balance the previous one left
+ * (a product's first line may start anywhere: earlier lines can be purged past retention), and
+ * the last one must end at the batches' quantity on hand. Must be [] after any scenario.
+ */
+export async function registerBreaks(pool: Pool, schema: string): Promise<{ branch_id: string; product_id: string; line_no: string; problem: string }[]> {
+  const { rows } = await pool.query(
+    `WITH ordered AS (
+       SELECT branch_id, product_id, line_no, quantity, balance_after,
+              lag(balance_after) OVER w AS previous, lead(line_no) OVER w AS next_line
+       FROM "${schema}".controlled_register
+       WINDOW w AS (PARTITION BY branch_id, product_id ORDER BY occurred_at, line_no)
+     ), held AS (
+       SELECT branch_id, product_id, sum(quantity_on_hand)::int AS on_hand FROM "${schema}".inventory_batches GROUP BY branch_id, product_id
+     )
+     SELECT o.branch_id::text, o.product_id::text, o.line_no::text, 'does not start where the previous line ended' AS problem
+     FROM ordered o WHERE o.previous IS NOT NULL AND o.balance_after - o.quantity <> o.previous
+     UNION ALL
+     SELECT o.branch_id::text, o.product_id::text, o.line_no::text, 'last balance differs from stock on hand'
+     FROM ordered o JOIN held h USING (branch_id, product_id) WHERE o.next_line IS NULL AND o.balance_after <> h.on_hand`,
+  );
+  return rows;
+}

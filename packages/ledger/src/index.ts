@@ -2,3 +2,4 @@ export * from './stock';
 export * from './numbering';
 export * from './locks';
 export * from './quarantine';
+export * from './register';

@@ -85,6 +85,8 @@ export interface QuarantineDecision {
   quantity: number;
   reason: string;
   reference?: string | null;
+  /** The second person who witnessed a write-off (required for controlled stock). */
+  witnessId?: string | null;
 }
 
 interface HoldingBatch {
@@ -152,6 +154,7 @@ export async function writeOffQuarantine(tx: LedgerTx, actor: StockActor, req: Q
       branchId: req.branchId,
       today: req.today,
       moves: [{ batchId: batch.id, delta: -req.quantity, type: 'QUARANTINE_WRITE_OFF', reason: req.reason, reference: req.reference ?? 'QUARANTINE', referenceId: batch.id }],
+      witnessId: req.witnessId ?? null,
     }),
   );
 }

@@ -1,6 +1,7 @@
 import { BadUserInputError, ConflictError, NotFoundError } from '@umi/kit';
 import { sql, tables, type SqlRunner } from '@umi/db';
 import { recordEvent, recordEvents, type NewEvent } from '@umi/events';
+import { assertWitnessed, writeRegister, type RegisterActor, type RegisterDetail } from './register';
 
 /**
  * The stock ledger: the only code that changes quantities. Every function here runs inside the
@@ -37,7 +38,7 @@ export interface LedgerTx {
 }
 
 /** Who changes stock, for the ledger, the register and the event envelope. */
-export interface StockActor {
+export interface StockActor extends RegisterActor {
   tenantId: string;
   userId: string | null;
   correlationId: string | null;
@@ -86,7 +87,7 @@ export interface StockChange<T> {
   lowStock: LowStockCrossing[];
 }
 
-interface Move extends ClinicalLink {
+interface Move extends ClinicalLink, RegisterDetail {
   batchId: string;
   branchId: string;
   productId: string;
@@ -188,38 +189,6 @@ async function writeMoves(tx: LedgerTx, actor: StockActor, moves: Move[]): Promi
 }
 
 /**
- * Register lines for the controlled products among `moves`, with the running balance of the
- * product at the branch (all batches) after each line. Exact because the caller holds the
- * (branch, product) lock.
- */
-async function writeRegister(tx: LedgerTx, actor: StockActor, branchId: string, moves: (Move & { record: MovementRecord })[]): Promise<void> {
-  if (moves.length === 0) return;
-  const productIds = [...new Set(moves.map((m) => m.productId))];
-  const totals = await tx.sql.query<{ product_id: string; total: number }>(
-    sql`SELECT product_id::text, sum(quantity_on_hand)::int AS total FROM ${tables.inventory_batches}
-        WHERE branch_id = ${branchId}::uuid AND product_id = ANY(${productIds}::uuid[]) GROUP BY product_id`,
-  );
-  const balance = new Map(totals.map((r) => [r.product_id, r.total]));
-  // Walk backwards from the final balance: each line's balance is the next line's minus its change.
-  const balances: number[] = new Array<number>(moves.length);
-  for (let i = moves.length - 1; i >= 0; i--) {
-    const m = moves[i]!;
-    const after = balance.get(m.productId) ?? 0;
-    balances[i] = after;
-    balance.set(m.productId, after - m.delta);
-  }
-  await tx.sql.execute(
-    sql`INSERT INTO ${tables.controlled_register}
-          (branch_id, product_id, batch_id, movement_id, quantity, balance_after, reference, patient_id, prescription_id, pharmacist_id)
-        SELECT ${branchId}::uuid, r.product_id, r.batch_id, r.movement_id, r.quantity, r.balance_after, r.reference, r.patient_id, r.prescription_id, ${actor.userId}::uuid
-        FROM unnest(${moves.map((m) => m.productId)}::uuid[], ${moves.map((m) => m.batchId)}::uuid[], ${moves.map((m) => m.record.movementId)}::uuid[],
-                    ${moves.map((m) => m.delta)}::int[], ${balances}::int[], ${moves.map((m) => m.reference)}::text[],
-                    ${moves.map((m) => m.patientId ?? null)}::uuid[], ${moves.map((m) => m.prescriptionId ?? null)}::uuid[])
-          AS r(product_id, batch_id, movement_id, quantity, balance_after, reference, patient_id, prescription_id)`,
-  );
-}
-
-/**
  * Recomputes the low/not-low state of each product at the branch and writes an
  * `inventory.low_stock` event to the outbox for each one that has just crossed to low: once per
  * crossing, because the state only flips when it differs. Available stock counts AVAILABLE batches
@@ -272,12 +241,13 @@ async function commitMoves(
   moves: Move[],
   controlled: Map<string, boolean>,
 ): Promise<StockChange<MovementRecord>> {
+  assertWitnessed(actor, moves.filter((m) => controlled.get(m.productId) === true));
   const records = await writeMoves(tx, actor, moves);
   await writeRegister(
     tx,
     actor,
     branchId,
-    moves.map((m, i) => ({ ...m, record: records[i]! })).filter((m) => controlled.get(m.productId) === true),
+    moves.flatMap((m, i) => (controlled.get(m.productId) === true ? [{ ...m, movementId: records[i]!.movementId }] : [])),
   );
   const lowStock = await refreshLowStock(tx, actor, branchId, [...new Set(moves.map((m) => m.productId))], today);
   const change = new Map<string, number>();
@@ -414,6 +384,8 @@ export interface ReceiptRequest {
   costPrice: string;
   sellingPrice: string;
   supplierId?: string | null;
+  /** The supplier's delivery note or invoice number, recorded on the register line of a controlled product. */
+  deliveryReference?: string | null;
   location?: string | null;
   /** The branch's local date: an expired batch is refused. */
   today: string;
@@ -462,6 +434,8 @@ export async function receiveStock(tx: LedgerTx, actor: StockActor, req: Receipt
         reason: req.reason ?? null,
         reference: req.reference,
         referenceId: req.referenceId,
+        supplierId: req.supplierId ?? null,
+        deliveryReference: req.deliveryReference ?? null,
       },
     ],
     controlled,
@@ -487,7 +461,13 @@ export interface BatchMove extends ClinicalLink {
 export async function moveBatches(
   tx: LedgerTx,
   actor: StockActor,
-  req: { branchId: string; today: string; moves: BatchMove[] },
+  req: {
+    branchId: string;
+    today: string;
+    moves: BatchMove[];
+    /** The second person witnessing a write-off of controlled stock (recorded on its register lines). */
+    witnessId?: string | null;
+  },
 ): Promise<StockChange<MovementRecord>> {
   if (req.moves.length === 0) throw new BadUserInputError('Nothing to change');
   for (const m of req.moves) {
@@ -511,6 +491,7 @@ export async function moveBatches(
     referenceId: m.referenceId ?? null,
     patientId: m.patientId ?? null,
     prescriptionId: m.prescriptionId ?? null,
+    witnessId: req.witnessId ?? null,
   }));
   const controlled = await lockStockKeys(tx, moves);
   return commitMoves(tx, actor, req.branchId, req.today, moves, controlled);

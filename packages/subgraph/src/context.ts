@@ -81,7 +81,7 @@ export function auditFields(ctx: RequestBase & { scope: TenantScope | null }) {
 /** Who writes to the stock ledger in this request, for `service`'s event envelopes. */
 export function stockActor(ctx: RequestBase & { scope: TenantScope | null }, service: string): StockActor {
   const { tenant, principal } = requireTenant(ctx);
-  return { tenantId: tenant.id, userId: principal.userId, correlationId: ctx.requestId, service };
+  return { tenantId: tenant.id, userId: principal.userId, isPharmacist: principal.role === 'PHARMACIST', correlationId: ctx.requestId, service };
 }
 
 /** A reference to an entity another subgraph resolves (`{ __typename, id }`). */

@@ -3,3 +3,4 @@ export * from './runtime';
 export * from './context';
 export * from './define';
 export * from './policy';
+export * from './witness';

@@ -23,6 +23,11 @@ export const branchRules = {
   dispense: isPharmacistAt,
   /** Read its controlled-substance register: ADMIN, OPERATIONS, or a PHARMACIST of the branch. */
   register: (p: Principal, id: string) => isTenantWide(p) || isPharmacistAt(p, id),
+  /**
+   * Trace a recalled lot through it (its batches, sales, transfers): anyone who may see the branch,
+   * cashiers included; the patients and prescriptions reached only where `view` also holds.
+   */
+  recall: canViewBranch,
 } satisfies Record<string, BranchRule>;
 export type BranchNeed = keyof typeof branchRules;
 
@@ -54,6 +59,8 @@ export const permissions: IRules = {
     prescriptions: branchArg(branchRules.view),
     checkInteractions: isPharmacistOrAdmin,
     controlledSubstanceRegister: branchArg(branchRules.register),
+    controlledRegisterExport: branchArg(branchRules.register),
+    batchRecall: isTenantUser,
     interactionRules: isClinical,
   },
   Mutation: {
@@ -72,6 +79,13 @@ export const permissions: IRules = {
   DispensedItem: allow,
   SafetyWarning: allow,
   ControlledRegisterLine: allow,
+  ControlledRegisterLineEdge: allow,
+  ControlledRegisterExport: allow,
+  RegisterBalance: allow,
+  BatchRecall: allow,
+  RecallBatch: allow,
+  RecallMovement: allow,
+  Sale: allow,
   InteractionRule: allow,
   PatientConnection: allow,
   PatientEdge: allow,

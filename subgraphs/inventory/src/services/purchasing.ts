@@ -125,6 +125,7 @@ const receiveSchema = z.object({
     )
     .min(1, 'must have at least one line')
     .max(500),
+  deliveryReference: z.string().trim().min(1, 'must not be blank').max(100).nullish(),
 });
 
 /** Receives goods against a sent order: each line is a batch (GRN referencing the order). */
@@ -149,6 +150,7 @@ export async function receivePurchaseOrder(ctx: InventoryContext, input: unknown
         costPrice: line.costPrice ?? new Decimal(item.unitCost.toString()).toFixed(2),
         sellingPrice: line.sellingPrice,
         supplierId: po.supplierId,
+        deliveryReference: data.deliveryReference ?? null,
         location: line.location ?? null,
         today,
         type: 'GRN',
@@ -169,7 +171,7 @@ export async function receivePurchaseOrder(ctx: InventoryContext, input: unknown
       entityType: 'PurchaseOrder',
       entityId: po.id,
       branchId: branch.id,
-      newValues: { status: updated.status, lines: data.lines },
+      newValues: { status: updated.status, lines: data.lines, deliveryReference: data.deliveryReference ?? null },
     });
     return updated;
   });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { BadUserInputError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
 import { recordAudit } from '@umi/db';
 import { releaseQuarantine as releaseUnits, writeOffQuarantine as writeOffUnits } from '@umi/ledger';
-import { requireTenant } from '@umi/subgraph';
+import { requireTenant, requireWitness } from '@umi/subgraph';
 import { actorOf, auditOf, branchToday, requireBranch } from '../policy';
 import type { InventoryContext } from '../context';
 
@@ -10,6 +10,7 @@ const decisionSchema = z.object({
   batchId: uuidSchema,
   quantity: z.number().int('must be a whole number').min(1, 'must be above zero').max(10_000_000),
   reason: z.string().trim().min(3, 'is required (at least 3 characters)').max(500),
+  witnessUserId: uuidSchema.nullish(),
 });
 
 /** The quarantine batch named by the input, at a branch where the caller may decide on quarantine. */
@@ -45,15 +46,18 @@ export async function releaseQuarantine(ctx: InventoryContext, input: unknown) {
 export async function writeOffQuarantine(ctx: InventoryContext, input: unknown) {
   const { db } = requireTenant(ctx);
   const { data, batch, branch } = await quarantineBatch(ctx, input);
+  const product = await ctx.loaders.productById.load(batch.productId);
+  const witnessId =
+    product?.controlledSubstance || data.witnessUserId ? await requireWitness(ctx, data.witnessUserId, branch.id, 'input.witnessUserId') : null;
   await db.transaction(async (tx) => {
-    await writeOffUnits(tx, actorOf(ctx), { branchId: branch.id, today: branchToday(branch), batchId: batch.id, quantity: data.quantity, reason: data.reason });
+    await writeOffUnits(tx, actorOf(ctx), { branchId: branch.id, today: branchToday(branch), batchId: batch.id, quantity: data.quantity, reason: data.reason, witnessId });
     await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'WRITE_OFF_QUARANTINE',
       entityType: 'InventoryBatch',
       entityId: batch.id,
       branchId: branch.id,
-      newValues: { quantity: data.quantity, reason: data.reason },
+      newValues: { quantity: data.quantity, reason: data.reason, witnessUserId: witnessId },
     });
   });
   return db.inventoryBatch.findUniqueOrThrow({ where: { id: batch.id } });

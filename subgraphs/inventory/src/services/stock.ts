@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { addDays, afterTimeCursor, BadUserInputError, ConflictError, NotFoundError, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
 import { recordAudit, type TenantTx } from '@umi/db';
-import { lockRow, moveBatches, receiveStock as receiveIntoBatch } from '@umi/ledger';
-import { requireTenant } from '@umi/subgraph';
+import { lockRow, lockStockKeys, moveBatches, receiveStock as receiveIntoBatch } from '@umi/ledger';
+import { requireTenant, requireWitness } from '@umi/subgraph';
 import { actorOf, auditOf, branchToday, requireBranch, type BranchNeed } from '../policy';
 import type { InventoryContext } from '../context';
 import type { StockKey, StockRow } from '../loaders';
@@ -23,6 +23,7 @@ const receiveSchema = z.object({
   reorderQuantity: z.number().int().min(0).max(1_000_000).nullish(),
   supplierId: uuidSchema.nullish(),
   location: z.string().trim().max(100).nullish(),
+  deliveryReference: z.string().trim().min(1, 'must not be blank').max(100).nullish(),
 });
 
 /** An active product of the tenant, or NOT_FOUND naming the field. */
@@ -68,6 +69,7 @@ export async function receiveStock(ctx: InventoryContext, input: unknown) {
       costPrice: data.costPrice,
       sellingPrice: data.sellingPrice,
       supplierId: data.supplierId ?? null,
+      deliveryReference: data.deliveryReference ?? null,
       location: data.location ?? null,
       today,
       type: 'GRN',
@@ -87,7 +89,23 @@ const adjustSchema = z.object({
     .refine((d) => d !== 0, 'must not be zero')
     .refine((d) => Math.abs(d) <= 10_000_000, 'is too large'),
   reason: z.string().trim().min(3, 'is required (at least 3 characters)').max(500),
+  witnessUserId: uuidSchema.nullish(),
 });
+
+/**
+ * The witness of taking stock off: checked whenever one is named, and required (WITNESS_REQUIRED)
+ * when the stock is of a controlled substance. The ledger refuses an unwitnessed controlled
+ * write-off too; asking first names the field.
+ */
+async function witnessFor(ctx: InventoryContext, controlled: boolean, witnessUserId: string | null | undefined, branchId: string, field: string) {
+  if (!controlled && !witnessUserId) return null;
+  return requireWitness(ctx, witnessUserId, branchId, field);
+}
+
+async function isControlled(ctx: InventoryContext, productId: string): Promise<boolean> {
+  const product = await ctx.loaders.productById.load(productId);
+  return product?.controlledSubstance === true;
+}
 
 /** A batch of the tenant with its branch, checked for the caller's access. */
 async function batchAt(ctx: InventoryContext, id: string, need: BranchNeed, field: string) {
@@ -103,12 +121,14 @@ export async function adjustStock(ctx: InventoryContext, input: unknown) {
   const { db } = requireTenant(ctx);
   const data = parseInput(adjustSchema, input);
   const { batch, branch } = await batchAt(ctx, data.inventoryId, 'manage', 'input.inventoryId');
+  const witnessId = await witnessFor(ctx, data.delta < 0 && (await isControlled(ctx, batch.productId)), data.witnessUserId, branch.id, 'input.witnessUserId');
   await db.transaction(async (tx) => {
     try {
       await moveBatches(tx, actorOf(ctx), {
         branchId: branch.id,
         today: branchToday(branch),
         moves: [{ batchId: batch.id, delta: data.delta, type: 'ADJUSTMENT', reason: data.reason, reference: 'ADJUSTMENT' }],
+        witnessId,
       });
     } catch (err) {
       if (err instanceof ConflictError && err.extensions.reason === 'INSUFFICIENT_STOCK') {
@@ -122,7 +142,7 @@ export async function adjustStock(ctx: InventoryContext, input: unknown) {
       entityType: 'InventoryBatch',
       entityId: batch.id,
       branchId: branch.id,
-      newValues: { delta: data.delta, reason: data.reason },
+      newValues: { delta: data.delta, reason: data.reason, witnessId },
     });
   });
   return db.inventoryBatch.findUniqueOrThrow({ where: { id: batch.id } });
@@ -130,49 +150,80 @@ export async function adjustStock(ctx: InventoryContext, input: unknown) {
 
 const statusSchema = z.object({
   id: uuidSchema,
-  status: z.enum(['AVAILABLE', 'ON_HOLD', 'QUARANTINE']),
+  status: z.enum(['AVAILABLE', 'ON_HOLD', 'QUARANTINE', 'DESTROYED']),
   reason: z.string().trim().min(3, 'is required (at least 3 characters)').max(500),
+  witnessUserId: uuidSchema.nullish(),
 });
 
-/** Holds or quarantines a batch (recalls), or releases it; never allocated while not AVAILABLE. */
+/** Statuses a batch never leaves. */
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['EXPIRED', 'DEPLETED', 'DESTROYED']);
+
+/**
+ * Holds or quarantines a batch (recalls), or releases it; never allocated while not AVAILABLE.
+ * DESTROYED writes its remaining stock off (an ADJUSTMENT whose reason says so), witnessed when
+ * the product is controlled, and is final.
+ */
 export async function setBatchStatus(ctx: InventoryContext, args: unknown) {
   const { db } = requireTenant(ctx);
   const data = parseInput(statusSchema, args, 'args');
   const { batch, branch } = await batchAt(ctx, data.id, 'receive', 'id');
-  if (batch.status === 'EXPIRED' || batch.status === 'DEPLETED') throw new ConflictError(`The batch is ${batch.status} and cannot change status`);
+  if (FINAL_STATUSES.has(batch.status)) throw new ConflictError(`The batch is ${batch.status} and cannot change status`);
   if (batch.quarantineOf) throw new ConflictError('A quarantine batch of returned stock is released or written off (releaseQuarantine, writeOffQuarantine), not given a status', { reason: 'QUARANTINE_BATCH' });
+  const destroying = data.status === 'DESTROYED';
+  const witnessId = destroying
+    ? await witnessFor(ctx, batch.quantityOnHand > 0 && (await isControlled(ctx, batch.productId)), data.witnessUserId, branch.id, 'witnessUserId')
+    : null;
   return db.transaction(async (tx) => {
-    // Serialised with allocations of the product at the branch (they lock the batch rows).
+    // The stock key first, then the batch: the ledger's lock order, so this queues behind
+    // allocations of the product at the branch instead of deadlocking with them.
+    await lockStockKeys(tx, [{ branchId: branch.id, productId: batch.productId }]);
     await lockRow(tx, 'inventory_batches', batch.id);
+    const current = await tx.inventoryBatch.findUniqueOrThrow({ where: { id: batch.id } });
+    if (FINAL_STATUSES.has(current.status)) throw new ConflictError(`The batch is ${current.status} and cannot change status`);
+    if (destroying && current.quantityOnHand > 0) {
+      await moveBatches(tx, actorOf(ctx), {
+        branchId: branch.id,
+        today: branchToday(branch),
+        moves: [{ batchId: batch.id, delta: -current.quantityOnHand, type: 'ADJUSTMENT', reason: `destroyed: ${data.reason}`, reference: 'DESTRUCTION' }],
+        witnessId,
+      });
+    }
     const updated = await tx.inventoryBatch.update({ where: { id: batch.id }, data: { status: data.status } });
     await recordAudit(tx, {
       ...auditOf(ctx),
-      action: 'SET_STATUS',
+      action: destroying ? 'DESTROY' : 'SET_STATUS',
       entityType: 'InventoryBatch',
       entityId: batch.id,
       branchId: branch.id,
-      oldValues: { status: batch.status },
-      newValues: { status: data.status, reason: data.reason },
+      oldValues: { status: current.status, quantityOnHand: current.quantityOnHand },
+      newValues: { status: data.status, reason: data.reason, ...(destroying ? { destroyed: current.quantityOnHand, witnessId } : {}) },
     });
     return updated;
   });
 }
 
-/** Writes off every batch at the branch that has expired (EXPIRY_WRITE_OFF to zero) and marks it EXPIRED. */
-export async function writeOffExpiredStock(ctx: InventoryContext, branchId: string) {
+/**
+ * Writes off every batch at the branch that has expired (EXPIRY_WRITE_OFF to zero) and marks it
+ * EXPIRED. A witness is required when any of them is of a controlled substance.
+ */
+export async function writeOffExpiredStock(ctx: InventoryContext, args: { branchId: string; witnessUserId?: string | null }) {
   const { db } = requireTenant(ctx);
-  const branch = await requireBranch(ctx, branchId, 'receive');
+  const branch = await requireBranch(ctx, args.branchId, 'receive');
   const today = branchToday(branch);
+  const named = args.witnessUserId ? await requireWitness(ctx, args.witnessUserId, branch.id, 'witnessUserId') : null;
   return db.transaction(async (tx) => {
     const expired = await tx.inventoryBatch.findMany({
       where: { branchId: branch.id, quantityOnHand: { gt: 0 }, expiryDate: { lte: new Date(`${today}T00:00:00Z`) } },
+      include: { product: { select: { controlledSubstance: true } } },
       orderBy: [{ productId: 'asc' }, { id: 'asc' }],
     });
     if (expired.length === 0) return [];
+    const witnessId = named ?? (await witnessFor(ctx, expired.some((b) => b.product.controlledSubstance), null, branch.id, 'witnessUserId'));
     await moveBatches(tx, actorOf(ctx), {
       branchId: branch.id,
       today,
       moves: expired.map((b) => ({ batchId: b.id, delta: -b.quantityOnHand, type: 'EXPIRY_WRITE_OFF' as const, reason: 'expired', reference: 'EXPIRY' })),
+      witnessId,
     });
     await tx.inventoryBatch.updateMany({ where: { id: { in: expired.map((b) => b.id) } }, data: { status: 'EXPIRED' } });
     await recordAudit(tx, {
@@ -181,7 +232,7 @@ export async function writeOffExpiredStock(ctx: InventoryContext, branchId: stri
       entityType: 'InventoryBatch',
       entityId: null,
       branchId: branch.id,
-      newValues: expired.map((b) => ({ id: b.id, batchNumber: b.batchNumber, quantity: b.quantityOnHand })),
+      newValues: { witnessId, batches: expired.map((b) => ({ id: b.id, batchNumber: b.batchNumber, quantity: b.quantityOnHand })) },
     });
     return tx.inventoryBatch.findMany({ where: { id: { in: expired.map((b) => b.id) } }, orderBy: [{ expiryDate: 'asc' }, { id: 'asc' }] });
   });

@@ -3,7 +3,8 @@ import type { QueryResolvers } from '../generated/resolvers';
 import { requireBranch } from '../policy';
 import { listPatients } from '../services/patients';
 import { checkInteractions, listPrescriptions } from '../services/prescriptions';
-import { controlledRegister } from '../services/register';
+import { batchRecall } from '../services/recall';
+import { controlledRegister, controlledRegisterExport } from '../services/register';
 import { listInteractionRules } from '../services/rules';
 
 export const Query: QueryResolvers = {
@@ -22,5 +23,7 @@ export const Query: QueryResolvers = {
   prescriptions: (_, args, ctx) => listPrescriptions(ctx, args),
   checkInteractions: (_, args, ctx) => checkInteractions(ctx, args),
   controlledSubstanceRegister: (_, args, ctx) => controlledRegister(ctx, args),
+  controlledRegisterExport: (_, args, ctx) => controlledRegisterExport(ctx, args),
+  batchRecall: (_, args, ctx) => batchRecall(ctx, args),
   interactionRules: (_, __, ctx) => listInteractionRules(ctx),
 };

@@ -1,5 +1,7 @@
 import { scalarResolvers } from '@umi/kit';
 import type { Resolvers } from '../generated/resolvers';
+import { BatchRecall, RecallBatch, RecallMovement } from './BatchRecall';
+import { ControlledRegisterExport, RegisterBalance } from './ControlledRegisterExport';
 import { ControlledRegisterLine } from './ControlledRegisterLine';
 import { DispensedItem } from './DispensedItem';
 import { InteractionRule } from './InteractionRule';
@@ -21,5 +23,10 @@ export const resolvers: Resolvers = {
   DispensedItem,
   SafetyWarning,
   ControlledRegisterLine,
+  ControlledRegisterExport,
+  RegisterBalance,
+  BatchRecall,
+  RecallBatch,
+  RecallMovement,
   InteractionRule,
 };
