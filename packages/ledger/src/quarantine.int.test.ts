@@ -121,7 +121,11 @@ describe('quarantine of returned stock', () => {
       extensions: { code: 'CONFLICT', reason: 'BATCH_EXPIRED' },
     });
     await client.transaction((tx) => releaseQuarantine(tx, actor, { ...later, today: TODAY, quantity: 1 }));
-    await client.transaction((tx) => writeOffQuarantine(tx, actor, { ...later, quantity: 1 }));
+    // Destroying controlled stock needs a second person as witness, as any other write-off of it.
+    await expect(client.transaction((tx) => writeOffQuarantine(tx, actor, { ...later, quantity: 1 }))).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', reason: 'WITNESS_REQUIRED' },
+    });
+    await client.transaction((tx) => writeOffQuarantine(tx, actor, { ...later, quantity: 1, witnessId: randomUUID() }));
     const { rows } = await db.pool.query(
       `SELECT r.quantity, r.balance_after, m.type FROM ${SCHEMA}.controlled_register r JOIN ${SCHEMA}.stock_movements m ON m.id = r.movement_id
        WHERE r.product_id = $1 ORDER BY r.occurred_at, r.balance_after`,
