@@ -6,7 +6,7 @@ import { lockRow, nextNumber } from '@umi/ledger';
 import { requireTenant } from '@umi/subgraph';
 import { auditOf, branchDate, requireBranch, type BranchNeed } from '../policy';
 import type { PharmacyContext } from '../context';
-import { recordAlerts, runSafetyCheck } from './safety';
+import { recordAlerts, runSafetyCheck } from '@umi/supply';
 
 const createSchema = z.object({
   branchId: uuidSchema,

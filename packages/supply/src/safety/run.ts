@@ -1,7 +1,8 @@
-import { addDays } from '@umi/kit';
-import { sql, tables, type TenantTx } from '@umi/db';
+import { addDays, ConflictError, ForbiddenError } from '@umi/kit';
+import { recordAudit, sql, tables, type AuditEntry, type TenantTx } from '@umi/db';
+import { SupplyReason } from '../reasons';
 import type { SafetyAlert } from '@umi/db/tenant-models';
-import { checkSafety, ingredients, type DrugRef, type SafetyWarning, type Severity } from '../safety/check';
+import { checkSafety, ingredients, type DrugRef, type SafetyWarning, type Severity } from './check';
 
 /** What the SafetyWarning type is resolved from: a stored alert, or a warning of an on-demand check. */
 export type WarningRow = SafetyAlert | SafetyWarning;
@@ -46,10 +47,13 @@ export async function runSafetyCheck(
     items: ProductForCheck[];
     patient: { id: string; allergies: string[] } | null;
     excludePrescriptionId: string | null;
+    /** More prescriptions to leave out: the ones a till sale supplies against. */
+    excludePrescriptionIds?: string[];
     prescriber: Prescriber | null;
     today: string;
   },
 ): Promise<SafetyWarning[]> {
+  const excluded = [...(args.excludePrescriptionIds ?? []), ...(args.excludePrescriptionId ? [args.excludePrescriptionId] : [])];
   const others = args.patient
     ? await tx.sql.query<OtherDrug>(
         sql`SELECT DISTINCT p.id::text AS product_id, p.name, p.generic_name, p.atc_code, p.controlled_substance AS controlled,
@@ -58,7 +62,7 @@ export async function runSafetyCheck(
             FROM ${tables.prescriptions} pr
             JOIN ${tables.prescription_items} i ON i.prescription_id = pr.id
             JOIN ${tables.products} p ON p.id = i.product_id
-            WHERE pr.patient_id = ${args.patient.id}::uuid AND pr.id IS DISTINCT FROM ${args.excludePrescriptionId}::uuid AND pr.status <> 'CANCELLED'
+            WHERE pr.patient_id = ${args.patient.id}::uuid AND NOT (pr.id = ANY(${excluded}::uuid[])) AND pr.status <> 'CANCELLED'
               AND ((pr.status IN ('PENDING', 'VERIFIED', 'PARTIALLY_DISPENSED') AND pr.valid_until >= ${args.today}::date)
                    OR pr.date_prescribed >= ${addDays(args.today, -30)}::date)`,
       )
@@ -114,5 +118,67 @@ export async function recordAlerts(tx: TenantTx, warnings: SafetyWarning[], link
       source: w.source,
       raisedBy: link.raisedBy,
     })),
+  });
+}
+
+/**
+ * The till's safety gate for a sale to a named patient: the warnings are recorded (every alert
+ * shown is kept); a CONTRAINDICATED one stops the sale (CONFLICT SAFETY_OVERRIDE_REQUIRED) unless a
+ * pharmacist gives an override reason (anyone else: FORBIDDEN). The override is kept on the alerts,
+ * audited and reported as a high-severity compliance event, as at dispensing.
+ */
+export async function enforceSaleSafety(
+  tx: TenantTx,
+  args: {
+    warnings: SafetyWarning[];
+    patientId: string;
+    saleId: string;
+    saleNumber: string;
+    branchId: string;
+    overrideReason: string | null;
+    actor: { userId: string; isPharmacist: boolean };
+    audit: Omit<AuditEntry, 'action' | 'entityType' | 'entityId'>;
+  },
+): Promise<void> {
+  const blocking = args.warnings.filter((w) => w.severity === 'CONTRAINDICATED');
+  if (blocking.length > 0 && !args.overrideReason) {
+    throw new ConflictError(`Contraindicated: ${blocking.map((w) => w.message).join('; ')}. A pharmacist may override with a reason (safetyOverrideReason).`, {
+      reason: SupplyReason.SAFETY_OVERRIDE_REQUIRED,
+    });
+  }
+  if (blocking.length > 0 && !args.actor.isPharmacist) throw new ForbiddenError('Only a pharmacist may override a contraindication');
+  if (args.warnings.length === 0) return;
+  const now = new Date();
+  await tx.safetyAlert.createMany({
+    data: args.warnings.map((w) => ({
+      prescriptionId: null,
+      patientId: args.patientId,
+      kind: w.kind,
+      severity: w.severity,
+      message: w.message,
+      productIds: w.productIds,
+      source: w.source,
+      raisedBy: args.actor.userId,
+      ...(w.severity === 'CONTRAINDICATED' ? { overriddenBy: args.actor.userId, overriddenAt: now, overrideReason: args.overrideReason } : {}),
+    })),
+  });
+  if (blocking.length === 0) return;
+  await recordAudit(tx, {
+    ...args.audit,
+    action: 'OVERRIDE_SAFETY_ALERT',
+    entityType: 'Sale',
+    entityId: args.saleId,
+    branchId: args.branchId,
+    newValues: { reason: args.overrideReason, saleNumber: args.saleNumber, alerts: blocking.map((w) => w.message) },
+  });
+  await tx.complianceEvent.create({
+    data: {
+      branchId: args.branchId,
+      eventType: 'SAFETY_OVERRIDE',
+      severity: 'high',
+      description: `Contraindicated warning overridden on sale ${args.saleNumber}`,
+      data: { saleId: args.saleId, patientId: args.patientId, reason: args.overrideReason, alerts: blocking.map((w) => w.message) },
+      reportedBy: args.actor.userId,
+    },
   });
 }
