@@ -42,7 +42,7 @@ const mappers: Record<string, Record<string, string>> = {
     // and the warnings a check returns or the alerts it stored.
     DispensedItem: '../loaders#DispensedRow',
     ControlledRegisterLine: '../services/register#RegisterRow',
-    SafetyWarning: '@umi/supply#WarningRow',
+    SafetyWarning: '../services/safety#WarningRow',
     // The register export's pages and balances, and a recall's findings.
     ControlledRegisterExport: '../services/register#RegisterExport',
     RegisterBalance: '../services/register#RegisterBalanceRow',

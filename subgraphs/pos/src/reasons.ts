@@ -13,6 +13,10 @@ export const PosReason = {
   SALE_NOT_REFUNDABLE: 'SALE_NOT_REFUNDABLE',
   /** More units asked back than remain unrefunded on the line (extensions.remaining). */
   REFUND_EXCEEDS_REMAINING: 'REFUND_EXCEEDS_REMAINING',
+  /** The sale already has its payments (paySale takes the money of an unpaid sale once). */
+  SALE_ALREADY_PAID: 'SALE_ALREADY_PAID',
+  /** The sale is voided or refunded: there is nothing to pay. */
+  SALE_NOT_PAYABLE: 'SALE_NOT_PAYABLE',
   /** The payment already has its answer. */
   PAYMENT_ALREADY_ANSWERED: 'PAYMENT_ALREADY_ANSWERED',
 } as const;
