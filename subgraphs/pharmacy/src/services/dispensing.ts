@@ -146,7 +146,6 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
       }
     }
     if (takes.length === 0) throw new ConflictError('No stock at this branch to dispense any item of the prescription', { reason: 'INSUFFICIENT_STOCK' });
-    await applySupply(tx, takes, allocations, { userId, isPharmacist: principal.role === 'PHARMACIST', saleId });
 
     const { priced, pricesIncludeTax } = priceAllocations(products, allocations, '0.00');
     await writeSale(tx, {
@@ -163,6 +162,8 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
       plan: UNPAID,
       event: null,
     });
+    // The fills name the sale, so they follow it.
+    await applySupply(tx, takes, allocations, { userId, isPharmacist: principal.role === 'PHARMACIST', saleId });
 
     for (const t of takes) {
       const product = products.get(t.productId)!;

@@ -181,7 +181,6 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
       }
       throw err;
     }
-    await applySupply(tx, takes, allocations, { userId: principal.userId, isPharmacist: principal.role === 'PHARMACIST', saleId });
 
     const { priced, pricesIncludeTax } = priceAllocations(byId, allocations, data.discountAmount ?? '0.00');
     const plan = planPayments(
@@ -208,6 +207,8 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
           ? saleCompletedEvent(ctx, { id: saleId, saleNumber, branchId: branch.id, totalAmount: priced.totalAmount, items: priced.lines })
           : null,
     });
+    // The prescription items' fills name the sale, so they follow it.
+    await applySupply(tx, takes, allocations, { userId: principal.userId, isPharmacist: principal.role === 'PHARMACIST', saleId });
     return { id: saleId, created };
   });
 }
