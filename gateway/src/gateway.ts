@@ -106,9 +106,6 @@ export async function createGateway(deps: GatewayDeps) {
       res.status(down.length ? 503 : 200).json({ status: down.length ? 'unavailable' : 'ready', down });
     });
   });
-  app.get('/metrics', (_req, res) => {
-    void deps.metrics.registry.metrics().then((text) => res.type(deps.metrics.registry.contentType).send(text));
-  });
   app.use(
     '/graphql',
     cors(env.CORS_ORIGINS.split(',')),

@@ -12,6 +12,8 @@ import { startRelayProcess } from './relay';
 export interface RunningFederation {
   url: string;
   env: Env;
+  /** Where each process serves /metrics (its internal port), by service: gateway, tenant, pharmacy, inventory, pos. */
+  metricsUrls: Record<'gateway' | 'tenant' | 'pharmacy' | 'inventory' | 'pos', string>;
   /** Publishes every committed outbox event now (tests that wait for events call it). */
   flushEvents(): Promise<void>;
   close(): Promise<void>;
@@ -23,15 +25,20 @@ export interface RunningFederation {
  * URLs are replaced; `supergraphSdl` defaults to the committed supergraph.graphql.
  */
 export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean; supergraphSdl?: string } = {}): Promise<RunningFederation> {
-  const portEnv = opts.ephemeralPorts ? { TENANT_PORT: 0, PHARMACY_PORT: 0, INVENTORY_PORT: 0, POS_PORT: 0, PORT: 0 } : {};
+  const portEnv = opts.ephemeralPorts
+    ? { TENANT_PORT: 0, PHARMACY_PORT: 0, INVENTORY_PORT: 0, POS_PORT: 0, PORT: 0, METRICS_PORT: 0, TENANT_METRICS_PORT: 0, PHARMACY_METRICS_PORT: 0, INVENTORY_METRICS_PORT: 0, POS_METRICS_PORT: 0 }
+    : {};
   const e: Env = { ...env, ...portEnv } as Env;
   const started: { close(): Promise<void> }[] = [];
   try {
     const ports: number[] = [];
+    const metricsUrl = (port: number) => `http://${e.METRICS_HOST === '0.0.0.0' ? '127.0.0.1' : e.METRICS_HOST}:${port}/metrics`;
+    const metricsUrls: Record<string, string> = {};
     for (const subgraph of [tenantSubgraph, pharmacy, inventory, pos]) {
       const running = await subgraph.main(e);
       started.push(running);
       ports.push(running.port);
+      metricsUrls[subgraph.name] = metricsUrl(running.metricsPort);
     }
     const [tenantPort, pharmacyPort, inventoryPort, posPort] = ports;
     const routed: Env = {
@@ -48,11 +55,13 @@ export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean
     }
     const gateway = await startGateway(routed);
     started.push(gateway);
+    metricsUrls.gateway = metricsUrl(gateway.metricsPort);
     const relay = await startRelayProcess(routed);
     started.push(relay);
     return {
       url: `http://127.0.0.1:${gateway.port}/graphql`,
       env: routed,
+      metricsUrls: metricsUrls as RunningFederation['metricsUrls'],
       flushEvents: () => relay.relay.flush(),
       async close() {
         for (const s of started.reverse()) await s.close();

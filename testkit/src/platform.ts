@@ -21,6 +21,8 @@ export interface TestPlatform {
   db: TestDatabase;
   env: Env;
   url: string;
+  /** Where a process of the platform serves /metrics (its internal port, not the API's). */
+  metricsUrl(service: keyof RunningFederation['metricsUrls']): string;
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, opts?: RequestOptions): Promise<GqlResult<T>>;
   /** Like gql but throws unless the response has data and no errors. */
   ok<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, opts?: RequestOptions): Promise<T>;
@@ -85,6 +87,7 @@ export async function startTestPlatform(overrides: Record<string, string> = {}):
     db,
     env: federation.env,
     url,
+    metricsUrl: (service) => federation.metricsUrls[service],
     gql,
     ok,
     async loginSuperAdmin() {

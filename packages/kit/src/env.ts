@@ -5,6 +5,8 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 const port = z.coerce.number().int().min(1).max(65535);
+/** 0 takes any free port (tests run many platforms side by side). */
+const metricsPort = z.coerce.number().int().min(0).max(65535);
 const secret = z.string().min(32, 'must be at least 32 characters');
 
 /**
@@ -27,6 +29,17 @@ export const envSchema = z
     PHARMACY_PORT: port.default(4002),
     INVENTORY_PORT: port.default(4003),
     POS_PORT: port.default(4004),
+    /**
+     * Prometheus's /metrics is served on its own port, never on the API's: metrics are for the
+     * operator's scraper, and a scrape must not compete with (or be reachable by) API clients.
+     * Loopback by default; a container sets 0.0.0.0 and publishes nothing.
+     */
+    METRICS_HOST: z.string().default('127.0.0.1'),
+    METRICS_PORT: metricsPort.default(9400),
+    TENANT_METRICS_PORT: metricsPort.default(9401),
+    PHARMACY_METRICS_PORT: metricsPort.default(9402),
+    INVENTORY_METRICS_PORT: metricsPort.default(9403),
+    POS_METRICS_PORT: metricsPort.default(9404),
     TENANT_URL: z.string().url().optional(),
     PHARMACY_URL: z.string().url().optional(),
     INVENTORY_URL: z.string().url().optional(),
@@ -123,6 +136,11 @@ export const SUBGRAPHS: readonly SubgraphName[] = ['tenant', 'pharmacy', 'invent
 /** Port a subgraph listens on. */
 export function subgraphPort(env: Env, name: SubgraphName): number {
   return { tenant: env.TENANT_PORT, pharmacy: env.PHARMACY_PORT, inventory: env.INVENTORY_PORT, pos: env.POS_PORT }[name];
+}
+
+/** Port a subgraph serves /metrics on (0: any free one). */
+export function subgraphMetricsPort(env: Env, name: SubgraphName): number {
+  return { tenant: env.TENANT_METRICS_PORT, pharmacy: env.PHARMACY_METRICS_PORT, inventory: env.INVENTORY_METRICS_PORT, pos: env.POS_METRICS_PORT }[name];
 }
 
 /** URL the gateway routes a subgraph's requests to. */

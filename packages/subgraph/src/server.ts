@@ -108,7 +108,8 @@ function withoutAllowedFields(generator: ReturnType<typeof shield>, rules: IRule
 
 /**
  * A subgraph as an HTTP server: verification of the gateway's token on every request,
- * graphql-shield deny-by-default, masked internal errors, health and metrics endpoints.
+ * graphql-shield deny-by-default, masked internal errors, health endpoints (metrics are served
+ * apart, on the process's metrics port).
  * Tests build the same server and listen on an ephemeral port.
  */
 export async function createSubgraphServer<TContext extends BaseContext & RequestBase>(opts: SubgraphServerOptions<TContext>) {
@@ -155,9 +156,6 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
       () => res.json({ status: 'ready' }),
       (err: Error) => res.status(503).json({ status: 'unavailable', reason: err.message }),
     );
-  });
-  app.get('/metrics', (_req, res) => {
-    void opts.metrics.registry.metrics().then((text) => res.type(opts.metrics.registry.contentType).send(text));
   });
   // How many operations the gateway sends here: with database_queries_total, what a query plan costs.
   const operations = opts.metrics.counter('subgraph_operations_total', 'GraphQL operations received from the gateway');
