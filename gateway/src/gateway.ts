@@ -6,6 +6,8 @@ import express from 'express';
 import {
   INTERNAL_HEADER,
   createHttpServer,
+  jsonErrorHandler,
+  securityHeaders,
   SUBGRAPHS,
   introspectionEnabled,
   maskError,
@@ -21,6 +23,7 @@ import { createContextBuilder, type GatewayContext } from './context';
 import { cors } from './cors';
 import { checkTokenLimit, limitRules } from './limits';
 import { observability } from './plugins/observability';
+import { refuseNulCharacters } from './plugins/input-guard';
 import { dedupeRepresentations, expandEntities } from './representations';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 
@@ -78,7 +81,7 @@ export async function createGateway(deps: GatewayDeps) {
     includeStacktraceInErrorResponses: false,
     validationRules: limitRules(env),
     // Answers are per tenant and private: no cache-control hints (whose plugin wraps every field).
-    plugins: [observability(deps.metrics), ApolloServerPluginCacheControlDisabled()],
+    plugins: [observability(deps.metrics), refuseNulCharacters<GatewayContext>(), ApolloServerPluginCacheControlDisabled()],
     formatError: (formatted, error) => maskError(formatted, error, undefined, () => {}),
   });
   let apiSchema: GraphQLSchema | null = null;
@@ -92,6 +95,7 @@ export async function createGateway(deps: GatewayDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(securityHeaders);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -121,6 +125,7 @@ export async function createGateway(deps: GatewayDeps) {
     },
     expressMiddleware(apollo, { context: async ({ req }) => buildContext(req) }),
   );
+  app.use(jsonErrorHandler((err) => deps.logger.error({ err }, 'unhandled HTTP error')));
 
   const http = createHttpServer(app);
   const server = http.server;

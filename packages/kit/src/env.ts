@@ -74,6 +74,10 @@ export const envSchema = z
     /** graphql-ws: events a subscriber may fall behind before the oldest are dropped. */
     WS_QUEUE_SIZE: z.coerce.number().int().min(1).max(100_000).default(256),
     WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1000).default(20),
+    /** graphql-ws: messages a connection may send per minute (burst: the same); beyond, it closes 4429. */
+    WS_MAX_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+    /** graphql-ws: sockets one IP may hold open before its connection_init is accepted; beyond, 4429. */
+    WS_MAX_UNAUTHENTICATED_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
     MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).default(1000),
   })
   .superRefine((env, ctx) => {

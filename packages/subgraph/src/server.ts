@@ -11,6 +11,8 @@ import {
   BadUserInputError,
   createHttpServer,
   ForbiddenError,
+  jsonErrorHandler,
+  securityHeaders,
   INTERNAL_HEADER,
   UnauthenticatedError,
   maskError,
@@ -148,6 +150,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -171,7 +174,8 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
         const token = req.headers[INTERNAL_HEADER];
         const claims = await opts.internalTokens.verify(typeof token === 'string' ? token : '', opts.name).catch((err: unknown) => {
           opts.metrics.authFailures.inc({ reason: 'internal_token' });
-          throw err;
+          // The whole request is refused: 401, not the 500 Apollo gives an error without a status.
+          throw err instanceof UnauthenticatedError ? err.withHttpStatus(401) : err;
         });
         const logger = opts.logger.child({ requestId: claims.rid, tenantId: claims.usr?.tenantId ?? undefined });
         return opts.createContext({
@@ -185,6 +189,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
       },
     }),
   );
+  app.use(jsonErrorHandler((err) => opts.logger.error({ err }, 'unhandled HTTP error')));
 
   const http = createHttpServer(app);
   return {
