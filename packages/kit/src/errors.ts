@@ -24,7 +24,8 @@ export class AppError extends GraphQLError {
    */
   withHttpStatus(status: number, headers: Record<string, string> = {}): this {
     // Apollo Server takes the status and headers (a Map) from `extensions.http` and drops the key.
-    (this.extensions as Record<string, unknown>).http = { status, headers: new Map(Object.entries(headers)) };
+    const entries = Object.entries(headers);
+    (this.extensions as Record<string, unknown>).http = entries.length ? { status, headers: new Map(entries) } : { status };
     return this;
   }
 }
