@@ -24,6 +24,7 @@ import { cors } from './cors';
 import { checkTokenLimit, limitRules } from './limits';
 import { observability } from './plugins/observability';
 import { refuseNulCharacters } from './plugins/input-guard';
+import { ambiguousOutcomes, fetchFailure } from './unavailable';
 import { dedupeRepresentations, expandEntities } from './representations';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 
@@ -55,8 +56,20 @@ class InternalAuthDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     request.http?.headers.set('x-request-id', ctx.requestId);
   }
 
-  /** Entity fetches carry each distinct representation once (see ./representations). */
+  /** A transport failure becomes the request's SERVICE_UNAVAILABLE / OUTCOME_UNKNOWN error (see ./unavailable). */
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+    try {
+      return await this.processDeduplicated(options);
+    } catch (err) {
+      const failure = fetchFailure(options.request.query ?? '', err);
+      if (!failure) throw err;
+      if ('logger' in options.context) (options.context as GatewayContext).logger.warn({ err: (err as Error).message, subgraph: this.subgraph }, 'subgraph fetch failed');
+      return { errors: [failure] };
+    }
+  }
+
+  /** Entity fetches carry each distinct representation once (see ./representations). */
+  private async processDeduplicated(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
     const representations: unknown = options.request.variables?.representations;
     if (!Array.isArray(representations)) return super.process(options);
     const { unique, slots } = dedupeRepresentations(representations);
@@ -81,7 +94,7 @@ export async function createGateway(deps: GatewayDeps) {
     includeStacktraceInErrorResponses: false,
     validationRules: limitRules(env),
     // Answers are per tenant and private: no cache-control hints (whose plugin wraps every field).
-    plugins: [observability(deps.metrics), refuseNulCharacters<GatewayContext>(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [observability(deps.metrics), ambiguousOutcomes<GatewayContext>(), refuseNulCharacters<GatewayContext>(), ApolloServerPluginCacheControlDisabled()],
     formatError: (formatted, error) => maskError(formatted, error, undefined, () => {}),
   });
   let apiSchema: GraphQLSchema | null = null;

@@ -27,6 +27,8 @@ export interface TestPlatform {
   /** Like gql but throws unless the response has data and no errors. */
   ok<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, opts?: RequestOptions): Promise<T>;
   loginSuperAdmin(): Promise<string>;
+  /** Stops or restarts one subgraph of the platform on its port. */
+  subgraph: RunningFederation['subgraph'];
   /** Publishes every committed outbox event now instead of waiting for the relay. */
   flushEvents(): Promise<void>;
   close(): Promise<void>;
@@ -97,6 +99,7 @@ export async function startTestPlatform(overrides: Record<string, string> = {}):
       );
       return d.login.accessToken;
     },
+    subgraph: (name) => federation.subgraph(name),
     flushEvents: () => federation.flushEvents(),
     async close() {
       await federation.close();

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'TOO_MANY_REQUESTS'
   | 'PLAN_LIMIT_EXCEEDED'
+  | 'SERVICE_UNAVAILABLE'
+  | 'OUTCOME_UNKNOWN'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Base of every error the platform shows to clients on purpose. */
@@ -94,6 +96,7 @@ const PASS_THROUGH = new Set([
 
 const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'TOO_MANY_REQUESTS', 'PLAN_LIMIT_EXCEEDED',
+  'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN',
 ]);
 
 /**
