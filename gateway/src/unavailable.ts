@@ -10,7 +10,8 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREAC
 function causeCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('E')) return code;
+    // Node's (ECONNRESET, ...) and undici's (UND_ERR_SOCKET, ...) codes.
+    if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code)) return code;
   }
   return undefined;
 }
@@ -30,7 +31,10 @@ function httpStatus(err: unknown): number | undefined {
 export function fetchFailure(query: string, err: unknown): GraphQLFormattedError | null {
   const status = httpStatus(err);
   const network = causeCode(err);
-  const isTransport = network !== undefined || err instanceof TypeError || (err instanceof Error && err.name === 'AbortError') || (status !== undefined && status >= 500);
+  // By name, not instanceof: fetch's errors may come from another realm.
+  const name = (err as { name?: unknown } | null)?.name;
+  const fetchFailed = name === 'TypeError' && /fetch failed/i.test(String((err as { message?: unknown }).message));
+  const isTransport = network !== undefined || fetchFailed || name === 'AbortError' || name === 'TimeoutError' || (status !== undefined && status >= 500);
   if (!isTransport) return null;
   const mutation = /^\s*mutation\b/.test(query);
   const notSent = (network !== undefined && NOT_SENT.has(network)) || status === 503;
