@@ -18,7 +18,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AppError, canViewBranch, introspectionEnabled, withoutSuggestions, type Logger, type Metrics, type Principal } from '@umi/kit';
-import type { EventBus } from '@umi/events/bus';
+import { POSITION, type EventBus } from '@umi/events/bus';
 import type { Authentication, Authenticator } from '../auth';
 import type { GatewayContext } from '../context';
 import { checkTokenLimit, limitRules } from '../limits';
@@ -222,13 +222,16 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
         if (!(route in ROUTES)) return [error(`${route} is not a subscription this gateway serves`, 'BAD_USER_INPUT')];
         const coerced = getVariableValues(schema, op.variableDefinitions ?? [], payload.variables ?? {});
         if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(withoutSuggestions(e.message), { extensions: { code: 'BAD_USER_INPUT' } }));
-        const branchArg = field.arguments?.find((a) => a.name.value === 'branchId');
-        let branchId: string | null = null;
-        if (branchArg) {
-          const v = branchArg.value;
+        const argument = (name: string): string | null => {
+          const arg = field.arguments?.find((a) => a.name.value === name);
+          if (!arg) return null;
+          const v = arg.value;
           const value = v.kind === 'Variable' ? coerced.coerced[v.name.value] : v.kind === 'StringValue' ? v.value : null;
-          branchId = typeof value === 'string' ? value.toLowerCase() : null;
-        }
+          return typeof value === 'string' ? value : null;
+        };
+        const branchId = argument('branchId')?.toLowerCase() ?? null;
+        const after = argument('after');
+        if (after !== null && !POSITION.test(after)) return [error('after: not an event id (extensions.eventId of a payload received)', 'BAD_USER_INPUT')];
         const principal = conn.principal;
         if (branchId) {
           if (!canViewBranch(principal, branchId)) return [error('No access to this branch', 'FORBIDDEN')];
@@ -244,7 +247,7 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
           document,
           operationName: payload.operationName,
           variableValues: coerced.coerced,
-          contextValue: { subscriber: { tenantId: principal.tenantId!, route, branchId, principal, plan }, conn },
+          contextValue: { subscriber: { tenantId: principal.tenantId!, route, branchId, principal, plan, after }, conn },
         };
       },
       subscribe: (args) => {
