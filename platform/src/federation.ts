@@ -41,10 +41,11 @@ export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean
     const metricsUrls: Record<string, string> = {};
     const controls = new Map<SubgraphName, { stop(): Promise<void>; start(): Promise<void> }>();
     for (const subgraph of [tenantSubgraph, pharmacy, inventory, pos]) {
-      let running: { port: number; close(): Promise<void> } | null = await subgraph.main(e);
-      const port = running.port;
+      const initial = await subgraph.main(e);
+      let running: { port: number; close(): Promise<void> } | null = initial;
+      const port = initial.port;
       ports.push(port);
-      metricsUrls[subgraph.name] = metricsUrl((running as { metricsPort: number }).metricsPort);
+      metricsUrls[subgraph.name] = metricsUrl(initial.metricsPort);
       const control = {
         async stop() {
           const r = running;

@@ -40,6 +40,7 @@ export const envSchema = z
     PHARMACY_METRICS_PORT: metricsPort.default(9402),
     INVENTORY_METRICS_PORT: metricsPort.default(9403),
     POS_METRICS_PORT: metricsPort.default(9404),
+    RELAY_PORT: port.default(4005),
     TENANT_URL: z.string().url().optional(),
     PHARMACY_URL: z.string().url().optional(),
     INVENTORY_URL: z.string().url().optional(),
