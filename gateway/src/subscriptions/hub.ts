@@ -107,7 +107,8 @@ export class EventHub {
     const live: Live = {
       ...sub,
       accessKey: accessKeyOf(sub.principal),
-      since: Date.now() - REPLAY_SKEW_MS,
+      // A resumed subscription goes by stream position alone: a late-published old event is news.
+      since: sub.after ? Number.NEGATIVE_INFINITY : Date.now() - REPLAY_SKEW_MS,
       replaying: Boolean(sub.after),
       buffer: [],
       lastPosition: sub.after ?? null,
