@@ -20,6 +20,8 @@ CREATE TABLE fiscal_devices (
   sdc_id         text,
   mrc_number     text,
   initialised_at timestamptz(3),
+  -- seq of the unsent document the last backlog alert was about: one alert per stuck document.
+  backlog_alerted_seq bigint,
   updated_by     uuid,
   created_at     timestamptz(3) NOT NULL DEFAULT now(),
   updated_at     timestamptz(3) NOT NULL DEFAULT now()

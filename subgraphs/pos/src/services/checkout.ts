@@ -8,6 +8,7 @@ import { allocateStock, nextNumber } from '@umi/ledger';
 import { requireTenant } from '@umi/subgraph';
 import { actorOf, branchDate, requireBranch } from '../policy';
 import type { PosContext } from '../context';
+import { enqueueFiscal } from '../fiscal/queue';
 import { planPayments, priceSale, type PaymentMethod, type PaymentPlan, type PricedSale, type SaleLineInput, type TaxCategory } from '../pricing';
 
 const METHODS = ['CASH', 'CARD', 'MOBILE_MONEY', 'INSURANCE'] as const;
@@ -205,6 +206,7 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
           ? saleCompletedEvent(ctx, { id: saleId, saleNumber, branchId: branch.id, totalAmount: priced.totalAmount, items: priced.lines })
           : null,
     });
+    if (plan.paymentStatus === 'PAID') await enqueueFiscal(tx, { kind: 'SALE', saleId });
     return { id: saleId, created };
   });
 }
@@ -351,11 +353,12 @@ export function saleCompletedEvent(
   };
 }
 
-/** Writes the `sale.completed` event of a sale paid after checkout (a confirmed mobile-money payment). */
-export function recordSaleCompleted(
+/** Writes the `sale.completed` event of a sale paid after checkout (a confirmed mobile-money payment) and queues its invoice. */
+export async function recordSaleCompleted(
   tx: TenantTx,
   ctx: PosContext,
   sale: { id: string; saleNumber: string; branchId: string; totalAmount: string; items: { productId: string; quantity: number }[] },
 ) {
+  await enqueueFiscal(tx, { kind: 'SALE', saleId: sale.id });
   return recordEvent(tx, saleCompletedEvent(ctx, sale));
 }
