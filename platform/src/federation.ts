@@ -7,6 +7,7 @@ import { inventory } from '@umi/subgraph-inventory';
 import { pharmacy } from '@umi/subgraph-pharmacy';
 import { pos } from '@umi/subgraph-pos';
 import { tenant as tenantSubgraph } from '@umi/subgraph-tenant';
+import { startFiscalWorkerProcess } from './fiscal';
 import { startRelayProcess } from './relay';
 
 export interface RunningFederation {
@@ -18,7 +19,7 @@ export interface RunningFederation {
 }
 
 /**
- * Runs the four subgraphs and the gateway in this process. With `ephemeralPorts` (tests) every
+ * Runs the four subgraphs, the gateway, the outbox relay and the fiscal worker in this process. With `ephemeralPorts` (tests) every
  * server takes a free port and the gateway is pointed at them through a supergraph whose routing
  * URLs are replaced; `supergraphSdl` defaults to the committed supergraph.graphql.
  */
@@ -50,6 +51,7 @@ export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean
     started.push(gateway);
     const relay = await startRelayProcess(routed);
     started.push(relay);
+    if (routed.FISCAL_WORKER) started.push(await startFiscalWorkerProcess(routed));
     return {
       url: `http://127.0.0.1:${gateway.port}/graphql`,
       env: routed,
