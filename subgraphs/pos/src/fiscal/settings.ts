@@ -7,16 +7,16 @@ import { DEFAULT_VAT_CATEGORIES, VAT_CATEGORY_CODES } from './codes';
 export const FISCAL_KEYS = {
   tpin: 'fiscal_tpin',
   vatCategories: 'fiscal_vat_categories',
-  backlogAlertMinutes: 'fiscal_backlog_alert_minutes',
+  backlogAlertSeconds: 'fiscal_backlog_alert_seconds',
 } as const;
 
-export const DEFAULT_BACKLOG_ALERT_MINUTES = 30;
+export const DEFAULT_BACKLOG_ALERT_SECONDS = 1800;
 
 export interface FiscalSettings {
   /** The taxpayer's 10-digit TPIN; null until configured (nothing is sent without it). */
   tpin: string | null;
   vatCategories: Record<TaxCategory, string>;
-  backlogAlertMinutes: number;
+  backlogAlertSeconds: number;
   /** When the VAT mapping last changed: items registered before are registered again. */
   updatedAt: Date;
 }
@@ -37,11 +37,11 @@ export async function readFiscalSettings(db: SqlRunner): Promise<FiscalSettings>
   const by = new Map(rows.map((r) => [r.key, r]));
   const mapping = vatMappingSchema.safeParse(by.get(FISCAL_KEYS.vatCategories)?.value ?? {});
   const tpin = by.get(FISCAL_KEYS.tpin)?.value;
-  const minutes = Number(by.get(FISCAL_KEYS.backlogAlertMinutes)?.value ?? DEFAULT_BACKLOG_ALERT_MINUTES);
+  const seconds = Number(by.get(FISCAL_KEYS.backlogAlertSeconds)?.value ?? DEFAULT_BACKLOG_ALERT_SECONDS);
   return {
     tpin: typeof tpin === 'string' && tpin ? tpin : null,
     vatCategories: { ...DEFAULT_VAT_CATEGORIES, ...(mapping.success ? mapping.data : {}) } as Record<TaxCategory, string>,
-    backlogAlertMinutes: Number.isFinite(minutes) && minutes > 0 ? minutes : DEFAULT_BACKLOG_ALERT_MINUTES,
+    backlogAlertSeconds: Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_BACKLOG_ALERT_SECONDS,
     updatedAt: by.get(FISCAL_KEYS.vatCategories)?.updated_at ?? new Date(0),
   };
 }

@@ -520,7 +520,8 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
       cursor = { last_at: last.created_at, last_id: last.id, last_sar_no: sarNo };
     }
     const onHand = await db.query<{ product_id: string; qty: number }>(
-      sql`SELECT product_id::text, coalesce(sum(quantity_on_hand) FILTER (WHERE status <> 'QUARANTINE'), 0)::int AS qty FROM ${tables.inventory_batches}
+      // Everything held at the branch, quarantined returns included (they came back in as a return movement).
+      sql`SELECT product_id::text, coalesce(sum(quantity_on_hand), 0)::int AS qty FROM ${tables.inventory_batches}
           WHERE branch_id = ${d.branch_id}::uuid AND product_id = ANY(${[...items.keys()]}::uuid[]) GROUP BY product_id`,
     );
     const stockItemList = onHand.map((r) => ({ itemCd: items.get(r.product_id)!.itemCode, rsdQty: r.qty }));
@@ -541,13 +542,13 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
     );
     backlog.set({ tenant: t.id, branch: d.branch_id }, b.n);
     oldest.set({ tenant: t.id, branch: d.branch_id }, b.age ?? 0);
-    if (b.oldest_seq === null || b.age === null || b.age < settings.backlogAlertMinutes * 60) return;
+    if (b.oldest_seq === null || b.age === null || b.age < settings.backlogAlertSeconds) return;
     if (d.backlog_alerted_seq === b.oldest_seq) return;
     const event: NewEvent = {
       eventType: 'fiscal.backlog_alert',
       serviceName: 'pos',
       aggregateId: d.branch_id,
-      data: { branchId: d.branch_id, count: b.n, oldestInvoiceNumber: b.oldest_invoice, oldestAgeSeconds: Math.floor(b.age), thresholdMinutes: settings.backlogAlertMinutes },
+      data: { branchId: d.branch_id, count: b.n, oldestInvoiceNumber: b.oldest_invoice, oldestAgeSeconds: Math.floor(b.age), thresholdSeconds: settings.backlogAlertSeconds },
       metadata: { tenantId: t.id, branchId: d.branch_id, userId: null, correlationId: null },
     };
     // The event and the note that it went out, together: one alert per stuck document.

@@ -92,7 +92,7 @@ function settingsView(s: FiscalSettings, devices: { branchId: string; bhfId: str
   return {
     tpin: s.tpin,
     vatCategories: { standard: s.vatCategories.STANDARD, zeroRated: s.vatCategories.ZERO_RATED, exempt: s.vatCategories.EXEMPT },
-    backlogAlertMinutes: s.backlogAlertMinutes,
+    backlogAlertSeconds: s.backlogAlertSeconds,
     devices: devices.map(deviceView),
   };
 }
@@ -112,7 +112,7 @@ const settingsSchema = z
   .object({
     tpin: z.string().trim().regex(/^\d{10}$/, 'must be the 10-digit ZRA TPIN').nullish(),
     vatCategories: z.object({ standard: vatCode.nullish(), zeroRated: vatCode.nullish(), exempt: vatCode.nullish() }).strict().nullish(),
-    backlogAlertMinutes: z.number().int().min(1).max(10_080).nullish(),
+    backlogAlertSeconds: z.number().int().min(1).max(604_800).nullish(),
   })
   .strict();
 
@@ -125,7 +125,7 @@ export async function updateFiscalSettings(ctx: PosContext, input: unknown) {
     const upsert = (key: string, value: unknown) =>
       tx.tenantSetting.upsert({ where: { key }, create: { key, value: value as never, updatedBy: principal.userId }, update: { value: value as never, updatedBy: principal.userId } });
     if (data.tpin) await upsert(FISCAL_KEYS.tpin, data.tpin);
-    if (data.backlogAlertMinutes) await upsert(FISCAL_KEYS.backlogAlertMinutes, data.backlogAlertMinutes);
+    if (data.backlogAlertSeconds) await upsert(FISCAL_KEYS.backlogAlertSeconds, data.backlogAlertSeconds);
     if (data.vatCategories) {
       const v = data.vatCategories;
       await upsert(FISCAL_KEYS.vatCategories, {
