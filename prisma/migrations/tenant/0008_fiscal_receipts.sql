@@ -20,7 +20,8 @@ CREATE TABLE fiscal_devices (
   sdc_id         text,
   mrc_number     text,
   initialised_at timestamptz(3),
-  -- seq of the unsent document the last backlog alert was about: one alert per stuck document.
+  -- While the backlog is over the tenant's threshold: the seq of the oldest unsent document when the
+  -- alert went out (NULL once it is back under): one alert per episode.
   backlog_alerted_seq bigint,
   updated_by     uuid,
   created_at     timestamptz(3) NOT NULL DEFAULT now(),

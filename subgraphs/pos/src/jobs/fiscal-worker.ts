@@ -122,6 +122,8 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
+  /** Devices whose last cycle failed outside a document send, and when to try them again. */
+  const deviceBackoff = new Map<string, { failures: number; until: number }>();
 
   const backlog = new Gauge({ name: 'fiscal_backlog', help: 'Invoices and credit notes not yet fiscalised, per tenant and branch', labelNames: ['tenant', 'branch'] as const, registers: opts.registry ? [opts.registry] : [] });
   const oldest = new Gauge({
@@ -189,14 +191,21 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
   async function sendDevice(db: SqlRunner, d: DeviceRow, settings: FiscalSettings): Promise<void> {
     if (!settings.tpin) return; // not configured yet: the backlog shows it
     const device: DeviceIdentity = { tpin: settings.tpin, bhfId: d.bhf_id, dvcSrlNo: d.device_serial };
+    const key = `${d.branch_id}:${d.vsdc_url}`;
+    const held = deviceBackoff.get(key);
+    if (held && held.until > Date.now()) return;
     try {
       if (!d.initialised_at) await initialise(db, d, device);
       await sendQueue(db, d, device, settings);
       await syncItems(db, d, device, settings);
       await syncStock(db, d, device, settings);
+      deviceBackoff.delete(key);
     } catch (err) {
       if (!(err instanceof TransientError)) throw err;
-      logger.info({ err: err.message, branchId: d.branch_id }, 'fiscal worker: VSDC unavailable, will retry');
+      // The device itself is unreachable (initialisation, items, stock): back off as for a document.
+      const failures = (held?.failures ?? 0) + 1;
+      deviceBackoff.set(key, { failures, until: Date.now() + backoff(failures) });
+      logger.info({ err: err.message, branchId: d.branch_id, retryInMs: backoff(failures) }, 'fiscal worker: VSDC unavailable, will retry');
     }
   }
 
@@ -217,8 +226,9 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
   async function sendQueue(db: SqlRunner, d: DeviceRow, device: DeviceIdentity, settings: FiscalSettings): Promise<void> {
     while (!stopped) {
       const doc = await db.maybeOne<DocRow>(
-        sql`SELECT id::text, seq::text, kind, sale_id::text, refund_id::text, invoice_number, reason_code, status, attempts, next_attempt_at <= now() AS due, payload
-            FROM ${tables.fiscal_documents} WHERE branch_id = ${d.branch_id}::uuid AND status <> 'FISCALISED' ORDER BY seq LIMIT 1`,
+        // ORDER BY the column, not the text output of the same name (which would put 10 before 2).
+        sql`SELECT d.id::text, d.seq::text, d.kind, d.sale_id::text, d.refund_id::text, d.invoice_number, d.reason_code, d.status, d.attempts, d.next_attempt_at <= now() AS due, d.payload
+            FROM ${tables.fiscal_documents} d WHERE d.branch_id = ${d.branch_id}::uuid AND d.status <> 'FISCALISED' ORDER BY d.seq LIMIT 1`,
       );
       // Strictly in order: a rejected or waiting document holds back every later one of its device.
       if (!doc || doc.status === 'REJECTED' || !doc.due) return;
@@ -531,7 +541,10 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
     }
   }
 
-  /** Updates the gauges and writes one `fiscal.backlog_alert` event per document stuck longer than the tenant allows. */
+  /**
+   * Updates the gauges, and writes a `fiscal.backlog_alert` event when the oldest unsent document
+   * becomes older than the tenant allows: once per episode, not once per cycle or per document.
+   */
   async function watchBacklog(t: { id: string; schema: string }, db: SqlRunner, d: DeviceRow, settings: FiscalSettings): Promise<void> {
     const b = await db.one<{ n: number; oldest_seq: string | null; oldest_invoice: string | null; age: number | null }>(
       sql`SELECT count(*)::int AS n,
@@ -542,8 +555,14 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
     );
     backlog.set({ tenant: t.id, branch: d.branch_id }, b.n);
     oldest.set({ tenant: t.id, branch: d.branch_id }, b.age ?? 0);
-    if (b.oldest_seq === null || b.age === null || b.age < settings.backlogAlertSeconds) return;
-    if (d.backlog_alerted_seq === b.oldest_seq) return;
+    if (b.oldest_seq === null || b.age === null || b.age < settings.backlogAlertSeconds) {
+      // Back under the threshold: the next time it is passed is a new episode, with a new alert.
+      if (d.backlog_alerted_seq !== null) {
+        await db.execute(sql`UPDATE ${tables.fiscal_devices} SET backlog_alerted_seq = NULL WHERE branch_id = ${d.branch_id}::uuid`);
+      }
+      return;
+    }
+    if (d.backlog_alerted_seq !== null) return;
     const event: NewEvent = {
       eventType: 'fiscal.backlog_alert',
       serviceName: 'pos',
@@ -551,11 +570,11 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
       data: { branchId: d.branch_id, count: b.n, oldestInvoiceNumber: b.oldest_invoice, oldestAgeSeconds: Math.floor(b.age), thresholdSeconds: settings.backlogAlertSeconds },
       metadata: { tenantId: t.id, branchId: d.branch_id, userId: null, correlationId: null },
     };
-    // The event and the note that it went out, together: one alert per stuck document.
+    // The event and the note that it went out, together: one alert per episode (until the backlog is back under the threshold).
     await db.execute(
       sql`WITH mark AS (
             UPDATE ${tables.fiscal_devices} SET backlog_alerted_seq = ${b.oldest_seq}::bigint
-            WHERE branch_id = ${d.branch_id}::uuid AND backlog_alerted_seq IS DISTINCT FROM ${b.oldest_seq}::bigint RETURNING branch_id
+            WHERE branch_id = ${d.branch_id}::uuid AND backlog_alerted_seq IS NULL RETURNING branch_id
           )
           INSERT INTO ${tables.outbox} (event_type, aggregate_id, branch_id, payload)
           SELECT ${event.eventType}, branch_id, branch_id, ${outboxPayload(event)}::jsonb FROM mark`,
