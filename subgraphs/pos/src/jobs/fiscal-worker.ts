@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '@umi/kit';
 import { bindSql, inTransaction, pgExecutor, sql, sharedTables, tables, type SqlRunner } from '@umi/db';
