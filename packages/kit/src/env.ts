@@ -69,6 +69,8 @@ export const envSchema = z
     /** First retry delay of a failed VSDC send (ms), doubled per attempt up to FISCAL_RETRY_MAX_MS. */
     FISCAL_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
     FISCAL_RETRY_MAX_MS: z.coerce.number().int().min(10).max(3_600_000).default(300_000),
+    /** `npm start`: the VSDC the demo tenant's branches use; without it a VSDC simulator is started for them. */
+    DEMO_VSDC_URL: z.string().url().optional(),
     /** Stock movements younger than this wait for the next stock sync (ms). */
     FISCAL_STOCK_SYNC_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   })
