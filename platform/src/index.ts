@@ -1,4 +1,6 @@
 export * from './federation';
 export * from './relay';
+export * from './relay-health';
+export * from './schema-docs';
 export * from './supergraph';
 export * from './fiscal';
