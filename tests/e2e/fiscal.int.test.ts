@@ -400,6 +400,22 @@ describe('fiscal receipts (ZRA Smart Invoice through the VSDC simulator)', () =>
     expect(vsdc.requests.some((r) => r.path.endsWith('/stock/saveStockItems') && (r.body as { sarTyCd: string }).sarTyCd === '02')).toBe(true);
   });
 
+  it('fiscalises a mobile-money sale only once it is paid, as payment type 06', async () => {
+    worker();
+    const made = await sell([{ productId: products.zero, quantity: 1 }], { paymentMethod: 'MOBILE_MONEY' });
+    await sleep(1_000);
+    expect((await read(made.id)).fiscal.status).toBe('NOT_REQUIRED');
+    expect(vsdc.invoice(made.saleNumber)).toBeUndefined();
+    const pay = await p.ok<{ sale: { payments: { id: string }[] } }>('query($id: ID!) { sale(id: $id) { payments { id } } }', { id: made.id }, { token: t.adminToken });
+    await p.ok(
+      'mutation($id: ID!) { confirmPayment(paymentId: $id, approved: true, providerReference: "MP261130.0601.K95198", reason: "payer showed the confirmation SMS") { id } }',
+      { id: pay.sale.payments[0]!.id },
+      { token: t.adminToken },
+    );
+    await until(made.id, (s) => s.fiscal.status === 'FISCALISED');
+    expect(vsdc.invoice(made.saleNumber)!.payload).toMatchObject({ rcptTyCd: 'S', pmtTyCd: '06', totAmt: 45.5 });
+  });
+
   it('keeps the fiscal configuration to ADMINs', async () => {
     const cashier = await createUser(p, t, 'CASHIER', [br1]);
     const operations = await createUser(p, t, 'OPERATIONS', []);
