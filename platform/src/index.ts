@@ -3,3 +3,4 @@ export * from './relay';
 export * from './relay-health';
 export * from './schema-docs';
 export * from './supergraph';
+export * from './fiscal';

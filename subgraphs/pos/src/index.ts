@@ -15,3 +15,5 @@ export const pos = defineSubgraph<SubgraphRuntime, Loaders>({
 });
 
 if (require.main === module) runMain(() => pos.main());
+export { startFiscalWorker, type FiscalWorker, type FiscalWorkerOptions } from './jobs/fiscal-worker';
+export { saveSalesPayload, paymentTypeOf, type FiscalInvoice } from './fiscal/invoice';

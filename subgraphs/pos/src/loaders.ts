@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { byId, groupBy, validIds } from '@umi/db';
-import type { Payment, Refund, RefundItem, Sale, SaleItem, Till, TillSession } from '@umi/db/tenant-models';
+import type { FiscalDocument, Payment, Refund, RefundItem, Sale, SaleItem, Till, TillSession } from '@umi/db/tenant-models';
 import { requireTenant, type LoaderScope, type SubgraphRuntime } from '@umi/subgraph';
 
 export interface ProductInfo {
@@ -33,6 +33,12 @@ export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
     }),
     paymentsBySale: new DataLoader<string, Payment[]>(async (ids) => {
       const rows = await db().payment.findMany({ where: { saleId: { in: validIds(ids) } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      const groups = groupBy(rows, (r) => r.saleId);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    /** A sale's fiscal documents (its invoice and credit notes), in queue order. */
+    fiscalBySale: new DataLoader<string, FiscalDocument[]>(async (ids) => {
+      const rows = await db().fiscalDocument.findMany({ where: { saleId: { in: validIds(ids) } }, orderBy: { seq: 'asc' } });
       const groups = groupBy(rows, (r) => r.saleId);
       return ids.map((id) => groups.get(id) ?? []);
     }),

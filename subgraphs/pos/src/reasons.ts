@@ -19,5 +19,7 @@ export const PosReason = {
   SALE_NOT_PAYABLE: 'SALE_NOT_PAYABLE',
   /** The payment already has its answer. */
   PAYMENT_ALREADY_ANSWERED: 'PAYMENT_ALREADY_ANSWERED',
+  /** Only a REJECTED fiscal document is queued again by hand; the others are the worker's. */
+  FISCAL_NOT_REJECTED: 'FISCAL_NOT_REJECTED',
 } as const;
 export type PosReason = (typeof PosReason)[keyof typeof PosReason];

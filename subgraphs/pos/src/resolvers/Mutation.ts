@@ -4,6 +4,7 @@ import { createSale } from '../services/checkout';
 import { confirmPayment, paySale } from '../services/payments';
 import { refundSale } from '../services/refunds';
 import { closeTill, createTill, openTill } from '../services/tills';
+import { configureFiscalDevice, retryFiscalDocument, setProductFiscalCodes, updateFiscalSettings } from '../services/fiscal';
 
 /** Sales are loaded after their transaction commits, through the request's loader. */
 async function saleById(ctx: PosContext, id: string) {
@@ -30,4 +31,8 @@ export const Mutation: MutationResolvers = {
   createTill: (_, args, ctx) => createTill(ctx, args),
   openTill: (_, args, ctx) => openTill(ctx, args.input),
   closeTill: (_, args, ctx) => closeTill(ctx, args.input),
+  updateFiscalSettings: (_, args, ctx) => updateFiscalSettings(ctx, args.input),
+  configureFiscalDevice: (_, args, ctx) => configureFiscalDevice(ctx, args.input),
+  setProductFiscalCodes: (_, args, ctx) => setProductFiscalCodes(ctx, args),
+  retryFiscalDocument: (_, args, ctx) => retryFiscalDocument(ctx, args),
 };

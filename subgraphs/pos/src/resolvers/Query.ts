@@ -4,6 +4,7 @@ import type { QueryResolvers } from '../generated/resolvers';
 import { requireBranch } from '../policy';
 import { listSales, salesReport } from '../services/sales';
 import { listTills } from '../services/tills';
+import { fiscalBacklog, fiscalSettings, productFiscalCodes } from '../services/fiscal';
 
 export const Query: QueryResolvers = {
   sale: async (_, args, ctx) => {
@@ -21,4 +22,7 @@ export const Query: QueryResolvers = {
     await requireBranch(ctx, session.branchId, 'view', 'id');
     return session;
   },
+  fiscalBacklog: (_, args, ctx) => fiscalBacklog(ctx, args),
+  fiscalSettings: (_, __, ctx) => fiscalSettings(ctx),
+  productFiscalCodes: (_, args, ctx) => productFiscalCodes(ctx, args),
 };

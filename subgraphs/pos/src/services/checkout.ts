@@ -22,6 +22,7 @@ import {
 import { requireTenant } from '@umi/subgraph';
 import { actorOf, auditOf, branchDate, requireBranch } from '../policy';
 import type { PosContext } from '../context';
+import { enqueueFiscal } from '../fiscal/queue';
 
 export type { CreatedSale };
 
@@ -209,6 +210,7 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
     });
     // The prescription items' fills name the sale, so they follow it.
     await applySupply(tx, takes, allocations, { userId: principal.userId, isPharmacist: principal.role === 'PHARMACIST', saleId });
+    if (plan.paymentStatus === 'PAID') await enqueueFiscal(tx, { kind: 'SALE', saleId });
     return { id: saleId, created };
   });
 }
@@ -234,11 +236,12 @@ export function saleCompletedEvent(
   };
 }
 
-/** Writes the `sale.completed` event of a sale paid after checkout (a confirmed mobile-money payment). */
-export function recordSaleCompleted(
+/** Writes the `sale.completed` event of a sale paid after checkout (a confirmed mobile-money payment) and queues its invoice. */
+export async function recordSaleCompleted(
   tx: TenantTx,
   ctx: PosContext,
   sale: { id: string; saleNumber: string; branchId: string; totalAmount: string; items: { productId: string; quantity: number }[] },
 ) {
+  await enqueueFiscal(tx, { kind: 'SALE', saleId: sale.id });
   return recordEvent(tx, saleCompletedEvent(ctx, sale));
 }
