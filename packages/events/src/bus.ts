@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import type { Logger } from '@umi/kit';
 
 /** Topics of the event bus (the design document's, plus the low-stock alert). */
-export const TOPICS = ['sale.completed', 'inventory.updated', 'inventory.low_stock', 'prescription.dispensed', 'user.created'] as const;
+export const TOPICS = ['sale.completed', 'inventory.updated', 'inventory.low_stock', 'prescription.dispensed', 'user.created', 'payment.status_changed'] as const;
 export type Topic = (typeof TOPICS)[number];
 
 /** The design document's message envelope. */

@@ -48,6 +48,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   createContext(base: RequestBase): Promise<TContext>;
   /** Readiness: resolves when the subgraph's dependencies answer. */
   ready(): Promise<void>;
+  /** Plain HTTP routes of the subgraph beside /graphql (e.g. provider callbacks the gateway forwards). */
+  routes?: (app: express.Express) => void;
 }
 
 /**
@@ -159,6 +161,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
   app.get('/metrics', (_req, res) => {
     void opts.metrics.registry.metrics().then((text) => res.type(opts.metrics.registry.contentType).send(text));
   });
+  opts.routes?.(app);
   // How many operations the gateway sends here: with database_queries_total, what a query plan costs.
   const operations = opts.metrics.counter('subgraph_operations_total', 'GraphQL operations received from the gateway');
   app.use(

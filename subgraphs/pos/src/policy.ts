@@ -63,6 +63,9 @@ export const permissions: IRules = {
     salesReport: branchArg(branchRules.reports),
     tills: branchArg(branchRules.view),
     tillSession: isTenantUser,
+    // ADMIN and OPERATIONS for the tenant; canViewReports for a named branch (checked in the service).
+    mobileMoneyReconciliation: isTenantUser,
+    mobileMoneySettings: hasRole('ADMIN'),
   },
   Mutation: {
     createSale: and(sellers, branchArg(branchRules.sell, 'input.branchId')),
@@ -73,11 +76,17 @@ export const permissions: IRules = {
     createTill: hasRole('ADMIN', 'OPERATIONS'),
     openTill: sellers,
     closeTill: sellers,
+    // Providers' credentials: ADMIN only, audited; the secrets are never returned.
+    configureMobileMoney: hasRole('ADMIN'),
   },
   Sale: allow,
   SaleItem: allow,
   TaxLine: allow,
   Payment: allow,
+  PaymentAttempt: allow,
+  MobileMoneyReconciliation: allow,
+  MobileMoneyProviderTotals: allow,
+  MobileMoneySettings: allow,
   Receipt: allow,
   Refund: allow,
   RefundItem: allow,

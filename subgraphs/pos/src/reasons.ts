@@ -17,5 +17,7 @@ export const PosReason = {
   REFUND_EXCEEDS_REMAINING: 'REFUND_EXCEEDS_REMAINING',
   /** The payment already has its answer. */
   PAYMENT_ALREADY_ANSWERED: 'PAYMENT_ALREADY_ANSWERED',
+  /** The provider named for a mobile-money payment is not configured (or disabled) for the tenant. */
+  MOBILE_MONEY_NOT_CONFIGURED: 'MOBILE_MONEY_NOT_CONFIGURED',
 } as const;
 export type PosReason = (typeof PosReason)[keyof typeof PosReason];

@@ -2,12 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
 import { sql, tables, type BranchRecord, type TenantTx } from '@umi/db';
-import { TenantPrisma, type Payment, type Sale, type SaleItem } from '@umi/db/tenant-models';
+import { TenantPrisma, type Payment, type PaymentAttempt, type Sale, type SaleItem } from '@umi/db/tenant-models';
 import { outboxPayload, recordEvent, type NewEvent } from '@umi/events';
 import { allocateStock, nextNumber } from '@umi/ledger';
 import { requireTenant } from '@umi/subgraph';
 import { actorOf, branchDate, requireBranch } from '../policy';
 import type { PosContext } from '../context';
+import { mobileMoneyPaymentFields, mobileMoneySaleFields, mobileMoneyTenders, recordMobileMoneyAttempts } from './mobile-money/attempts';
 import { planPayments, priceSale, type PaymentMethod, type PaymentPlan, type PricedSale, type SaleLineInput, type TaxCategory } from '../pricing';
 
 const METHODS = ['CASH', 'CARD', 'MOBILE_MONEY', 'INSURANCE'] as const;
@@ -25,12 +26,13 @@ const saleSchema = z.object({
   prescriptionIds: z.array(uuidSchema).max(20).nullish(),
   discountAmount: money.nullish(),
   payments: z
-    .array(z.object({ method: z.enum(METHODS), amount: money, tendered: money.nullish(), reference: z.string().trim().max(100).nullish() }))
+    .array(z.object({ method: z.enum(METHODS), amount: money, tendered: money.nullish(), reference: z.string().trim().max(100).nullish(), ...mobileMoneyPaymentFields }))
     .min(1)
     .max(10)
     .nullish(),
   tendered: money.nullish(),
   tillSessionId: uuidSchema.nullish(),
+  ...mobileMoneySaleFields,
 });
 type SaleInput = z.infer<typeof saleSchema>;
 
@@ -101,6 +103,7 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
   const data = parseInput(saleSchema, input);
   const branch = await requireBranch(ctx, data.branchId, 'sell', 'input.branchId');
   const hash = requestHash(data);
+  const tenders = mobileMoneyTenders(data);
   const today = branchDate(branch);
 
   const saleId = randomUUID();
@@ -205,7 +208,9 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
           ? saleCompletedEvent(ctx, { id: saleId, saleNumber, branchId: branch.id, totalAmount: priced.totalAmount, items: priced.lines })
           : null,
     });
-    return { id: saleId, created };
+    // A sale not paid yet waits as PENDING_PAYMENT; its requests to pay go out after the commit.
+    const attempts = await recordMobileMoneyAttempts(tx, { sale: created.sale, payments: created.payments, tenders, windowSeconds: ctx.deps.env.MOMO_PAYMENT_WINDOW_SECONDS });
+    return { id: saleId, created: { ...created, attempts } };
   });
 }
 
@@ -214,6 +219,8 @@ export interface CreatedSale {
   sale: Sale;
   items: SaleItem[];
   payments: Payment[];
+  /** The requests to pay recorded with the sale (mobile money with a provider). */
+  attempts?: PaymentAttempt[];
 }
 
 /**
