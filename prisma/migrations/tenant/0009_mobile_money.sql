@@ -2,6 +2,11 @@
 -- payment attempt per mobile-money payment, recorded in the sale's transaction before anything is
 -- sent, so that a request to pay is never sent twice and never lost.
 
+-- A sale waiting for its mobile-money payment is PENDING_PAYMENT (its stock stays allocated)
+-- until the provider's answer completes or voids it.
+ALTER TABLE sales DROP CONSTRAINT sales_status_check,
+  ADD CONSTRAINT sales_status_check CHECK (status IN ('COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'VOIDED', 'PENDING_PAYMENT'));
+
 -- Credentials per provider. The secrets (API key, client secret, subscription key, callback
 -- secret) are one AES-GCM ciphertext of a JSON object, bound to the tenant and the provider.
 CREATE TABLE mobile_money_settings (
