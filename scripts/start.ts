@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { loadEnv } from '@umi/kit';
 import { createOwnerPool, migrateAll } from '@umi/db';
 import { startEmbeddedPostgres } from '@umi/db/embedded-postgres';
-import { ROOT, startFederation } from '@umi/platform';
-import { DEMO_PASSWORDS, seedDemo } from './seed-demo';
+import { ROOT, startDevSimulators, startFederation, type DevSimulators } from '@umi/platform';
+import { configureDemoMobileMoney, DEMO_PASSWORDS, seedDemo } from './seed-demo';
 
 const DATA_DIR = join(ROOT, '.umi-data');
 
@@ -48,6 +48,13 @@ async function start() {
 
   const federation = await startFederation(env);
   const demo = await seedDemo(federation.url, env.SUPER_ADMIN_EMAIL!, env.SUPER_ADMIN_PASSWORD!);
+  // Mobile money for the demo tenant goes to simulators started here, unless turned off (an ADMIN
+  // then configures real providers with configureMobileMoney).
+  let sims: DevSimulators | null = null;
+  if (env.DEMO_SIMULATORS) {
+    sims = await startDevSimulators({ callbackOrigin: new URL(federation.url).origin });
+    await configureDemoMobileMoney(federation.url, demo.subdomain, sims.mobileMoney as unknown as Record<string, unknown>[]);
+  }
 
   const lines = [
     '',
@@ -56,6 +63,7 @@ async function start() {
     `  platform operator: ${env.SUPER_ADMIN_EMAIL} / ${raw.SUPER_ADMIN_PASSWORD === DEMO_PASSWORDS.operator ? DEMO_PASSWORDS.operator : '(SUPER_ADMIN_PASSWORD)'}`,
     `  demo tenant "${demo.subdomain}" (send X-Tenant-ID: ${demo.subdomain} or pass tenant: "${demo.subdomain}" to login), branches ${demo.branches.join(', ')}:`,
     ...demo.users.map((u) => `    ${u.role.padEnd(10)} ${u.email} / ${u.password}`),
+    ...(sims ? ['', ...sims.simulators.describe(), `  The demo tenant's MTN and Airtel Money point at these simulators: sell with paymentMethod MOBILE_MONEY, mobileMoneyProvider MTN and payerMsisdn 0971234567.`] : []),
     'Press Ctrl-C to stop.',
     '',
   ];
@@ -67,6 +75,7 @@ async function start() {
     stopping = true;
     process.stdout.write('\nstopping...\n');
     await federation.close();
+    await sims?.close();
     await embedded?.stop();
     process.exit(0);
   };

@@ -1,3 +1,4 @@
 export * from './federation';
 export * from './relay';
 export * from './supergraph';
+export * from './simulators';

@@ -62,6 +62,8 @@ export const envSchema = z
     WS_QUEUE_SIZE: z.coerce.number().int().min(1).max(100_000).default(256),
     WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1000).default(20),
     MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).default(1000),
+    /** `npm start`: run the MTN/Airtel (and VSDC) simulators for the demo tenant and point it at them. */
+    DEMO_SIMULATORS: bool.default(true),
     /** Mobile money: the pos process's worker sends requests to pay and polls them (off: another process does). */
     MOMO_WORKER: bool.default(true),
     /** Mobile money: how long a payer has to answer before the attempt EXPIRES and the sale is voided (s). */
