@@ -104,6 +104,8 @@ describe('mobile money (MTN MoMo, Airtel Money) through the gateway', () => {
       MOMO_POLL_MAX_MS: '500',
       MOMO_WORKER_TICK_MS: '100',
       MOMO_HTTP_TIMEOUT_MS: '3000',
+      // Events travel through Redis streams when the machine has Redis, in process otherwise.
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     });
     origin = new URL(p.url).origin;
     airtel.control.setClient({ ...AIRTEL_TEST_CLIENT, callbackUrl: `${origin}/callbacks/airtel/${AIRTEL_TEST_CALLBACK_SECRET}`, callbackSecret: AIRTEL_TEST_CALLBACK_SECRET });
