@@ -1,4 +1,5 @@
 export * from './federation';
 export * from './relay';
 export * from './supergraph';
+export * from './relay-health';
 export * from './simulators';
