@@ -300,6 +300,21 @@ describe('mobile money (MTN MoMo, Airtel Money) through the gateway', () => {
     expect(mtn.payment(attempts[0]!)!.duplicates).toBe(0);
   });
 
+  it('a provider down (503) for the first send and slow afterwards: the worker retries the same reference, and the payment is requested once', async () => {
+    mtn.control.payer({ msisdn: '260971000010', outcome: 'approve', afterMs: 100 });
+    mtn.control.fail({ status: 503, method: 'POST', path: '/requesttopay', count: 1 });
+    mtn.control.delay({ ms: 400, method: 'GET', path: '/requesttopay/', count: 2 });
+    const sale = (await sell({ mobileMoneyProvider: 'MTN', payerMsisdn: '260971000010' })).data!.createSale;
+    const done = await settled(sale.id);
+    expect(done).toMatchObject({ status: 'COMPLETED', paymentStatus: 'PAID' });
+    const id = done.payments[0]!.attempt!.id;
+    const posts = mtn.requests.filter((q) => q.method === 'POST' && q.headers['x-reference-id'] === id);
+    // The first never reached the provider (503); the worker asked the status (404) before sending again.
+    expect(posts.map((q) => (q.response && 'status' in q.response ? q.response.status : 'dropped'))).toEqual([503, 202]);
+    expect(mtn.payment(id)!.duplicates).toBe(0);
+    expect(await completedEvents(sale.id)).toBe(1);
+  });
+
   it('Airtel approve with a signed callback; a callback with a wrong secret, a bad hash or an unknown reference is refused', async () => {
     airtel.control.payer({ msisdn: '260961000001', outcome: 'approve', afterMs: 150 });
     const sale = (await sell({ mobileMoneyProvider: 'AIRTEL', payerMsisdn: '0961000001' })).data!.createSale;
