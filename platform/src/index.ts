@@ -1,5 +1,6 @@
 export * from './federation';
 export * from './relay';
-export * from './supergraph';
 export * from './relay-health';
+export * from './schema-docs';
+export * from './supergraph';
 export * from './simulators';

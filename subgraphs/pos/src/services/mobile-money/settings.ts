@@ -20,7 +20,8 @@ export interface SettingsView {
 }
 
 /** The ciphertext is bound to the tenant and the provider: copied to another row or tenant, it no longer decrypts. */
-const context = (provider: string) => `mobile-money:${provider}`;
+export const settingsContext = (provider: string) => `mobile-money:${provider}`;
+const context = settingsContext;
 
 const url = z
   .string()

@@ -205,8 +205,26 @@ export function createMobileMoneyWorker(runtime: SubgraphRuntime, cipher: FieldC
     }
   }
 
-  async function dueIn(tenant: TenantRecord): Promise<void> {
+  /** Indexes the tenant's attempts already sent (a restored tenant's index is not in its backup). */
+  async function reindex(tenant: TenantRecord, db: TenantDb): Promise<void> {
+    const sent = await db.sql.query<{ id: string; provider: string }>(
+      sql`SELECT id::text, provider FROM ${tables.payment_attempts} WHERE finalized_at IS NULL AND state = 'PENDING'`,
+    );
+    if (sent.length === 0) return;
+    await runtime.data
+      .shared({ kind: 'tenant', tenantId: tenant.id }, tenant)
+      .transaction((tx) =>
+        tx.sql.execute(
+          sql`INSERT INTO ${sharedTables.mobile_money_references} (reference, tenant_id, provider)
+              SELECT r, ${tenant.id}::uuid, p FROM unnest(${sent.map((a) => a.id)}::uuid[], ${sent.map((a) => a.provider)}::text[]) AS x(r, p)
+              ON CONFLICT (reference) DO NOTHING`,
+        ),
+      );
+  }
+
+  async function dueIn(tenant: TenantRecord, sweep: boolean): Promise<void> {
     const db = tenantDb(tenant);
+    if (sweep) await reindex(tenant, db);
     const due = await db.sql.query<{ id: string }>(
       sql`SELECT id::text FROM ${tables.payment_attempts}
           WHERE finalized_at IS NULL AND next_check_at <= now() AND (locked_until IS NULL OR locked_until < now()) ORDER BY next_check_at LIMIT 50`,
@@ -229,7 +247,7 @@ export function createMobileMoneyWorker(runtime: SubgraphRuntime, cipher: FieldC
       if (stopped) return;
       const tenant = await runtime.directory.resolve(r.tenant_id);
       if (!tenant) continue;
-      await dueIn(tenant).catch((err: unknown) => log.warn({ tenantId: tenant.id, err: (err as Error).message }, 'mobile-money pass failed'));
+      await dueIn(tenant, sweep).catch((err: unknown) => log.warn({ tenantId: tenant.id, err: (err as Error).message }, 'mobile-money pass failed'));
     }
   }
 
