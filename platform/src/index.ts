@@ -4,3 +4,4 @@ export * from './relay-health';
 export * from './schema-docs';
 export * from './supergraph';
 export * from './fiscal';
+export * from './simulators';

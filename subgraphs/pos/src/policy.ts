@@ -66,6 +66,9 @@ export const permissions: IRules = {
     fiscalBacklog: branchArg(branchRules.reports),
     fiscalSettings: hasRole('ADMIN'),
     productFiscalCodes: hasRole('ADMIN', 'OPERATIONS'),
+    // ADMIN and OPERATIONS for the tenant; canViewReports for a named branch (checked in the service).
+    mobileMoneyReconciliation: isTenantUser,
+    mobileMoneySettings: hasRole('ADMIN'),
   },
   Mutation: {
     createSale: and(sellers, branchArg(branchRules.sell, 'input.branchId')),
@@ -82,11 +85,17 @@ export const permissions: IRules = {
     configureFiscalDevice: hasRole('ADMIN'),
     setProductFiscalCodes: hasRole('ADMIN'),
     retryFiscalDocument: hasRole('ADMIN'),
+    // Providers' credentials: ADMIN only, audited; the secrets are never returned.
+    configureMobileMoney: hasRole('ADMIN'),
   },
   Sale: allow,
   SaleItem: allow,
   TaxLine: allow,
   Payment: allow,
+  PaymentAttempt: allow,
+  MobileMoneyReconciliation: allow,
+  MobileMoneyProviderTotals: allow,
+  MobileMoneySettings: allow,
   Receipt: allow,
   FiscalReceipt: allow,
   FiscalBacklog: allow,

@@ -21,5 +21,7 @@ export const PosReason = {
   PAYMENT_ALREADY_ANSWERED: 'PAYMENT_ALREADY_ANSWERED',
   /** Only a REJECTED fiscal document is queued again by hand; the others are the worker's. */
   FISCAL_NOT_REJECTED: 'FISCAL_NOT_REJECTED',
+  /** The provider named for a mobile-money payment is not configured (or disabled) for the tenant. */
+  MOBILE_MONEY_NOT_CONFIGURED: 'MOBILE_MONEY_NOT_CONFIGURED',
 } as const;
 export type PosReason = (typeof PosReason)[keyof typeof PosReason];

@@ -11,7 +11,7 @@ export interface ReceiptData {
   saleNumber: string;
   createdAt: Date;
   cashier: string;
-  status: 'COMPLETED' | 'PARTIALLY_REFUNDED' | 'REFUNDED' | 'VOIDED';
+  status: 'COMPLETED' | 'PARTIALLY_REFUNDED' | 'REFUNDED' | 'VOIDED' | 'PENDING_PAYMENT';
   pricesIncludeTax: boolean;
   items: { name: string; quantity: number; unitPrice: string; lineTotal: string; taxCategory: TaxCategory; batchNumber: string }[];
   subtotal: string;

@@ -5,6 +5,8 @@ import { requireBranch } from '../policy';
 import { listSales, salesReport } from '../services/sales';
 import { listTills } from '../services/tills';
 import { fiscalBacklog, fiscalSettings, productFiscalCodes } from '../services/fiscal';
+import { mobileMoneyReconciliation } from '../services/mobile-money/reconciliation';
+import { listMobileMoneySettings } from '../services/mobile-money/settings';
 
 export const Query: QueryResolvers = {
   sale: async (_, args, ctx) => {
@@ -16,6 +18,8 @@ export const Query: QueryResolvers = {
   sales: (_, args, ctx) => listSales(ctx, args),
   salesReport: (_, args, ctx) => salesReport(ctx, args),
   tills: (_, args, ctx) => listTills(ctx, args.branchId),
+  mobileMoneyReconciliation: (_, args, ctx) => mobileMoneyReconciliation(ctx, args),
+  mobileMoneySettings: (_, _args, ctx) => listMobileMoneySettings(ctx),
   tillSession: async (_, args, ctx) => {
     const session = await requireTenant(ctx).db.tillSession.findUnique({ where: { id: parseInput(uuidSchema, args.id, 'id') } });
     if (!session) return null;

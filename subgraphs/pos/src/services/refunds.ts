@@ -150,7 +150,9 @@ export async function refundSale(ctx: PosContext, args: unknown): Promise<string
     const sale = await lockSale(tx, data.id);
     if ((sale.status !== 'COMPLETED' && sale.status !== 'PARTIALLY_REFUNDED') || sale.paymentStatus !== 'PAID') {
       throw new ConflictError(
-        sale.status === 'COMPLETED' ? 'The sale is not paid yet; a pending payment is declined, not refunded' : `The sale is already ${sale.status}`,
+        sale.status === 'COMPLETED' || sale.status === 'PENDING_PAYMENT'
+          ? 'The sale is not paid yet; a pending payment is declined, not refunded'
+          : `The sale is already ${sale.status}`,
         { reason: PosReason.SALE_NOT_REFUNDABLE },
       );
     }
