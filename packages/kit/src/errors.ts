@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'TOO_MANY_REQUESTS'
   | 'PLAN_LIMIT_EXCEEDED'
+  | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Base of every error the platform shows to clients on purpose. */
@@ -58,6 +59,16 @@ export class TooManyRequestsError extends AppError {
     super('TOO_MANY_REQUESTS', `Too many requests; retry in ${retryAfterSeconds}s`, { retryAfter: retryAfterSeconds });
   }
 }
+/**
+ * A dependency (a database connection, a process's capacity) failed or is away: nothing the
+ * request asked for was refused, and the same request may be sent again after `retryAfter` seconds
+ * (mutations with the same idempotency key).
+ */
+export class ServiceUnavailableError extends AppError {
+  constructor(message = 'Service temporarily unavailable; retry', retryAfterSeconds = 1) {
+    super('SERVICE_UNAVAILABLE', message, { retryable: true, retryAfter: retryAfterSeconds });
+  }
+}
 export class PlanLimitError extends AppError {
   constructor(message: string, limit: number) {
     super('PLAN_LIMIT_EXCEEDED', message, { limit });
@@ -83,7 +94,7 @@ const PASS_THROUGH = new Set([
 ]);
 
 const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
-  'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'TOO_MANY_REQUESTS', 'PLAN_LIMIT_EXCEEDED',
+  'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'TOO_MANY_REQUESTS', 'PLAN_LIMIT_EXCEEDED', 'SERVICE_UNAVAILABLE',
 ]);
 
 /**
