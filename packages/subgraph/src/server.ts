@@ -203,14 +203,22 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
           throw err;
         });
         const logger = opts.logger.child({ requestId: claims.rid, tenantId: claims.usr?.tenantId ?? undefined });
-        return opts.createContext({
-          requestId: claims.rid,
-          ip: claims.ip,
-          userAgent: claims.ua,
-          principal: claims.usr,
-          tenantHint: claims.th,
-          logger,
-        });
+        return opts
+          .createContext({
+            requestId: claims.rid,
+            ip: claims.ip,
+            userAgent: claims.ua,
+            principal: claims.usr,
+            tenantHint: claims.th,
+            logger,
+          })
+          .catch((err: unknown) => {
+            // The tenant lookup lost its connection: retryable, and answered 200 like every
+            // subgraph answer (a 500 would reach the client as a masked internal error).
+            if (!isConnectionError(err)) throw err;
+            logger.warn({ err: (err as Error).message }, 'database connection lost while building the request context');
+            throw new ServiceUnavailableError('The database connection was lost; retry the request').withHttpStatus(200);
+          });
       },
     }),
   );
