@@ -78,7 +78,9 @@ export async function startPlatformProcesses(
   supervisor: Supervisor,
   s: Omit<PlatformSettings, 'subgraphPorts'> & { gateways: readonly string[] },
 ): Promise<PlatformProcesses> {
-  const ports = await freePorts(SUBGRAPHS.length + s.gateways.length);
+  // The last port is the relay's health port (RELAY_PORT): a fixed default would collide between runs.
+  const ports = await freePorts(SUBGRAPHS.length + s.gateways.length + 1);
+  const relayPort = ports[ports.length - 1] as number;
   const subgraphPorts = Object.fromEntries(SUBGRAPHS.map((name, i) => [name, ports[i] as number])) as Record<SubgraphName, number>;
   const env = platformEnv({ ...s, subgraphPorts });
   const subgraphs = SUBGRAPHS.map((name) =>
@@ -86,7 +88,7 @@ export async function startPlatformProcesses(
   );
   await allReady(subgraphs.map((svc) => svc.ready()));
   // The relay has no HTTP server: it is ready once it says so, which it does at info.
-  const relay = supervisor.startNode('relay', 'scripts/relay.ts', { ...env, LOG_LEVEL: 'info' }, { ready: logged('outbox relay running') });
+  const relay = supervisor.startNode('relay', 'scripts/relay.ts', { ...env, LOG_LEVEL: 'info', RELAY_PORT: String(relayPort) }, { ready: logged('outbox relay running') });
   const gateways = s.gateways.map((name, i) => {
     const port = ports[SUBGRAPHS.length + i] as number;
     return supervisor.startNode(name, 'gateway/src/index.ts', { ...env, PORT: String(port) }, { port, url: `http://127.0.0.1:${port}/graphql` });
