@@ -207,6 +207,9 @@ async function main(): Promise<void> {
     }
 
     let allGood = true;
+    /** What a scenario's action observed, printed under its heading. */
+    let notes: string[] = [];
+    const note = (line: string) => notes.push(line);
     async function scenario(name: string, act: (running: () => boolean) => Promise<void>, opts: { flood?: boolean } = {}): Promise<void> {
       if (values.only && !name.includes(values.only)) return;
       const died = new Set(supervisor.services.filter((s) => s.exited !== null).map((s) => s.name));
@@ -227,6 +230,8 @@ async function main(): Promise<void> {
       const elapsed = (performance.now() - started) / 1000;
       out('');
       out(`== ${name} (${elapsed.toFixed(1)} s)`);
+      for (const line of notes) out(`  (${line})`);
+      notes = [];
       let problems = 0;
       for (const shop of shops) {
         const t = tallies.get(shop) as Tally;
@@ -257,11 +262,13 @@ async function main(): Promise<void> {
       }
     }
 
-    // B's idle latency, for the flood's comparison.
+    // Warm-up (JIT, connections, tenant clients), then B's idle latency for the flood's comparison.
+    await load(url, a, 2, (() => { let n = 0; return () => n++ < 10; })(), new Tally());
+    await load(url, b, 2, (() => { let n = 0; return () => n++ < 10; })(), new Tally());
     const idle = new Tally();
     let idleRunning = true;
     const idleLoad = load(url, b, 1, () => idleRunning, idle, 50);
-    await sleep(4000);
+    await sleep(seconds * 1000);
     idleRunning = false;
     await idleLoad;
     const idleP95 = p95(idle.latencies);
@@ -273,6 +280,7 @@ async function main(): Promise<void> {
     await scenario('kill a subgraph (pos SIGKILLed, restarted 2 s later)', async () => {
       await sleep(2000);
       await pos.kill('SIGKILL');
+      note('pos SIGKILLed; restarting');
       await sleep(2000);
       await pos.restart();
     });
@@ -288,7 +296,7 @@ async function main(): Promise<void> {
         await sleep(500);
       }
       await killer.end();
-      out(`  (terminated every backend ${kills} times)`);
+      note(`terminated every backend ${kills} times`);
     });
 
     await scenario('Redis restart (SIGKILL, 2 s away, no persistence)', async () => {
@@ -308,7 +316,7 @@ async function main(): Promise<void> {
     await scenario('SIGTERM the gateway mid-load (restarted once it exits)', async () => {
       await sleep(2000);
       const exit = await gateway.kill('SIGTERM', 15_000);
-      out(`  (gateway exited with code ${exit?.code ?? exit?.signal} in ${exit?.ms.toFixed(0)} ms${exit?.killed ? ', SIGKILLed after the timeout' : ''})`);
+      note(`gateway exited with code ${exit?.code ?? exit?.signal} ${exit?.ms.toFixed(0)} ms after SIGTERM${exit?.killed ? ', SIGKILLed after the timeout' : ''}`);
       await gateway.restart();
     });
 
