@@ -38,7 +38,7 @@ describe('dead database connections under load', () => {
       { input: { branchId: t.branches[0]!.id, productId, batchNumber: 'KILL-B1', expiryDate: addDays(TODAY, 300), quantity: 100_000, costPrice: '1.00', sellingPrice: '10.00' } },
       { token: t.adminToken },
     );
-  });
+  }, 180_000); // a platform and its fixture on a shared machine
   afterAll(async () => {
     await p?.close();
   });

@@ -33,7 +33,7 @@ describe('readiness under a saturated pool', () => {
       { input: { branchId: t.branches[0]!.id, productId, batchNumber: 'BUSY-B1', expiryDate: addDays(dateInZone('Africa/Lusaka'), 300), quantity: 1000, costPrice: '1.00', sellingPrice: '10.00' } },
       { token: t.adminToken },
     );
-  });
+  }, 180_000); // a platform and its fixture on a shared machine
   afterAll(async () => {
     await p?.close();
   });
