@@ -48,6 +48,13 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   createContext(base: RequestBase): Promise<TContext>;
   /** Readiness: resolves when the subgraph's dependencies answer. */
   ready(): Promise<void>;
+  /** A mutation's operation was resolved: its reads must not come from caches. */
+  mutationStarted?(ctx: TContext): void;
+  /**
+   * A mutation finished (its transaction committed or rolled back) and its answer is about to
+   * leave: invalidate what it changed now, so that no one reads older data once the client has it.
+   */
+  mutationFinished?(ctx: TContext): Promise<void>;
 }
 
 /**
@@ -75,6 +82,25 @@ function representationCap(max: number): ApolloServerPlugin<BaseContext> {
           if (Array.isArray(reps) && reps.length > max) {
             throw new BadUserInputError(`At most ${max} entity representations per request`);
           }
+        },
+      };
+    },
+  };
+}
+
+/** Brackets mutations for the caches: bypass while running, invalidate before answering. */
+function mutationHooks<TContext extends BaseContext>(opts: Pick<SubgraphServerOptions<TContext>, 'mutationStarted' | 'mutationFinished'>): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      let mutation = false;
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation?.operation !== 'mutation') return;
+          mutation = true;
+          opts.mutationStarted?.(contextValue);
+        },
+        async willSendResponse({ contextValue }) {
+          if (mutation) await opts.mutationFinished?.(contextValue);
         },
       };
     },
@@ -135,7 +161,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
     // Inline traces would hand resolver timings to every caller; no Apollo usage reporting here.
     // Cache-control hints are never used (every answer is one tenant's and private), and the
     // plugin wraps every field resolver: a large list paid for it on each field.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>, alwaysOk as ApolloServerPlugin<TContext>],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>, mutationHooks(opts), alwaysOk as ApolloServerPlugin<TContext>],
     formatError: (formatted, error) => {
       // A unique index that a concurrent request won first: the caller's write conflicts.
       const cause = (error as { originalError?: { code?: unknown } }).originalError;
