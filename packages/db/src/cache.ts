@@ -156,8 +156,9 @@ export function createCache(opts: CacheOptions) {
       }
       // A read that began before an outage it did not notice must not cache what it loads.
       return trusted ? values.join('.') : null;
-    } catch (err) {
-      distrust(err, 'versions');
+    } catch {
+      // A slow answer is no missed bump: this read goes to the database, the cache stays trusted
+      // (a lost connection distrusts it through 'close').
       return null;
     }
   }
@@ -167,15 +168,15 @@ export function createCache(opts: CacheOptions) {
     try {
       const text = await redis.get(key);
       return text === null ? undefined : decode(text);
-    } catch (err) {
-      distrust(err, 'l2 read');
+    } catch {
       return undefined;
     }
   }
 
   function l2Set(key: string, value: unknown): void {
     if (!redis || !trusted) return;
-    redis.set(key, encode(value), 'PX', ttlMs).catch((err: unknown) => distrust(err, 'l2 write'));
+    // An entry that did not reach Redis is simply not there; nothing to distrust.
+    redis.set(key, encode(value), 'PX', ttlMs).catch(() => {});
   }
 
   return {

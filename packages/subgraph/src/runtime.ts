@@ -78,7 +78,7 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
   });
   // Its own connection with a short command timeout: a stalled Redis must cost a read milliseconds, not seconds.
   let closing = false;
-  const cacheRedis = env.CACHE_ENABLED && env.REDIS_URL ? createRedis(env.REDIS_URL, log, { commandTimeout: 250, maxRetriesPerRequest: 0 }) : null;
+  const cacheRedis = env.CACHE_ENABLED && env.REDIS_URL ? createRedis(env.REDIS_URL, log, { commandTimeout: 500, maxRetriesPerRequest: 0 }) : null;
   const cache = env.CACHE_ENABLED
     ? createCache({
         redis: cacheRedis,
