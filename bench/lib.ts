@@ -260,6 +260,8 @@ export async function withPlatform(label: string, body: (p: TestPlatform, own: O
       // Far above what the bench sends, so the gateway's rate limiter never answers for the API.
       RATE_LIMIT_BURST: '100000000',
       RATE_LIMIT_PER_MINUTE: '100000000',
+      // The hot-read caches are on as in production; UMI_BENCH_CACHE=off measures without them.
+      CACHE_ENABLED: process.env.UMI_BENCH_CACHE === 'off' ? 'false' : 'true',
     }));
     await body(p, {
       agent(maxSockets) {

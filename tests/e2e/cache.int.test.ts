@@ -77,10 +77,9 @@ describe('hot-read caches across two platforms', () => {
     await redis.start();
     p = await startTestPlatform({ REDIS_URL: redis.url, CACHE_ENABLED: 'true' });
     // The second platform: the same database, secrets and Redis, its own processes' state.
-    other = await startFederation({ ...p.env, SUPER_ADMIN_EMAIL: undefined, SUPER_ADMIN_PASSWORD: undefined } as typeof p.env, { ephemeralPorts: true });
-    tenants = [];
+    const starting = startFederation({ ...p.env, SUPER_ADMIN_EMAIL: undefined, SUPER_ADMIN_PASSWORD: undefined } as typeof p.env, { ephemeralPorts: true });
     // Two tenants with the same barcode, different names and prices: nothing may cross.
-    for (const [i, price] of ['12.50', '99.00'].entries()) {
+    const made = ['12.50', '99.00'].map(async (price, i) => {
       const t = await createTenant(p, { branchCount: 1 });
       const branchId = t.branches[0]!.id;
       const product = await p.ok<{ createProduct: { id: string } }>(
@@ -91,9 +90,11 @@ describe('hot-read caches across two platforms', () => {
       const productId = product.createProduct.id;
       await p.ok(op('ReceiveStock'), { input: { branchId, productId, batchNumber: `B${i}`, expiryDate: EXPIRY, quantity: 500, costPrice: '5.00', sellingPrice: price } }, { token: t.adminToken });
       const cashier = await createUser(p, t, 'CASHIER', [branchId]);
-      tenants.push({ t, branchId, productId, cashier: cashier.token });
-    }
-  });
+      return { t, branchId, productId, cashier: cashier.token };
+    });
+    [other, tenants] = await Promise.all([starting, Promise.all(made)]);
+    // Two whole platforms start here (ten servers), more than one suite's usual set-up.
+  }, 120_000);
 
   afterAll(async () => {
     await other?.close();

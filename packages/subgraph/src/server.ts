@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -201,9 +202,12 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
           opts.metrics.authFailures.inc({ reason: 'internal_token' });
           throw err;
         });
-        const logger = opts.logger.child({ requestId: claims.rid, tenantId: claims.usr?.tenantId ?? undefined });
+        // Reused tokens carry no request id; the gateway sends it beside them.
+        const header = req.headers['x-request-id'];
+        const requestId = claims.rid ?? (typeof header === 'string' && header.length > 0 && header.length <= 128 ? header : randomUUID());
+        const logger = opts.logger.child({ requestId, tenantId: claims.usr?.tenantId ?? undefined });
         return opts.createContext({
-          requestId: claims.rid,
+          requestId,
           ip: claims.ip,
           userAgent: claims.ua,
           principal: claims.usr,
