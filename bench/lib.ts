@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 import { Pool, type PoolClient } from 'pg';
 import { quoteIdent } from '@umi/db';
 import { createAccessTokens, createInternalTokens, type Principal } from '@umi/kit';
-import { startTestPlatform, type TestPlatform } from '@umi/testkit';
+import { createTestDatabase, startTestPlatform, SUPER_ADMIN, type TestPlatform } from '@umi/testkit';
+import { gatewayClient, startPlatformProcesses, Supervisor } from '@umi/testkit/processes';
+import { loadEnv } from '@umi/kit';
 import { startEmbeddedPostgres } from '@umi/db/embedded-postgres';
 
 /** Report lines go straight to stdout: the lint rule bans console, and the figures need none of its formatting. */
@@ -26,10 +28,17 @@ export function positiveInt(value: string, flag: string): number {
   return n;
 }
 
+/**
+ * `--processes`: every request bench can run the platform as docker compose does (four subgraphs,
+ * the relay and a gateway, each its own Node process, Redis between them) instead of in-process.
+ */
+const PROCESSES_FLAG = '--processes';
+export const asProcesses = process.argv.includes(PROCESSES_FLAG);
+
 /** Every bench option is a string with a default, checked by the script: one call declares them all (unknown flags still fail). */
 export function stringOptions<K extends string>(defaults: Record<K, string>): Record<K, string> {
   const options = Object.fromEntries(Object.entries<string>(defaults).map(([name, value]) => [name, { type: 'string' as const, default: value }]));
-  return parseArgs({ options }).values as Record<K, string>;
+  return parseArgs({ options, args: process.argv.slice(2).filter((a) => a !== PROCESSES_FLAG) }).values as Record<K, string>;
 }
 
 /** The options every alternating-block bench takes, so that they are read and checked alike. */
@@ -247,6 +256,38 @@ export interface Owned {
   pool(max: number): Pool;
 }
 
+/** The platform as separate processes behind the TestPlatform a bench uses (gateway URL, env with subgraph URLs, database). */
+async function startProcesses(label: string, overrides: Record<string, string>): Promise<TestPlatform> {
+  const supervisor = new Supervisor({ name: label });
+  let clean = false;
+  const db = await createTestDatabase();
+  try {
+    supervisor.watchDatabase(db.url, process.env.DATABASE_URL as string);
+    const redisUrl = process.env.REDIS_URL ?? (await supervisor.startRedis()).url!;
+    const run = await startPlatformProcesses(supervisor, { databaseUrl: db.url, redisUrl, superAdmin: SUPER_ADMIN, gateways: ['gateway'], overrides });
+    const client = gatewayClient(run.gateways[0]!, SUPER_ADMIN);
+    clean = true;
+    return {
+      ...client,
+      db,
+      env: loadEnv(run.env),
+      url: run.gateways[0]!.url!,
+      // The relay process publishes on its own.
+      flushEvents: async () => {},
+      async close() {
+        await supervisor.stopAll();
+        await supervisor.close(true);
+        await db.drop();
+      },
+    };
+  } finally {
+    if (!clean) {
+      await supervisor.close(false);
+      await db.drop().catch(() => {});
+    }
+  }
+}
+
 /** The request benches start and stop the same things in the same order, however `body` ends. */
 export async function withPlatform(label: string, body: (p: TestPlatform, own: Owned) => Promise<void>): Promise<void> {
   let embedded: Embedded | undefined;
@@ -255,14 +296,15 @@ export async function withPlatform(label: string, body: (p: TestPlatform, own: O
   const pools: Pool[] = [];
   try {
     embedded = await startDatabase();
-    const p = (platform = await startTestPlatform({
-      LOG_LEVEL: 'silent',
+    const settings = {
+      LOG_LEVEL: asProcesses ? 'warn' : 'silent',
       // Far above what the bench sends, so the gateway's rate limiter never answers for the API.
       RATE_LIMIT_BURST: '100000000',
       RATE_LIMIT_PER_MINUTE: '100000000',
       // The hot-read caches are on as in production; UMI_BENCH_CACHE=off measures without them.
       CACHE_ENABLED: process.env.UMI_BENCH_CACHE === 'off' ? 'false' : 'true',
-    }));
+    };
+    const p = (platform = asProcesses ? await startProcesses(label, settings) : await startTestPlatform(settings));
     await body(p, {
       agent(maxSockets) {
         const a = new http.Agent({ keepAlive: true, maxSockets });
