@@ -28,6 +28,9 @@ export interface AccessTokenConfig {
 /** Issues and verifies the public access JWT (HS256 pinned; iss, aud and exp checked). */
 export function createAccessTokens(cfg: AccessTokenConfig) {
   const key = encoder.encode(cfg.secret);
+  // A client sends the same token with every request until it expires; its HMAC and claims are
+  // checked once (the answer cannot change before `exp`, which is checked on every use).
+  const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 });
   return {
     ttlSeconds: cfg.ttlSeconds,
     async sign(p: Principal): Promise<string> {
@@ -43,13 +46,20 @@ export function createAccessTokens(cfg: AccessTokenConfig) {
     },
     /** Resolves to the principal and the token's expiry (epoch seconds), or throws UNAUTHENTICATED. */
     async verify(token: string): Promise<{ principal: Principal; expiresAt: number }> {
+      const known = verified.get(token);
+      if (known) {
+        if (known.expiresAt * 1000 > Date.now()) return { principal: { ...known.principal }, expiresAt: known.expiresAt };
+        verified.delete(token);
+      }
       try {
         const { payload } = await jwtVerify(token, key, { algorithms: [ALG], issuer: cfg.issuer, audience: cfg.audience, requiredClaims: ['exp', 'sub'] });
         const c = accessClaims.parse(payload);
-        return {
+        const result = {
           principal: { userId: c.sub, email: c.email, role: c.role, tenantId: c.tid, tenantSubdomain: c.tsd, branchIds: c.br, permissions: c.perm },
           expiresAt: payload.exp as number,
         };
+        verified.set(token, result);
+        return result;
       } catch (err) {
         throw new UnauthenticatedError(err instanceof joseErrors.JWTExpired ? 'Access token expired' : 'Invalid access token');
       }
