@@ -72,12 +72,19 @@ export interface Stats {
   p50: number;
   p95: number;
   p99: number;
+  /**
+   * CPU this process spent per operation (user + system, ms) over the path's blocks. In-process
+   * it is the whole platform's share (client, gateway, subgraphs; not PostgreSQL), and unlike
+   * latency it hardly moves when other work shares the machine's cores.
+   */
+  cpuMs: number;
 }
 
 /** Throughput is counted over the blocks' own wall time, not the run's, so alternation costs no path anything. */
-function stats(latencies: number[], wallMs: number): Stats {
+function stats(latencies: number[], wallMs: number, cpuMicros: number): Stats {
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
+    cpuMs: cpuMicros / 1000 / Math.max(1, sorted.length),
     count: sorted.length,
     rps: sorted.length / (wallMs / 1000),
     p50: percentile(sorted, 50),
@@ -99,9 +106,10 @@ export function timed(op: () => Promise<unknown>): Timed {
 }
 
 /** Runs `count` operations with `concurrency` in flight; returns the latencies and the wall time. */
-async function runBlock(op: Timed, count: number, concurrency: number): Promise<{ latencies: number[]; wallMs: number }> {
+async function runBlock(op: Timed, count: number, concurrency: number): Promise<{ latencies: number[]; wallMs: number; cpuMicros: number }> {
   const latencies: number[] = [];
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {
@@ -111,7 +119,8 @@ async function runBlock(op: Timed, count: number, concurrency: number): Promise<
       }
     }),
   );
-  return { latencies, wallMs: performance.now() - started };
+  const cpu = process.cpuUsage(cpu0);
+  return { latencies, wallMs: performance.now() - started, cpuMicros: cpu.user + cpu.system };
 }
 
 /** Paths are compared level by level, so the figures stay grouped by concurrency. */
@@ -136,8 +145,8 @@ export async function measure<P extends string>(
   }
   const results: LevelResult<P>[] = [];
   for (const concurrency of opts.concurrency) {
-    const acc = new Map<P, { latencies: number[]; wallMs: number }>(paths.map((name) => [name, { latencies: [], wallMs: 0 }]));
-    const of = (name: P) => acc.get(name) as { latencies: number[]; wallMs: number };
+    const acc = new Map<P, { latencies: number[]; wallMs: number; cpuMicros: number }>(paths.map((name) => [name, { latencies: [], wallMs: 0, cpuMicros: 0 }]));
+    const of = (name: P) => acc.get(name) as { latencies: number[]; wallMs: number; cpuMicros: number };
     let round = 0;
     while (paths.some((name) => of(name).latencies.length < opts.requests)) {
       const first = round % paths.length;
@@ -148,10 +157,11 @@ export async function measure<P extends string>(
         const r = await runBlock(ops[name], Math.min(opts.block, left), concurrency);
         of(name).latencies.push(...r.latencies);
         of(name).wallMs += r.wallMs;
+        of(name).cpuMicros += r.cpuMicros;
       }
       round++;
     }
-    const r = Object.fromEntries(paths.map((name) => [name, stats(of(name).latencies, of(name).wallMs)])) as Record<P, Stats>;
+    const r = Object.fromEntries(paths.map((name) => [name, stats(of(name).latencies, of(name).wallMs, of(name).cpuMicros)])) as Record<P, Stats>;
     results.push({ concurrency, r });
   }
   return results;
@@ -168,12 +178,13 @@ export function outStatsTable<P extends string>(
   results: LevelResult<P>[],
   layout: { count: string; rate: string; rateDigits: number; widths: number[] },
 ): void {
-  out(row(['path', layout.count, layout.rate, 'p50 ms', 'p95 ms', 'p99 ms'], layout.widths));
+  // With --processes this process is only the client, so its CPU says nothing of the platform's.
+  out(row(['path', layout.count, layout.rate, 'p50 ms', 'p95 ms', 'p99 ms', asProcesses ? 'client cpu ms/op' : 'cpu ms/op'], [...layout.widths, 17]));
   for (const { concurrency, r } of results) {
     out(`concurrency ${concurrency}`);
     for (const name of paths) {
       const s = r[name];
-      out(row([`  ${name}`, String(s.count), s.rps.toFixed(layout.rateDigits), s.p50.toFixed(2), s.p95.toFixed(2), s.p99.toFixed(2)], layout.widths));
+      out(row([`  ${name}`, String(s.count), s.rps.toFixed(layout.rateDigits), s.p50.toFixed(2), s.p95.toFixed(2), s.p99.toFixed(2), s.cpuMs.toFixed(2)], [...layout.widths, 17]));
     }
   }
 }
