@@ -22,7 +22,7 @@ export interface RunningFederation {
  * server takes a free port and the gateway is pointed at them through a supergraph whose routing
  * URLs are replaced; `supergraphSdl` defaults to the committed supergraph.graphql.
  */
-export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean; supergraphSdl?: string } = {}): Promise<RunningFederation> {
+export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean; supergraphSdl?: string; gateway?: boolean } = {}): Promise<RunningFederation> {
   const portEnv = opts.ephemeralPorts ? { TENANT_PORT: 0, PHARMACY_PORT: 0, INVENTORY_PORT: 0, POS_PORT: 0, PORT: 0 } : {};
   const e: Env = { ...env, ...portEnv } as Env;
   const started: { close(): Promise<void> }[] = [];
@@ -46,8 +46,9 @@ export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean
       writeFileSync(file, opts.supergraphSdl);
       routed.SUPERGRAPH_PATH = file;
     }
-    const gateway = await startGateway(routed);
-    started.push(gateway);
+    // Without the gateway (npm start runs it as its own process) `url` is where it is expected.
+    const gateway = opts.gateway === false ? { port: routed.PORT } : await startGateway(routed);
+    if ('close' in gateway) started.push(gateway);
     const relay = await startRelayProcess(routed);
     started.push(relay);
     return {
