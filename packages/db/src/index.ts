@@ -11,3 +11,4 @@ export * from './tenant-directory';
 export * from './branch-directory';
 export * from './loader-utils';
 export * from './cache';
+export * from './tenant-backup';
