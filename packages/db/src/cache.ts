@@ -217,12 +217,13 @@ export function createCache(opts: CacheOptions) {
      * Replaces the versions of `scopes` of `tenantId` (null: every tenant, through the epoch), after
      * the change committed and before its answer leaves. Never throws: a write stands even when
      * Redis is away, and this process then stops trusting the cache until it replaced the epoch.
+     * Resolves to whether the versions were replaced.
      */
-    async bump(tenantId: string | null, scopes: CacheScope[]): Promise<void> {
+    async bump(tenantId: string | null, scopes: CacheScope[]): Promise<boolean> {
       const keys = tenantId === null ? [EPOCH_KEY] : [...new Set(scopes)].map((s) => versionKey(tenantId, s));
       if (!redis) {
         for (const k of keys) localVersions.set(k, token());
-        return;
+        return true;
       }
       try {
         const pipe = redis.pipeline();
@@ -230,8 +231,10 @@ export function createCache(opts: CacheOptions) {
         const results = await pipe.exec();
         const failed = results?.find(([err]) => err);
         if (!results || failed) throw failed?.[0] ?? new Error('redis pipeline failed');
+        return true;
       } catch (err) {
         distrust(err, 'bump');
+        return false;
       }
     },
     /** Whether reads may use the cache now (false while Redis is away or not yet re-established). */
@@ -286,7 +289,6 @@ export class RequestCache {
   /** Bumps what the mutation touched; tenantId null (platform operator, anonymous) bumps everything. */
   async commit(tenantId: string | null): Promise<void> {
     if (!this.cache) return;
-    if (tenantId === null) return this.cache.bump(null, []);
-    return this.cache.bump(tenantId, this.touched ? [...this.touched] : ['tenant']);
+    await this.cache.bump(tenantId, tenantId === null ? [] : this.touched ? [...this.touched] : ['tenant']);
   }
 }
