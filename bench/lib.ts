@@ -283,6 +283,10 @@ async function startProcesses(label: string, overrides: Record<string, string>):
       db,
       env: loadEnv(run.env),
       url: run.gateways[0]!.url!,
+      metricsUrl: (service) => run.metricsUrls[service === 'gateway' ? 'gateway' : service]!,
+      subgraph: () => {
+        throw new Error('--processes: stopping one subgraph is not supported by the benches');
+      },
       // The relay process publishes on its own.
       flushEvents: async () => {},
       async close() {
@@ -343,7 +347,7 @@ export async function principalOf(p: TestPlatform, accessToken: string): Promise
     secret: p.env.JWT_SECRET,
     issuer: p.env.JWT_ISSUER,
     audience: p.env.JWT_AUDIENCE,
-    ttlSeconds: 3600,
+    ttlSeconds: p.env.ACCESS_TOKEN_TTL_SECONDS,
   }).verify(accessToken);
   return principal;
 }

@@ -54,8 +54,8 @@ async function okAt<T>(url: string, query: string, variables: Record<string, unk
 }
 
 /** The cache counters an inventory subgraph reports, by cache and result. */
-async function cacheCounts(f: { env: { INVENTORY_URL?: string } }): Promise<Record<string, number>> {
-  const text = await (await fetch(f.env.INVENTORY_URL!.replace(/\/graphql$/, '/metrics'))).text();
+async function cacheCounts(f: { metricsUrls: { inventory: string } }): Promise<Record<string, number>> {
+  const text = await (await fetch(f.metricsUrls.inventory)).text();
   const counts: Record<string, number> = {};
   for (const m of text.matchAll(/^cache_requests_total\{([^}]*)\} (\d+)/gm)) {
     const cache = /cache="([^"]+)"/.exec(m[1]!)![1]!;

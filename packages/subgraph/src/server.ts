@@ -12,6 +12,8 @@ import {
   BadUserInputError,
   createHttpServer,
   ForbiddenError,
+  jsonErrorHandler,
+  securityHeaders,
   INTERNAL_HEADER,
   UnauthenticatedError,
   maskError,
@@ -135,7 +137,8 @@ function withoutAllowedFields(generator: ReturnType<typeof shield>, rules: IRule
 
 /**
  * A subgraph as an HTTP server: verification of the gateway's token on every request,
- * graphql-shield deny-by-default, masked internal errors, health and metrics endpoints.
+ * graphql-shield deny-by-default, masked internal errors, health endpoints (metrics are served
+ * apart, on the process's metrics port).
  * Tests build the same server and listen on an ephemeral port.
  */
 export async function createSubgraphServer<TContext extends BaseContext & RequestBase>(opts: SubgraphServerOptions<TContext>) {
@@ -174,6 +177,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -182,9 +186,6 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
       () => res.json({ status: 'ready' }),
       (err: Error) => res.status(503).json({ status: 'unavailable', reason: err.message }),
     );
-  });
-  app.get('/metrics', (_req, res) => {
-    void opts.metrics.registry.metrics().then((text) => res.type(opts.metrics.registry.contentType).send(text));
   });
   // How many operations the gateway sends here: with database_queries_total, what a query plan costs.
   const operations = opts.metrics.counter('subgraph_operations_total', 'GraphQL operations received from the gateway');
@@ -200,7 +201,8 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
         const token = req.headers[INTERNAL_HEADER];
         const claims = await opts.internalTokens.verify(typeof token === 'string' ? token : '', opts.name).catch((err: unknown) => {
           opts.metrics.authFailures.inc({ reason: 'internal_token' });
-          throw err;
+          // The whole request is refused: 401, not the 500 Apollo gives an error without a status.
+          throw err instanceof UnauthenticatedError ? err.withHttpStatus(401) : err;
         });
         // Reused tokens carry no request id; the gateway sends it beside them.
         const header = req.headers['x-request-id'];
@@ -217,6 +219,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
       },
     }),
   );
+  app.use(jsonErrorHandler((err) => opts.logger.error({ err }, 'unhandled HTTP error')));
 
   const http = createHttpServer(app);
   return {
