@@ -30,7 +30,7 @@ export interface RunningFederation {
  * server takes a free port and the gateway is pointed at them through a supergraph whose routing
  * URLs are replaced; `supergraphSdl` defaults to the committed supergraph.graphql.
  */
-export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean; supergraphSdl?: string } = {}): Promise<RunningFederation> {
+export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean; supergraphSdl?: string; gateway?: boolean } = {}): Promise<RunningFederation> {
   const portEnv = opts.ephemeralPorts
     ? { TENANT_PORT: 0, PHARMACY_PORT: 0, INVENTORY_PORT: 0, POS_PORT: 0, PORT: 0, METRICS_PORT: 0, TENANT_METRICS_PORT: 0, PHARMACY_METRICS_PORT: 0, INVENTORY_METRICS_PORT: 0, POS_METRICS_PORT: 0 }
     : {};
@@ -75,9 +75,15 @@ export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean
       writeFileSync(file, opts.supergraphSdl);
       routed.SUPERGRAPH_PATH = file;
     }
-    const gateway = await startGateway(routed);
-    started.push(gateway);
-    metricsUrls.gateway = metricsUrl(gateway.metricsPort);
+    // Without the gateway (npm start runs it as its own process) `url` is where it is expected.
+    if (opts.gateway === false) {
+      metricsUrls.gateway = metricsUrl(routed.METRICS_PORT);
+    }
+    const gateway = opts.gateway === false ? { port: routed.PORT } : await startGateway(routed);
+    if ('close' in gateway) {
+      started.push(gateway);
+      metricsUrls.gateway = metricsUrl(gateway.metricsPort);
+    }
     const relay = await startRelayProcess(routed);
     started.push(relay);
     if (routed.FISCAL_WORKER) started.push(await startFiscalWorkerProcess(routed));

@@ -54,6 +54,9 @@ export async function startTestPlatform(overrides: Record<string, string> = {}):
     RATE_LIMIT_PER_MINUTE: '100000',
     LOGIN_ATTEMPTS_PER_ACCOUNT: '1000',
     LOGIN_ATTEMPTS_PER_IP: '10000',
+    // Many suites arrange state by writing SQL straight into the tenant schema, which no cache can
+    // see; the caches' own suites turn them on.
+    CACHE_ENABLED: 'false',
     ...overrides,
   });
   let federation: RunningFederation;

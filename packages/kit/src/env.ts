@@ -22,6 +22,10 @@ export const envSchema = z
     DATABASE_APP_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('umi_app'),
     TENANT_CLIENT_CACHE_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
     REDIS_URL: z.string().url().optional(),
+    /** The hot-read caches (L1 in-process, L2 Redis when REDIS_URL is set), with exact invalidation by version. */
+    CACHE_ENABLED: bool.default(true),
+    /** Longest life of a cache entry whatever the versions say (bounds memory, not correctness). */
+    CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
     PORT: port.default(4000),
     HOST: z.string().default('0.0.0.0'),
     SUBGRAPH_HOST: z.string().default('127.0.0.1'),

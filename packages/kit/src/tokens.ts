@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { z } from 'zod';
@@ -29,6 +30,9 @@ export interface AccessTokenConfig {
 /** Issues and verifies the public access JWT (HS256 pinned; iss, aud, exp checked; iat at most a minute ahead, lifetime at most the TTL). */
 export function createAccessTokens(cfg: AccessTokenConfig) {
   const key = encoder.encode(cfg.secret);
+  // A client sends the same token with every request until it expires; its HMAC and claims are
+  // checked once (the answer cannot change before `exp`, which is checked on every use).
+  const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 });
   return {
     ttlSeconds: cfg.ttlSeconds,
     async sign(p: Principal): Promise<string> {
@@ -44,6 +48,11 @@ export function createAccessTokens(cfg: AccessTokenConfig) {
     },
     /** Resolves to the principal and the token's expiry (epoch seconds), or throws UNAUTHENTICATED. */
     async verify(token: string): Promise<{ principal: Principal; expiresAt: number }> {
+      const known = verified.get(token);
+      if (known) {
+        if (known.expiresAt * 1000 > Date.now()) return { principal: { ...known.principal }, expiresAt: known.expiresAt };
+        verified.delete(token);
+      }
       try {
         const { payload } = await jwtVerify(token, key, { algorithms: [ALG], issuer: cfg.issuer, audience: cfg.audience, requiredClaims: ['exp', 'sub', 'iat'] });
         // A token signed with the right key is still refused when it claims to be issued in the
@@ -54,10 +63,12 @@ export function createAccessTokens(cfg: AccessTokenConfig) {
         const exp = payload.exp as number;
         if (iat > now + CLOCK_SKEW_SECONDS || exp - iat > cfg.ttlSeconds + CLOCK_SKEW_SECONDS) throw new UnauthenticatedError('Invalid access token');
         const c = accessClaims.parse(payload);
-        return {
+        const result = {
           principal: { userId: c.sub, email: c.email, role: c.role, tenantId: c.tid, tenantSubdomain: c.tsd, branchIds: c.br, permissions: c.perm },
           expiresAt: payload.exp as number,
         };
+        verified.set(token, result);
+        return result;
       } catch (err) {
         throw new UnauthenticatedError(err instanceof joseErrors.JWTExpired ? 'Access token expired' : 'Invalid access token');
       }
@@ -68,7 +79,11 @@ export type AccessTokens = ReturnType<typeof createAccessTokens>;
 
 /** What the gateway tells a subgraph about a request: the caller, verified once at the edge. */
 export const internalClaimsSchema = z.object({
-  rid: z.string().min(1).max(128),
+  /**
+   * The request's id. The gateway leaves it out of the tokens it reuses across requests of one
+   * caller and sends it as `x-request-id`; a token that names it wins.
+   */
+  rid: z.string().min(1).max(128).optional(),
   ip: z.string().max(64).nullable(),
   ua: z.string().max(512).nullable(),
   usr: principalSchema.nullable(),
@@ -86,6 +101,9 @@ const INTERNAL_ISSUER = 'umi-gateway';
  */
 export function createInternalTokens(secret: string, ttlSeconds: number) {
   const key = encoder.encode(secret);
+  // The gateway reuses a caller's token for half its life, so a subgraph sees the same token many
+  // times: verified once, its claims are kept until it expires.
+  const verified = new LRUCache<string, { claims: InternalClaims; audience: string; expiresAt: number }>({ max: 10_000 });
   return {
     async sign(claims: InternalClaims, audience: string): Promise<string> {
       return new SignJWT({ ...claims })
@@ -97,9 +115,13 @@ export function createInternalTokens(secret: string, ttlSeconds: number) {
         .sign(key);
     },
     async verify(token: string, audience: string): Promise<InternalClaims> {
+      const known = verified.get(token);
+      if (known && known.audience === audience && known.expiresAt > Date.now()) return known.claims;
       try {
         const { payload } = await jwtVerify(token, key, { algorithms: [ALG], issuer: INTERNAL_ISSUER, audience, requiredClaims: ['exp'] });
-        return internalClaimsSchema.parse(payload);
+        const claims = internalClaimsSchema.parse(payload);
+        verified.set(token, { claims, audience, expiresAt: (payload.exp ?? 0) * 1000 });
+        return claims;
       } catch {
         throw new UnauthenticatedError('Request did not come through the gateway');
       }

@@ -76,6 +76,15 @@ export function defineSubgraph<D extends SubgraphRuntime, L>(def: SubgraphDefini
       createContext: createContext(deps),
       ready: () => deps.data.ping(),
       routes: def.routes?.(deps),
+      mutationStarted: (ctx) => {
+        ctx.cache.bypass = true;
+      },
+      // A tenant's mutation bumps what it touched in that tenant; the operator's bump every tenant.
+      // An anonymous one that bound no tenant (a refused login, a logout) changed nothing cached.
+      mutationFinished: async (ctx) => {
+        if (ctx.scope) await ctx.cache.commit(ctx.scope.tenant.id);
+        else if (ctx.principal) await ctx.cache.commit(null);
+      },
     });
   }
 

@@ -3,6 +3,7 @@ import {
   createInternalTokens,
   createLogger,
   createMetrics,
+  createRedis,
   type AccessTokens,
   type Env,
   type Logger,
@@ -13,12 +14,14 @@ import {
 import {
   createAppPool,
   createReadinessProbe,
+  createCache,
   createBranchDirectory,
   createSharedClient,
   createTenantDirectory,
   scopedShared,
   TenantClients,
   type BranchDirectory,
+  type Cache,
   type Scope,
   type SharedDb,
   type TenantDb,
@@ -51,6 +54,8 @@ export interface SubgraphRuntime {
   branches: BranchDirectory;
   accessTokens: AccessTokens;
   internalTokens: InternalTokens;
+  /** The hot-read caches; null when CACHE_ENABLED is off (every read goes to PostgreSQL). */
+  cache: Cache | null;
   close(): Promise<void>;
 }
 
@@ -74,6 +79,17 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
       return query(...args);
     };
   });
+  // Its own connection with a short command timeout: a stalled Redis must cost a read milliseconds, not seconds.
+  let closing = false;
+  const cacheRedis = env.CACHE_ENABLED && env.REDIS_URL ? createRedis(env.REDIS_URL, log, { commandTimeout: 500, maxRetriesPerRequest: 0 }) : null;
+  const cache = env.CACHE_ENABLED
+    ? createCache({
+        redis: cacheRedis,
+        registry: metrics.registry,
+        ttlMs: env.CACHE_TTL_SECONDS * 1000,
+        onError: (err, what) => !closing && log.warn({ err: (err as Error).message, what }, 'cache bypassed until redis is back'),
+      })
+    : null;
   metrics.gauge('tenant_clients_cached', 'Tenant Prisma clients in the cache', () => tenants.stats().cached);
   return {
     name,
@@ -89,8 +105,11 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
     branches: createBranchDirectory(shared),
     accessTokens: createAccessTokens({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS }),
     internalTokens: createInternalTokens(env.INTERNAL_JWT_SECRET, env.INTERNAL_TOKEN_TTL_SECONDS),
+    cache,
     async close() {
       await readiness.close();
+      closing = true;
+      cacheRedis?.disconnect();
       await tenants.close();
       await shared.$disconnect();
       await appPool.end();

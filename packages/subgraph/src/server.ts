@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -59,6 +60,13 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   ready(): Promise<void>;
   /** Plain HTTP routes of the subgraph beside /graphql (e.g. provider callbacks the gateway forwards). */
   routes?: (app: express.Express) => void;
+  /** A mutation's operation was resolved: its reads must not come from caches. */
+  mutationStarted?(ctx: TContext): void;
+  /**
+   * A mutation finished (its transaction committed or rolled back) and its answer is about to
+   * leave: invalidate what it changed now, so that no one reads older data once the client has it.
+   */
+  mutationFinished?(ctx: TContext): Promise<void>;
 }
 
 /**
@@ -86,6 +94,25 @@ function representationCap(max: number): ApolloServerPlugin<BaseContext> {
           if (Array.isArray(reps) && reps.length > max) {
             throw new BadUserInputError(`At most ${max} entity representations per request`);
           }
+        },
+      };
+    },
+  };
+}
+
+/** Brackets mutations for the caches: bypass while running, invalidate before answering. */
+function mutationHooks<TContext extends BaseContext>(opts: Pick<SubgraphServerOptions<TContext>, 'mutationStarted' | 'mutationFinished'>): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      let mutation = false;
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation?.operation !== 'mutation') return;
+          mutation = true;
+          opts.mutationStarted?.(contextValue);
+        },
+        async willSendResponse({ contextValue }) {
+          if (mutation) await opts.mutationFinished?.(contextValue);
         },
       };
     },
@@ -149,7 +176,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
     // Inline traces would hand resolver timings to every caller; no Apollo usage reporting here.
     // Cache-control hints are never used (every answer is one tenant's and private), and the
     // plugin wraps every field resolver: a large list paid for it on each field.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>, alwaysOk as ApolloServerPlugin<TContext>],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>, mutationHooks(opts), alwaysOk as ApolloServerPlugin<TContext>],
     formatError: (formatted, error) => {
       // A unique index that a concurrent request won first: the caller's write conflicts.
       const cause = (error as { originalError?: { code?: unknown } }).originalError;
@@ -207,10 +234,13 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
           // The whole request is refused: 401, not the 500 Apollo gives an error without a status.
           throw err instanceof UnauthenticatedError ? err.withHttpStatus(401) : err;
         });
-        const logger = opts.logger.child({ requestId: claims.rid, tenantId: claims.usr?.tenantId ?? undefined });
+        // Reused tokens carry no request id; the gateway sends it beside them.
+        const header = req.headers['x-request-id'];
+        const requestId = claims.rid ?? (typeof header === 'string' && header.length > 0 && header.length <= 128 ? header : randomUUID());
+        const logger = opts.logger.child({ requestId, tenantId: claims.usr?.tenantId ?? undefined });
         return opts
           .createContext({
-            requestId: claims.rid,
+            requestId,
             ip: claims.ip,
             userAgent: claims.ua,
             principal: claims.usr,

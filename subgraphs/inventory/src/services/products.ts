@@ -154,7 +154,9 @@ export async function listProducts(ctx: InventoryContext, rawArgs: unknown) {
     and.push({ OR: [{ name: prefix }, { genericName: prefix }, { sku: prefix }] });
   }
   if (after) and.push({ OR: [{ name: { gt: after[0] } }, { name: after[0], id: { gt: after[1] } }] });
-  const rows = await db.product.findMany({ where: { AND: and }, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: args.first + 1 });
+  const rows = await ctx.loaders.cached('products', [], JSON.stringify([args.search ?? null, args.includeInactive === true, after, args.first]), () =>
+    db.product.findMany({ where: { AND: and }, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: args.first + 1 }),
+  );
   for (const p of rows.slice(0, args.first)) ctx.loaders.productById.prime(p.id, p);
   const cursor = (p: { name: string; id: string }) => encodeCursor([p.name, p.id]);
   return toConnection(rows, args.first, cursor);
@@ -165,7 +167,7 @@ export async function productByBarcode(ctx: InventoryContext, barcode: string) {
   const { db } = requireTenant(ctx);
   const code = barcode.trim();
   if (!code) return null;
-  return db.product.findFirst({ where: { barcode: code, deletedAt: null, isActive: true } });
+  return ctx.loaders.cached('product_by_barcode', [], code, () => db.product.findFirst({ where: { barcode: code, deletedAt: null, isActive: true } }));
 }
 
 const settingsSchema = z.object({

@@ -20,6 +20,8 @@ async function saleById(ctx: PosContext, id: string) {
 export const Mutation: MutationResolvers = {
   /** A fresh sale answers from what was written (no read-back); a replayed one is loaded. */
   createSale: async (_, args, ctx) => {
+    // A sale changes its branch's stock (and low-stock state) and pos's own rows, nothing else cached.
+    ctx.cache.touches(`branch:${args.input.branchId.toLowerCase()}`);
     const { id, created } = await createSale(ctx, args.input);
     if (!created) return saleById(ctx, id);
     // Committed: the requests to pay go out now (the worker's timer would find them anyway).

@@ -20,9 +20,19 @@ async function signedIn(ctx: TenantContext, result: AuthResult) {
 }
 
 export const Mutation: MutationResolvers = {
-  login: async (_, args, ctx) => signedIn(ctx, await login(ctx, args)),
-  refreshToken: async (_, args, ctx) => signedIn(ctx, await refresh(ctx, args.refreshToken)),
-  logout: (_, args, ctx) => logout(ctx, args.refreshToken),
+  // Signing in or out changes user rows and tokens (last login), not the tenant's other cached data.
+  login: async (_, args, ctx) => {
+    ctx.cache.touches('users');
+    return signedIn(ctx, await login(ctx, args));
+  },
+  refreshToken: async (_, args, ctx) => {
+    ctx.cache.touches('users');
+    return signedIn(ctx, await refresh(ctx, args.refreshToken));
+  },
+  logout: (_, args, ctx) => {
+    ctx.cache.touches('users');
+    return logout(ctx, args.refreshToken);
+  },
   createTenant: async (_, args, ctx) => {
     const id = await provisionTenant(ctx, args.input);
     const tenant = await ctx.loaders.tenantById.load(id);
