@@ -143,7 +143,12 @@ export function createMobileMoneyWorker(runtime: SubgraphRuntime, cipher: FieldC
       await recordEvent(tx, statusEvent(tenant, a, state));
       return true;
     });
-    if (done) log.info({ tenantId: tenant.id, attemptId: a.id, state }, 'mobile-money attempt final');
+    if (done) {
+      log.info({ tenantId: tenant.id, attemptId: a.id, state }, 'mobile-money attempt final');
+      // No mutation's response bumps the caches here: a voided sale put its stock back, so the
+      // branch's cached stock must go (a failed bump leaves this process distrusting its cache).
+      await runtime.cache?.bump(tenant.id, [`branch:${a.branch_id}`]);
+    }
     await runtime.data
       .shared({ kind: 'tenant', tenantId: tenant.id }, tenant)
       .transaction((tx) => tx.sql.execute(sql`UPDATE ${sharedTables.mobile_money_references} SET finalized_at = now() WHERE reference = ${a.id}::uuid AND finalized_at IS NULL`));
