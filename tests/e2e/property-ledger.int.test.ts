@@ -23,9 +23,13 @@ const STEPS = Number(process.env.PROPERTY_STEPS ?? 30);
 const SEED = process.env.PROPERTY_SEED ? Number(process.env.PROPERTY_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
 const PATH = process.env.PROPERTY_PATH;
 
-/** Until issue 11's one stock path lands: sales name their session, and prescriptions are consumed by dispensing only. */
-const SERVER_FINDS_SESSION = false;
-const CONSUMES_PRESCRIPTIONS = false;
+/**
+ * Issue 11's one supply path (till sales consume prescriptions and need the seller's open session,
+ * found by the server when not named; a dispensing is a priced sale booked to the pharmacist's
+ * session; unverified and cancelled prescriptions supply nothing). Until it lands, sales name
+ * their session and only dispensing consumes a prescription.
+ */
+const SUPPLY_PATH = false;
 
 const TODAY = dateInZone('Africa/Lusaka');
 const D = (v: Decimal.Value) => new Decimal(v);
@@ -85,7 +89,7 @@ const stepArb: fc.Arbitrary<Step> = fc.record({
     { weight: 3, arbitrary: fc.constant('till' as const) },
     { weight: 6, arbitrary: fc.constant('sale' as const) },
     { weight: 2, arbitrary: fc.constant('controlledSale' as const) },
-    { weight: 4, arbitrary: fc.constant('refund' as const) },
+    { weight: 5, arbitrary: fc.constant('refund' as const) },
     { weight: 2, arbitrary: fc.constant('transfer' as const) },
     { weight: 2, arbitrary: fc.constant('prescribe' as const) },
     { weight: 2, arbitrary: fc.constant('dispense' as const) },
@@ -110,7 +114,8 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
   let supplierId: string;
   let patients: string[];
   const timing = { setup: 0, steps: 0, checks: 0 };
-  const totals = { sequences: 0, steps: 0, sales: 0, refunds: 0, dispensings: 0, transfers: 0, closings: 0, refusals: 0 };
+  const totals = { sequences: 0, steps: 0, sales: 0, refunds: 0, dispensings: 0, transfers: 0, closings: 0 };
+  const refusals = new Map<string, number>();
 
   beforeAll(async () => {
     p = await startTestPlatform();
@@ -167,6 +172,8 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
       tax: Decimal;
       mainMethod: Method;
       payments: { id: string; method: Method; amount: Decimal; paidOut: Decimal }[];
+      /** A dispensing's sale is unpaid until paid at the till: not refundable. */
+      paid: boolean;
       items: { id: string; product: string; quantity: number; refunded: number }[];
       refundedAmount: Decimal;
       refundedTax: Decimal;
@@ -175,6 +182,8 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
       id: string;
       branch: number;
       patient: string;
+      /** Verified prescriptions supply; PENDING and CANCELLED ones are refused with their reason. */
+      state: 'VERIFIED' | 'PENDING' | 'CANCELLED';
       items: { product: string; quantity: number; supplied: number }[];
     }
 
@@ -202,29 +211,30 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
     };
     // A penny product (VAT rounding on small lines spread over batches), a zero-rated one and a
     // controlled one; all sold at one price so that a cart line's value is quantity x price.
-    const products = [
-      await createProduct('PENNY', 'paracetamol', '0.10', 'STANDARD', false),
-      await createProduct('ZR', 'amoxicillin', '12.35', 'ZERO_RATED', false),
-      await createProduct('MOR', 'morphine', '7.45', 'STANDARD', true),
-    ];
+    const products = await Promise.all([
+      createProduct('PENNY', 'paracetamol', '0.10', 'STANDARD', false),
+      createProduct('ZR', 'amoxicillin', '12.35', 'ZERO_RATED', false),
+      createProduct('MOR', 'morphine', '7.45', 'STANDARD', true),
+    ]);
     const productById = new Map(products.map((x) => [x.id, x]));
     const controlled = products[2]!;
 
     let batches = 0;
     async function receive(branch: number, product: ProductModel, quantity: number, days: number): Promise<void> {
       batches += 1;
+      const lot = batches;
       await p.ok(
         op('ReceiveStock'),
         {
           input: {
             branchId: branches[branch],
             productId: product.id,
-            batchNumber: `L${batches}-${run}`,
+            batchNumber: `L${lot}-${run}`,
             expiryDate: addDays(TODAY, days),
             quantity,
             costPrice: '0.05',
             sellingPrice: product.price.toFixed(2),
-            ...(product.controlled ? { supplierId, deliveryReference: `DN-${run}-${batches}` } : {}),
+            ...(product.controlled ? { supplierId, deliveryReference: `DN-${run}-${lot}` } : {}),
           },
         },
         { token: admin.token },
@@ -232,17 +242,17 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
       stockOf(branch, product.id).available += quantity;
     }
     // Several small lots per product and branch, so that a cart line often spans FEFO batches.
-    for (let branch = 0; branch < branches.length; branch++) {
-      for (const product of products) for (const days of [120, 200, 300]) await receive(branch, product, 4, days);
-    }
-    const tills: string[][] = [];
-    for (let branch = 0; branch < branches.length; branch++) {
-      tills.push([]);
-      for (const who of ['cashier', 'pharmacist']) {
-        const r = await p.ok<{ createTill: { id: string } }>(op('CreateTill'), { branchId: branches[branch], name: `${who} ${run}` }, { token: admin.token });
-        tills[branch]!.push(r.createTill.id);
-      }
-    }
+    // (Set-up requests run side by side: they touch different products, branches and tills.)
+    await Promise.all(branches.flatMap((_, branch) => products.map(async (product) => {
+      for (const days of [150, 300]) await receive(branch, product, 5, days);
+    })));
+    const tills: string[][] = await Promise.all(
+      branches.map((branchId) =>
+        Promise.all(
+          ['cashier', 'pharmacist'].map(async (who) => (await p.ok<{ createTill: { id: string } }>(op('CreateTill'), { branchId, name: `${who} ${run}` }, { token: admin.token })).createTill.id),
+        ),
+      ),
+    );
 
     // ---- helpers shared by the steps ----
     const refusal = <T>(r: Gql<T>) => ({ code: r.errors?.[0]?.extensions?.code, reason: r.errors?.[0]?.extensions?.reason });
@@ -251,7 +261,7 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
       if (!r.errors) throw new Error(`${what}: expected ${code} ${reason ?? ''}, but it succeeded`);
       const got = refusal(r);
       expect({ what, ...got }).toEqual({ what, code, reason });
-      totals.refusals += 1;
+      refusals.set(reason ?? code, (refusals.get(reason ?? code) ?? 0) + 1);
     };
     const mustSucceed = <T>(r: Gql<T>, what: string): T => {
       if (r.errors || !r.data) throw new Error(`${what}: ${JSON.stringify(r.errors)}`);
@@ -288,6 +298,7 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
         tax: D(sale.taxAmount),
         mainMethod,
         payments: sale.payments.map((x) => ({ id: x.id, method: x.method, amount: D(x.amount), paidOut: ZERO })),
+        paid: sale.payments.length > 0 && sale.payments.every((x) => x.status === 'COMPLETED'),
         items: sale.items.map((i) => ({ id: i.id, product: i.product.id, quantity: i.quantity, refunded: 0 })),
         refundedAmount: ZERO,
         refundedTax: ZERO,
@@ -400,18 +411,17 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
       const branch = s.a % branches.length;
       const user = staff[branch]![s.b % 2]!;
       let rx: RxModel | undefined;
-      let patientId: string | undefined;
       const cart: { product: ProductModel; quantity: number }[] = [];
       if (withControlled) {
         const usable = prescriptions.filter((x) => x.branch === branch && x.items.some((i) => i.product === controlled.id && i.supplied < i.quantity));
         if (usable.length === 0) return saleStep({ ...s, kind: 'sale' }, false);
         rx = usable[s.c % usable.length]!;
-        patientId = rx.patient;
         const item = rx.items.find((i) => i.product === controlled.id)!;
         // Mostly within what the prescription leaves, sometimes one over.
         const left = item.quantity - item.supplied;
         cart.push({ product: controlled, quantity: s.d % 4 === 0 ? left + 1 : 1 + (s.d % left) });
-        if (s.e % 2 === 0) cart.push({ product: products[s.e % 2]!, quantity: 1 + (s.e % 3) });
+        // Sometimes an over-the-counter product too, which the prescription may also list.
+        if (s.e % 2 === 0) cart.push({ product: products[(s.e >> 1) % 2]!, quantity: 1 + (s.e % 3) });
       } else {
         const count = 1 + (s.c % 2);
         for (let i = 0; i < count; i++) cart.push({ product: products[(s.c + i) % 2]!, quantity: 1 + ((s.d >> (i * 3)) % 5) });
@@ -425,27 +435,29 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
         items: cart.map((l) => ({ productId: l.product.id, quantity: l.quantity })),
         ...paymentsFor(total, s.e >> 3),
         ...(discount.gt(0) ? { discountAmount: money(discount) } : {}),
-        ...(rx ? { patientId, prescriptionIds: [rx.id] } : {}),
+        ...(rx ? { patientId: rx.patient, prescriptionIds: [rx.id] } : {}),
         // The seller's open session, named or (every other sale) found by the server.
-        ...(session && (!SERVER_FINDS_SESSION || s.b % 4 < 2) ? { tillSessionId: session.id } : {}),
+        ...(session && (!SUPPLY_PATH || s.b % 4 < 2) ? { tillSessionId: session.id } : {}),
       };
       const what = `sale ${JSON.stringify(input)}`;
-      if (!session) {
-        if (!SERVER_FINDS_SESSION) return;
-        expectRefusal(await createSale(user, input), 'CONFLICT', 'NO_OPEN_TILL_SESSION', what);
-        return;
-      }
+      if (!session && !SUPPLY_PATH) return;
+      // What the sale takes of the prescription: all of the controlled line, and of an
+      // over-the-counter line the prescription lists, what it has left.
+      const takes = SUPPLY_PATH && rx ? cart.flatMap((l) => {
+        const item = rx.items.find((i) => i.product === l.product.id);
+        return item ? [{ item, quantity: l.product.controlled ? l.quantity : Math.min(l.quantity, item.quantity - item.supplied) }] : [];
+      }) : [];
       const short = cart.find((l) => l.quantity > stockOf(branch, l.product.id).available);
       const r = await createSale(user, input);
-      if (rx && CONSUMES_PRESCRIPTIONS) {
-        const item = rx.items.find((i) => i.product === controlled.id)!;
-        if (cart[0]!.quantity > item.quantity - item.supplied) return expectRefusal(r, 'CONFLICT', 'PRESCRIPTION_EXHAUSTED', what);
-      }
+      // The server's order: the prescription first, then the seller's session, then stock.
+      if (SUPPLY_PATH && rx && rx.state !== 'VERIFIED') return expectRefusal(r, 'CONFLICT', rx.state === 'PENDING' ? 'PRESCRIPTION_NOT_VERIFIED' : 'PRESCRIPTION_CANCELLED', what);
+      if (takes.some((t) => t.quantity > t.item.quantity - t.item.supplied)) return expectRefusal(r, 'CONFLICT', 'PRESCRIPTION_EXHAUSTED', what);
+      if (!session) return expectRefusal(r, 'CONFLICT', 'NO_OPEN_TILL_SESSION', what);
       if (short) return expectRefusal(r, 'CONFLICT', 'INSUFFICIENT_STOCK', what);
       const sale = mustSucceed(r, what).createSale;
       expect({ what, total: sale.totalAmount }).toEqual({ what, total: money(total) });
       bookSale(sale, branch, session, input.paymentMethod as Method);
-      if (rx && CONSUMES_PRESCRIPTIONS) rx.items.find((i) => i.product === controlled.id)!.supplied += cart[0]!.quantity;
+      for (const t of takes) t.item.supplied += t.quantity;
       log.push(`sale ${sale.id} ${money(total)}`);
     }
 
@@ -485,6 +497,7 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
         { id: sale.id, reason: 'customer brought it back', lines, tillSessionId: session && s.e % 2 === 0 ? session.id : null },
         { token: refunder.token },
       );
+      if (!sale.paid) return expectRefusal(r, 'CONFLICT', 'SALE_NOT_REFUNDABLE', what);
       if (!session) return expectRefusal(r, 'CONFLICT', 'NO_OPEN_TILL_SESSION', what);
       if (over) return expectRefusal(r, 'CONFLICT', 'REFUND_EXCEEDS_REMAINING', what);
       const out = mustSucceed(r, what).refundSale;
@@ -557,8 +570,13 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
         ),
         'createPrescription',
       ).createPrescription;
-      mustSucceed(await p.gql(op('VerifyPrescription'), { id: created.id }, { token: pharmacist.token }), 'verifyPrescription');
-      prescriptions.push({ id: created.id, branch, patient, items: items.map((i) => ({ product: i.productId, quantity: i.quantity, supplied: 0 })) });
+      // Verification is an explicit act; some prescriptions are left unverified, some cancelled.
+      const state = !SUPPLY_PATH || s.e % 6 > 1 ? 'VERIFIED' : s.e % 6 === 0 ? 'PENDING' : 'CANCELLED';
+      if (state !== 'PENDING') mustSucceed(await p.gql(op('VerifyPrescription'), { id: created.id }, { token: pharmacist.token }), 'verifyPrescription');
+      if (state === 'CANCELLED') {
+        mustSucceed(await p.gql('mutation($id: ID!) { cancelPrescription(id: $id, reason: "prescriber withdrew it") { id } }', { id: created.id }, { token: pharmacist.token }), 'cancelPrescription');
+      }
+      prescriptions.push({ id: created.id, branch, patient, state, items: items.map((i) => ({ product: i.productId, quantity: i.quantity, supplied: 0 })) });
       log.push(`prescribe ${created.id}`);
     }
 
@@ -567,21 +585,40 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
       if (open.length === 0) return prescribeStep(s);
       const rx = open[s.a % open.length]!;
       const pharmacist = staff[rx.branch]![1];
+      const session = openSession(rx.branch, pharmacist);
       const r = await p.gql<{ dispensePrescription: { id: string; status: string; items: { quantity: number; quantityDispensed: number; product: { id: string } }[] } }>(
         `mutation($id: ID!) { dispensePrescription(id: $id) { ${PRESCRIPTION_FIELDS} } }`,
         { id: rx.id },
         { token: pharmacist.token },
       );
       const what = `dispense ${rx.id}`;
+      if (SUPPLY_PATH && rx.state !== 'VERIFIED') return expectRefusal(r, 'CONFLICT', rx.state === 'PENDING' ? 'PRESCRIPTION_NOT_VERIFIED' : 'PRESCRIPTION_CANCELLED', what);
+      if (SUPPLY_PATH && !session) return expectRefusal(r, 'CONFLICT', 'NO_OPEN_TILL_SESSION', what);
       const fills = rx.items.map((i) => Math.min(i.quantity - i.supplied, Math.max(0, stockOf(rx.branch, i.product).available)));
       if (fills.every((q) => q === 0)) return expectRefusal(r, 'CONFLICT', 'INSUFFICIENT_STOCK', what);
       const out = mustSucceed(r, what).dispensePrescription;
       rx.items.forEach((i, n) => {
         i.supplied += fills[n]!;
-        stockOf(rx.branch, i.product).available -= fills[n]!;
+        if (!SUPPLY_PATH) stockOf(rx.branch, i.product).available -= fills[n]!;
       });
       expect(out.items.map((i) => [i.product.id, i.quantityDispensed]).sort()).toEqual(rx.items.map((i) => [i.product, i.supplied]).sort());
       expect(out.status).toBe(rx.items.every((i) => i.supplied === i.quantity) ? 'DISPENSED' : 'PARTIALLY_DISPENSED');
+      if (SUPPLY_PATH) {
+        // The fill is one priced sale, booked to the pharmacist's session: what was supplied at the
+        // products' prices, VAT per line, unpaid until paid at the till.
+        const known = new Set(sales.map((x) => x.id));
+        const { rows } = await p.db.pool.query<{ sale_id: string }>(
+          `SELECT DISTINCT d.sale_id::text FROM "${schema}".dispensed_items d JOIN "${schema}".prescription_items i ON i.id = d.prescription_item_id
+           WHERE i.prescription_id = $1 AND d.sale_id IS NOT NULL`,
+          [rx.id],
+        );
+        const made = rows.map((x) => x.sale_id).filter((id) => !known.has(id));
+        expect(made).toHaveLength(1);
+        const sale = (await p.ok<{ sale: SaleOut }>(`query($id: ID!) { sale(id: $id) { ${SALE_FIELDS} } }`, { id: made[0] }, { token: admin.token })).sale;
+        const value = rx.items.reduce((sum, i, n) => sum.plus(productById.get(i.product)!.price.times(fills[n]!)), ZERO);
+        expect({ what, total: sale.totalAmount, items: sale.items.reduce((n, i) => n + i.quantity, 0) }).toEqual({ what, total: money(value), items: fills.reduce((n, q) => n + q, 0) });
+        bookSale(sale, rx.branch, session!, 'CASH');
+      }
       totals.dispensings += 1;
       log.push(what);
     }
@@ -769,7 +806,7 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
     // eslint-disable-next-line no-console
     console.log(
       `property-ledger: seed ${SEED}, ${totals.sequences} sequences x ${STEPS} steps (${totals.steps} steps): ${totals.sales} sales, ${totals.dispensings} dispensings, ` +
-        `${totals.refunds} refunds, ${totals.transfers} transfers, ${totals.closings} Z-reports closed, ${totals.refusals} expected refusals, in ${((Date.now() - started) / 1000).toFixed(1)} s (set-up ${timing.setup} ms, steps ${timing.steps} ms, checks ${timing.checks} ms)`,
+        `${totals.refunds} refunds, ${totals.transfers} transfers, ${totals.closings} Z-reports closed; refused as expected: ${JSON.stringify(Object.fromEntries(refusals))}; in ${((Date.now() - started) / 1000).toFixed(1)} s (set-up ${timing.setup} ms, steps ${timing.steps} ms, checks ${timing.checks} ms)`,
     );
     expect(totals.sequences).toBe(RUNS);
   }, 300_000);
