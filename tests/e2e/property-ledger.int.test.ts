@@ -77,7 +77,7 @@ const PRESCRIPTION_FIELDS = 'id status items { id quantity quantityDispensed pro
 
 /** One random step: a kind and raw numbers the step reads against the state it finds. */
 interface Step {
-  kind: 'till' | 'sale' | 'controlledSale' | 'refund' | 'transfer' | 'prescribe' | 'dispense' | 'receive' | 'quarantine';
+  kind: 'till' | 'sale' | 'controlledSale' | 'refund' | 'transfer' | 'prescribe' | 'dispense' | 'pay' | 'receive' | 'quarantine';
   a: number;
   b: number;
   c: number;
@@ -93,6 +93,7 @@ const stepArb: fc.Arbitrary<Step> = fc.record({
     { weight: 2, arbitrary: fc.constant('transfer' as const) },
     { weight: 2, arbitrary: fc.constant('prescribe' as const) },
     { weight: 2, arbitrary: fc.constant('dispense' as const) },
+    { weight: 2, arbitrary: fc.constant('pay' as const) },
     { weight: 1, arbitrary: fc.constant('receive' as const) },
     { weight: 1, arbitrary: fc.constant('quarantine' as const) },
   ),
@@ -586,8 +587,8 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
       const rx = open[s.a % open.length]!;
       const pharmacist = staff[rx.branch]![1];
       const session = openSession(rx.branch, pharmacist);
-      const r = await p.gql<{ dispensePrescription: { id: string; status: string; items: { quantity: number; quantityDispensed: number; product: { id: string } }[] } }>(
-        `mutation($id: ID!) { dispensePrescription(id: $id) { ${PRESCRIPTION_FIELDS} } }`,
+      const r = await p.gql<{ dispensePrescription: { id: string; status: string; items: { quantity: number; quantityDispensed: number; product: { id: string } }[]; sales?: SaleOut[] } }>(
+        `mutation($id: ID!) { dispensePrescription(id: $id) { ${PRESCRIPTION_FIELDS} ${SUPPLY_PATH ? `sales { ${SALE_FIELDS} }` : ''} } }`,
         { id: rx.id },
         { token: pharmacist.token },
       );
@@ -605,21 +606,42 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
       expect(out.status).toBe(rx.items.every((i) => i.supplied === i.quantity) ? 'DISPENSED' : 'PARTIALLY_DISPENSED');
       if (SUPPLY_PATH) {
         // The fill is one priced sale, booked to the pharmacist's session: what was supplied at the
-        // products' prices, VAT per line, unpaid until paid at the till.
+        // products' prices, VAT per line, unpaid until paid at the till (paySale).
         const known = new Set(sales.map((x) => x.id));
-        const { rows } = await p.db.pool.query<{ sale_id: string }>(
-          `SELECT DISTINCT d.sale_id::text FROM "${schema}".dispensed_items d JOIN "${schema}".prescription_items i ON i.id = d.prescription_item_id
-           WHERE i.prescription_id = $1 AND d.sale_id IS NOT NULL`,
-          [rx.id],
-        );
-        const made = rows.map((x) => x.sale_id).filter((id) => !known.has(id));
-        expect(made).toHaveLength(1);
-        const sale = (await p.ok<{ sale: SaleOut }>(`query($id: ID!) { sale(id: $id) { ${SALE_FIELDS} } }`, { id: made[0] }, { token: admin.token })).sale;
+        const made = (out.sales ?? []).filter((x) => !known.has(x.id));
+        expect(made.map((x) => x.id)).toHaveLength(1);
+        const sale = made[0]!;
         const value = rx.items.reduce((sum, i, n) => sum.plus(productById.get(i.product)!.price.times(fills[n]!)), ZERO);
-        expect({ what, total: sale.totalAmount, items: sale.items.reduce((n, i) => n + i.quantity, 0) }).toEqual({ what, total: money(value), items: fills.reduce((n, q) => n + q, 0) });
+        expect({ what, total: sale.totalAmount, units: sale.items.reduce((n, i) => n + i.quantity, 0), payments: sale.payments }).toEqual({
+          what,
+          total: money(value),
+          units: fills.reduce((n, q) => n + q, 0),
+          payments: [],
+        });
         bookSale(sale, rx.branch, session!, 'CASH');
       }
       totals.dispensings += 1;
+      log.push(what);
+    }
+
+    /** Takes the money for a dispensing's sale at the till: into its own session while open, else the payer's. */
+    async function payStep(s: Step): Promise<void> {
+      const unpaid = sales.filter((x) => !x.paid);
+      if (!SUPPLY_PATH || unpaid.length === 0) return dispenseStep(s);
+      const sale = unpaid[s.a % unpaid.length]!;
+      const payer = staff[sale.branch]![s.b % 2]!;
+      const own = sessions.find((x) => x.sales.has(sale.id))!;
+      const session = own.closed ? openSession(sale.branch, payer) : own;
+      const payment = paymentsFor(sale.total, s.c);
+      const r = await p.gql<{ paySale: SaleOut }>(`mutation($input: PaySaleInput!) { paySale(input: $input) { ${SALE_FIELDS} } }`, { input: { saleId: sale.id, ...payment } }, { token: payer.token });
+      const what = `pay ${sale.id} ${JSON.stringify(payment)}`;
+      if (!session) return expectRefusal(r, 'CONFLICT', 'NO_OPEN_TILL_SESSION', what);
+      const out = mustSucceed(r, what).paySale;
+      expect({ what, total: out.totalAmount, paid: out.payments.reduce((sum, x) => sum.plus(x.amount), ZERO).toFixed(2) }).toEqual({ what, total: money(sale.total), paid: money(sale.total) });
+      sale.payments = out.payments.map((x) => ({ id: x.id, method: x.method, amount: D(x.amount), paidOut: ZERO }));
+      sale.paid = true;
+      sale.mainMethod = payment.paymentMethod;
+      for (const x of sale.payments) add(session.received, x.method, x.amount);
       log.push(what);
     }
 
@@ -682,6 +704,9 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
           break;
         case 'quarantine':
           await quarantineStep(s);
+          break;
+        case 'pay':
+          await payStep(s);
           break;
       }
       totals.steps += 1;
