@@ -673,7 +673,6 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
 
     // Every seller starts the sequence with an open session; till steps close and reopen them.
     for (let branch = 0; branch < branches.length; branch++) for (const who of [0, 1]) await tillStep({ kind: 'till', a: branch, b: who, c: branch + who, d: 0, e: 0 });
-    const setUp = Date.now();
 
     const stepsFrom = Date.now();
     for (const s of steps) {
