@@ -424,8 +424,8 @@ describe('ledger, register, Z-reports and VAT under random sequences (property)'
         // Mostly within what the prescription leaves, sometimes one over.
         const left = item.quantity - item.supplied;
         cart.push({ product: controlled, quantity: s.d % 4 === 0 ? left + 1 : 1 + (s.d % left) });
-        // Sometimes an over-the-counter product too, which the prescription may also list.
-        if (s.e % 2 === 0) cart.push({ product: products[(s.e >> 1) % 2]!, quantity: 1 + (s.e % 3) });
+        // Up to two over-the-counter lines too (a cart of 1-3 lines), which the prescription may also list.
+        for (let i = 0; i < s.e % 3; i++) cart.push({ product: products[((s.e >> 2) + i) % 2]!, quantity: 1 + ((s.e >> (4 + 2 * i)) % 3) });
       } else {
         const count = 1 + (s.c % 2);
         for (let i = 0; i < count; i++) cart.push({ product: products[(s.c + i) % 2]!, quantity: 1 + ((s.d >> (i * 3)) % 5) });
