@@ -1,3 +1,5 @@
 export * from './federation';
 export * from './relay';
+export * from './relay-health';
+export * from './schema-docs';
 export * from './supergraph';
