@@ -115,3 +115,15 @@ async function seedCatalogue(url: string, adminAuth: Record<string, string>, bra
     }
   }
 }
+
+/**
+ * Points the demo tenant's mobile money at the simulators of this run (their ports change from one
+ * start to the next, so this runs at every start; configureMobileMoney replaces the settings).
+ */
+export async function configureDemoMobileMoney(url: string, subdomain: string, settings: Record<string, unknown>[]) {
+  const admin = await gql<{ login: { accessToken: string } }>(url, LOGIN, { email: 'admin@demo.umihealth.local', password: DEMO_PASSWORDS.admin, tenant: subdomain });
+  const adminAuth = { authorization: `Bearer ${admin.login.accessToken}` };
+  for (const input of settings) {
+    await gql(url, `mutation($input: MobileMoneySettingsInput!) { configureMobileMoney(input: $input) { provider } }`, { input }, adminAuth);
+  }
+}

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { loadEnv } from '@umi/kit';
 import { createOwnerPool, migrateAll } from '@umi/db';
 import { startEmbeddedPostgres } from '@umi/db/embedded-postgres';
-import { ROOT, startFederation } from '@umi/platform';
-import { DEMO_PASSWORDS, seedDemo } from './seed-demo';
+import { ROOT, startDevSimulators, startFederation, type DevSimulators } from '@umi/platform';
+import { configureDemoMobileMoney, DEMO_PASSWORDS, seedDemo } from './seed-demo';
+import { seedFiscalDemo } from './seed-fiscal-demo';
 
 const DATA_DIR = join(ROOT, '.umi-data');
 
@@ -48,6 +49,19 @@ async function start() {
 
   const federation = await startFederation(env);
   const demo = await seedDemo(federation.url, env.SUPER_ADMIN_EMAIL!, env.SUPER_ADMIN_PASSWORD!);
+  // ZRA's VSDC and the mobile-money providers cannot be reached from a development machine: the demo
+  // tenant talks to simulators started here (printed as such), unless turned off (DEMO_SIMULATORS)
+  // or, for the VSDC, a real one is named (DEMO_VSDC_URL). Nothing a simulator signs is fiscal.
+  let sims: DevSimulators | null = null;
+  if (env.DEMO_SIMULATORS) {
+    sims = await startDevSimulators({ callbackOrigin: new URL(federation.url).origin, only: env.DEMO_VSDC_URL ? ['mtn', 'airtel'] : ['vsdc', 'mtn', 'airtel'] });
+    await configureDemoMobileMoney(federation.url, demo.subdomain, sims.mobileMoney as unknown as Record<string, unknown>[]);
+  }
+  const vsdc = sims?.simulators.vsdc ?? null;
+  const vsdcUrl = env.DEMO_VSDC_URL ?? vsdc?.url ?? null;
+  const fiscal = vsdcUrl
+    ? await seedFiscalDemo(federation.url, vsdcUrl).catch((err: unknown) => ({ saleNumber: '', receipt: null, error: (err as Error).message }))
+    : null;
 
   const lines = [
     '',
@@ -56,6 +70,17 @@ async function start() {
     `  platform operator: ${env.SUPER_ADMIN_EMAIL} / ${raw.SUPER_ADMIN_PASSWORD === DEMO_PASSWORDS.operator ? DEMO_PASSWORDS.operator : '(SUPER_ADMIN_PASSWORD)'}`,
     `  demo tenant "${demo.subdomain}" (send X-Tenant-ID: ${demo.subdomain} or pass tenant: "${demo.subdomain}" to login), branches ${demo.branches.join(', ')}:`,
     ...demo.users.map((u) => `    ${u.role.padEnd(10)} ${u.email} / ${u.password}`),
+    ...(sims ? ['', ...sims.simulators.describe(), `  The demo tenant's MTN and Airtel Money point at these simulators: sell with paymentMethod MOBILE_MONEY, mobileMoneyProvider MTN and payerMsisdn 0971234567.`] : []),
+    vsdc
+      ? `  ZRA Smart Invoice: VSDC SIMULATOR at ${vsdc.url} (not ZRA: nothing it signs is fiscal; faults via POST ${vsdc.origin}/__control)`
+      : vsdcUrl
+        ? `  ZRA Smart Invoice: VSDC at ${vsdcUrl}`
+        : '  ZRA Smart Invoice: no VSDC configured (DEMO_SIMULATORS=false and no DEMO_VSDC_URL)',
+    ...(!fiscal
+      ? []
+      : fiscal.receipt
+        ? [`  demo sale ${fiscal.saleNumber}, fiscalised${vsdc ? ' by the simulator' : ''}:`, '', ...fiscal.receipt.trimEnd().split('\n').map((l) => `    ${l}`), '']
+        : [`  demo sale ${fiscal.saleNumber || '(not made)'} not fiscalised yet${'error' in fiscal ? `: ${fiscal.error}` : ''} (see fiscalBacklog)`]),
     'Press Ctrl-C to stop.',
     '',
   ];
@@ -67,6 +92,7 @@ async function start() {
     stopping = true;
     process.stdout.write('\nstopping...\n');
     await federation.close();
+    await sims?.close();
     await embedded?.stop();
     process.exit(0);
   };

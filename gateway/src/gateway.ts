@@ -123,6 +123,28 @@ export async function createGateway(deps: GatewayDeps) {
       res.status(down.length ? 503 : 200).json({ status: down.length ? 'unavailable' : 'ready', down });
     });
   });
+  // Mobile-money providers' callbacks: plain HTTP beside /graphql, forwarded as they came to the pos
+  // subgraph, which finds the tenant from our reference and checks the secret (and Airtel's hash).
+  const posOrigin = new URL(urls.pos ?? subgraphUrl(env, 'pos')).origin;
+  app.all('/callbacks/:provider/:secret', express.raw({ type: () => true, limit: '64kb' }), (req, res) => {
+    if (req.method !== 'POST' && req.method !== 'PUT') {
+      res.status(405).end();
+      return;
+    }
+    const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '').toString();
+    const target = `${posOrigin}/callbacks/${encodeURIComponent(String(req.params.provider))}/${encodeURIComponent(String(req.params.secret))}${query ? `?${query}` : ''}`;
+    fetch(target, {
+      method: req.method,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : '{}',
+      signal: AbortSignal.timeout(10_000),
+    })
+      .then(async (r) => res.status(r.status).type('application/json').send(await r.text()))
+      .catch((err: unknown) => {
+        deps.logger.warn({ err: (err as Error).message }, 'callback forwarding failed');
+        res.status(502).json({ error: 'unavailable' });
+      });
+  });
   app.use(
     '/graphql',
     cors(env.CORS_ORIGINS.split(',')),

@@ -7,6 +7,7 @@ import { inventory } from '@umi/subgraph-inventory';
 import { pharmacy } from '@umi/subgraph-pharmacy';
 import { pos } from '@umi/subgraph-pos';
 import { tenant as tenantSubgraph } from '@umi/subgraph-tenant';
+import { startFiscalWorkerProcess } from './fiscal';
 import { startRelayProcess } from './relay';
 
 export interface RunningFederation {
@@ -25,7 +26,7 @@ export interface RunningFederation {
 }
 
 /**
- * Runs the four subgraphs and the gateway in this process. With `ephemeralPorts` (tests) every
+ * Runs the four subgraphs, the gateway, the outbox relay and the fiscal worker in this process. With `ephemeralPorts` (tests) every
  * server takes a free port and the gateway is pointed at them through a supergraph whose routing
  * URLs are replaced; `supergraphSdl` defaults to the committed supergraph.graphql.
  */
@@ -79,6 +80,7 @@ export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean
     metricsUrls.gateway = metricsUrl(gateway.metricsPort);
     const relay = await startRelayProcess(routed);
     started.push(relay);
+    if (routed.FISCAL_WORKER) started.push(await startFiscalWorkerProcess(routed));
     return {
       url: `http://127.0.0.1:${gateway.port}/graphql`,
       env: routed,

@@ -18,6 +18,7 @@ import type { EventEnvelope, Topic } from '@umi/events/bus';
  */
 export const ROUTES = {
   saleCompleted: { topic: 'sale.completed', queryField: 'sale', key: (e: EventEnvelope) => String(e.data.saleId ?? '') },
+  paymentStatusChanged: { topic: 'payment.status_changed', queryField: 'sale', key: (e: EventEnvelope) => String(e.data.saleId ?? '') },
   lowStockAlert: { topic: 'inventory.low_stock', queryField: 'lowStockEvent', key: (e: EventEnvelope) => e.eventId },
 } as const satisfies Record<string, { topic: Topic; queryField: string; key: (e: EventEnvelope) => string }>;
 export type RouteName = keyof typeof ROUTES;

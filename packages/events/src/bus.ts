@@ -3,8 +3,8 @@ import { EventEmitter } from 'node:events';
 import type Redis from 'ioredis';
 import type { Logger } from '@umi/kit';
 
-/** Topics of the event bus (the design document's, plus the low-stock alert). */
-export const TOPICS = ['sale.completed', 'inventory.updated', 'inventory.low_stock', 'prescription.dispensed', 'user.created'] as const;
+/** Topics of the event bus (the design document's, plus the low-stock and fiscal backlog alerts and payment status changes). */
+export const TOPICS = ['sale.completed', 'inventory.updated', 'inventory.low_stock', 'prescription.dispensed', 'user.created', 'fiscal.backlog_alert', 'payment.status_changed'] as const;
 export type Topic = (typeof TOPICS)[number];
 
 /** The design document's message envelope. */

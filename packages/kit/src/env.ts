@@ -80,6 +80,32 @@ export const envSchema = z
     /** graphql-ws: sockets one IP may hold open before its connection_init is accepted; beyond, 4429. */
     WS_MAX_UNAUTHENTICATED_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
     MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).default(1000),
+    /** The fiscal worker inside the federation's process (`npm start`, tests); compose runs it as its own process and sets false. */
+    FISCAL_WORKER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    /** How often the fiscal worker looks at the queues (ms). */
+    FISCAL_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+    /** First retry delay of a failed VSDC send (ms), doubled per attempt up to FISCAL_RETRY_MAX_MS. */
+    FISCAL_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
+    FISCAL_RETRY_MAX_MS: z.coerce.number().int().min(10).max(3_600_000).default(300_000),
+    /** `npm start`: the VSDC the demo tenant's branches use; without it a VSDC simulator is started for them. */
+    DEMO_VSDC_URL: z.string().url().optional(),
+    /** Stock movements younger than this wait for the next stock sync (ms). */
+    FISCAL_STOCK_SYNC_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+    /** `npm start`: run the MTN/Airtel (and VSDC) simulators for the demo tenant and point it at them. */
+    DEMO_SIMULATORS: bool.default(true),
+    /** Mobile money: the pos process's worker sends requests to pay and polls them (off: another process does). */
+    MOMO_WORKER: bool.default(true),
+    /** Mobile money: how long a payer has to answer before the attempt EXPIRES and the sale is voided (s). */
+    MOMO_PAYMENT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(180),
+    /** Mobile money: first status check after sending (ms); each later check waits twice as long, up to MOMO_POLL_MAX_MS. */
+    MOMO_POLL_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(5000),
+    MOMO_POLL_MAX_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
+    /** Mobile money: how often the worker looks for attempts due (ms). */
+    MOMO_WORKER_TICK_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** Mobile money: timeout of one call to a provider (ms). */
+    MOMO_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** Mobile money: the platform's public origin that providers call back (e.g. https://api.umihealth.com); a tenant may set its own. */
+    MOMO_CALLBACK_BASE_URL: z.string().url().optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.SUPER_ADMIN_EMAIL) !== Boolean(env.SUPER_ADMIN_PASSWORD)) {

@@ -1,3 +1,4 @@
+import type { Express } from 'express';
 import { readFileSync } from 'node:fs';
 import { parse, type DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
@@ -19,6 +20,8 @@ export interface SubgraphDefinition<D extends SubgraphRuntime, L> {
   dependencies?: (runtime: SubgraphRuntime) => Omit<D, keyof SubgraphRuntime> & { close?(): Promise<void> };
   /** The request's DataLoaders. */
   loaders: (scope: LoaderScope<D>) => L;
+  /** Plain HTTP routes beside /graphql, over the process's dependencies. */
+  routes?: (deps: D) => (app: Express) => void;
   /** Runs once before the server listens (e.g. ensuring the platform operator exists). */
   onStart?: (deps: D) => Promise<void>;
 }
@@ -70,6 +73,7 @@ export function defineSubgraph<D extends SubgraphRuntime, L>(def: SubgraphDefini
       maxRepresentations: deps.env.MAX_ENTITY_REPRESENTATIONS,
       createContext: createContext(deps),
       ready: () => deps.data.ping(),
+      routes: def.routes?.(deps),
     });
   }
 

@@ -50,6 +50,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   createContext(base: RequestBase): Promise<TContext>;
   /** Readiness: resolves when the subgraph's dependencies answer. */
   ready(): Promise<void>;
+  /** Plain HTTP routes of the subgraph beside /graphql (e.g. provider callbacks the gateway forwards). */
+  routes?: (app: express.Express) => void;
 }
 
 /**
@@ -160,6 +162,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
       (err: Error) => res.status(503).json({ status: 'unavailable', reason: err.message }),
     );
   });
+  opts.routes?.(app);
   // How many operations the gateway sends here: with database_queries_total, what a query plan costs.
   const operations = opts.metrics.counter('subgraph_operations_total', 'GraphQL operations received from the gateway');
   app.use(

@@ -19,5 +19,9 @@ export const PosReason = {
   SALE_NOT_PAYABLE: 'SALE_NOT_PAYABLE',
   /** The payment already has its answer. */
   PAYMENT_ALREADY_ANSWERED: 'PAYMENT_ALREADY_ANSWERED',
+  /** Only a REJECTED fiscal document is queued again by hand; the others are the worker's. */
+  FISCAL_NOT_REJECTED: 'FISCAL_NOT_REJECTED',
+  /** The provider named for a mobile-money payment is not configured (or disabled) for the tenant. */
+  MOBILE_MONEY_NOT_CONFIGURED: 'MOBILE_MONEY_NOT_CONFIGURED',
 } as const;
 export type PosReason = (typeof PosReason)[keyof typeof PosReason];

@@ -16,14 +16,20 @@ import {
   priceAllocations,
   runSafetyCheck,
   writeSale,
-  type CreatedSale,
+  type CreatedSale as SupplyCreatedSale,
   type PaymentMethod,
 } from '@umi/supply';
 import { requireTenant } from '@umi/subgraph';
 import { actorOf, auditOf, branchDate, requireBranch } from '../policy';
 import type { PosContext } from '../context';
+import type { PaymentAttempt } from '@umi/db/tenant-models';
+import { enqueueFiscal } from '../fiscal/queue';
+import { mobileMoneyPaymentFields, mobileMoneySaleFields, mobileMoneyTenders, recordMobileMoneyAttempts } from './mobile-money/attempts';
 
-export type { CreatedSale };
+/** A sale as checkout made it, with the requests to pay recorded with it (mobile money with a provider). */
+export interface CreatedSale extends SupplyCreatedSale {
+  attempts?: PaymentAttempt[];
+}
 
 const METHODS = ['CASH', 'CARD', 'MOBILE_MONEY', 'INSURANCE'] as const;
 const money = z.string().trim().max(20);
@@ -40,13 +46,14 @@ const saleSchema = z.object({
   prescriptionIds: z.array(uuidSchema).max(20).nullish(),
   discountAmount: money.nullish(),
   payments: z
-    .array(z.object({ method: z.enum(METHODS), amount: money, tendered: money.nullish(), reference: z.string().trim().max(100).nullish() }))
+    .array(z.object({ method: z.enum(METHODS), amount: money, tendered: money.nullish(), reference: z.string().trim().max(100).nullish(), ...mobileMoneyPaymentFields }))
     .min(1)
     .max(10)
     .nullish(),
   tendered: money.nullish(),
   tillSessionId: uuidSchema.nullish(),
   safetyOverrideReason: z.string().trim().min(5, 'must say why (at least 5 characters)').max(1000).nullish(),
+  ...mobileMoneySaleFields,
 });
 type SaleInput = z.infer<typeof saleSchema>;
 
@@ -81,6 +88,7 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
   const data = parseInput(saleSchema, input);
   const branch = await requireBranch(ctx, data.branchId, 'sell', 'input.branchId');
   const hash = requestHash(data);
+  const tenders = mobileMoneyTenders(data);
   const today = branchDate(branch);
 
   const saleId = randomUUID();
@@ -209,7 +217,10 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
     });
     // The prescription items' fills name the sale, so they follow it.
     await applySupply(tx, takes, allocations, { userId: principal.userId, isPharmacist: principal.role === 'PHARMACIST', saleId });
-    return { id: saleId, created };
+    if (plan.paymentStatus === 'PAID') await enqueueFiscal(tx, { kind: 'SALE', saleId });
+    // A sale not paid yet waits as PENDING_PAYMENT; its requests to pay go out after the commit.
+    const attempts = await recordMobileMoneyAttempts(tx, { sale: created.sale, payments: created.payments, tenders, windowSeconds: ctx.deps.env.MOMO_PAYMENT_WINDOW_SECONDS });
+    return { id: saleId, created: { ...created, attempts } };
   });
 }
 
@@ -234,11 +245,12 @@ export function saleCompletedEvent(
   };
 }
 
-/** Writes the `sale.completed` event of a sale paid after checkout (a confirmed mobile-money payment). */
-export function recordSaleCompleted(
+/** Writes the `sale.completed` event of a sale paid after checkout (a confirmed mobile-money payment) and queues its invoice. */
+export async function recordSaleCompleted(
   tx: TenantTx,
   ctx: PosContext,
   sale: { id: string; saleNumber: string; branchId: string; totalAmount: string; items: { productId: string; quantity: number }[] },
 ) {
+  await enqueueFiscal(tx, { kind: 'SALE', saleId: sale.id });
   return recordEvent(tx, saleCompletedEvent(ctx, sale));
 }
