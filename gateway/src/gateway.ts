@@ -5,6 +5,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import {
   INTERNAL_HEADER,
+  createAdmission,
   createHttpServer,
   jsonErrorHandler,
   securityHeaders,
@@ -12,6 +13,7 @@ import {
   introspectionEnabled,
   maskError,
   subgraphUrl,
+  type AccessTokens,
   type Env,
   type InternalTokens,
 } from '@umi/kit';
@@ -79,6 +81,23 @@ class InternalAuthDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
+/**
+ * Whose in-flight budget a request spends: its tenant when it carries a valid access token (the
+ * platform operator's has none: 'platform'), else its IP. Verified, not decoded: a forged token
+ * naming another tenant must not spend that tenant's share.
+ */
+async function admissionKey(tokens: AccessTokens, authorization: string | undefined, ip: string | null): Promise<string> {
+  const token = typeof authorization === 'string' ? /^Bearer\s+(.+)$/i.exec(authorization)?.[1] : undefined;
+  if (token) {
+    const principal = await tokens.verify(token).then(
+      (v) => v.principal,
+      () => null,
+    );
+    if (principal) return `tenant:${principal.tenantId ?? 'platform'}`;
+  }
+  return `ip:${ip ?? 'unknown'}`;
+}
+
 /** The public endpoint: Apollo Gateway over the committed supergraph, with the edge's protections. */
 export async function createGateway(deps: GatewayDeps) {
   const { env } = deps;
@@ -92,6 +111,8 @@ export async function createGateway(deps: GatewayDeps) {
     introspection: introspectionEnabled(env),
     hideSchemaDetailsFromClientErrors: true,
     includeStacktraceInErrorResponses: false,
+    // Shutdown is runMain's: drain first, then stop. Apollo's own handler would stop at once.
+    stopOnTerminationSignals: false,
     validationRules: limitRules(env),
     // Answers are per tenant and private: no cache-control hints (whose plugin wraps every field).
     plugins: [observability(deps.metrics), ambiguousOutcomes<GatewayContext>(), refuseNulCharacters<GatewayContext>(), ApolloServerPluginCacheControlDisabled()],
@@ -112,14 +133,35 @@ export async function createGateway(deps: GatewayDeps) {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', (_req, res) => {
-    void Promise.all(
+  // Liveness: the event loop answers. Readiness: not draining, and every subgraph ready (each
+  // checks its database on a connection of its own), with a short timeout and the answer reused
+  // for a second, so that probes never queue behind requests nor multiply under load.
+  let readiness: { at: number; down: string[] } | null = null;
+  let checking: Promise<string[]> | null = null;
+  const subgraphsDown = async (): Promise<string[]> => {
+    if (readiness && Date.now() - readiness.at < 1000) return readiness.down;
+    checking ??= Promise.all(
       Object.entries(urls).map(async ([name, url]) => {
-        const r = await fetch(url.replace(/\/graphql$/, '/readyz'), { signal: AbortSignal.timeout(2000) }).catch(() => null);
+        const r = await fetch(url.replace(/\/graphql$/, '/readyz'), { signal: AbortSignal.timeout(env.READINESS_TIMEOUT_MS) }).catch(() => null);
         return [name, r?.ok === true] as const;
       }),
-    ).then((checks) => {
-      const down = checks.filter(([, ok]) => !ok).map(([name]) => name);
+    )
+      .then((checks) => {
+        const down = checks.filter(([, ok]) => !ok).map(([name]) => name);
+        readiness = { at: Date.now(), down };
+        return down;
+      })
+      .finally(() => {
+        checking = null;
+      });
+    return checking;
+  };
+  app.get('/readyz', (_req, res) => {
+    if (http.draining) {
+      res.status(503).json({ status: 'draining', down: [] });
+      return;
+    }
+    void subgraphsDown().then((down) => {
       res.status(down.length ? 503 : 200).json({ status: down.length ? 'unavailable' : 'ready', down });
     });
   });
@@ -145,9 +187,16 @@ export async function createGateway(deps: GatewayDeps) {
         res.status(502).json({ error: 'unavailable' });
       });
   });
+  const admission = createAdmission({
+    maxInFlight: env.MAX_IN_FLIGHT,
+    maxPerKey: env.MAX_IN_FLIGHT_PER_TENANT,
+    keyOf: (req) => admissionKey(deps.accessTokens, req.headers.authorization, req.ip ?? null),
+    onRefused: (code) => deps.metrics.rateLimited.inc({ limit: code === 'TOO_MANY_REQUESTS' ? 'in_flight_tenant' : 'in_flight_process' }),
+  });
   app.use(
     '/graphql',
     cors(env.CORS_ORIGINS.split(',')),
+    admission.middleware,
     express.json({ limit: '256kb' }),
     (req, res, next) => {
       const query = (req.body as { query?: unknown } | undefined)?.query ?? req.query.query;
@@ -182,11 +231,19 @@ export async function createGateway(deps: GatewayDeps) {
     apollo,
     listen: http.listen,
     subscriptions,
+    admission,
+    get draining() {
+      return http.draining;
+    },
+    /**
+     * Not ready at once, stops accepting, lets requests in flight finish (up to
+     * SHUTDOWN_TIMEOUT_MS), then closes WebSockets with 1001 and stops.
+     */
     async close(): Promise<void> {
+      const cut = await http.drain(env.SHUTDOWN_TIMEOUT_MS);
+      if (cut > 0) deps.logger.warn({ cut }, 'shutdown timeout: requests in flight were cut');
       await subscriptions.close();
       await apollo.stop();
-      server.closeAllConnections();
-      await http.close();
     },
   };
 }

@@ -86,7 +86,9 @@ export async function startPlatformProcesses(
   s: Omit<PlatformSettings, 'subgraphPorts'> & { gateways: readonly string[] },
 ): Promise<PlatformProcesses> {
   const services = SUBGRAPHS.length + s.gateways.length;
-  const ports = await freePorts(2 * services);
+  // The last port is the relay's health port (RELAY_PORT): a fixed default would collide between runs.
+  const ports = await freePorts(2 * services + 1);
+  const relayPort = ports[2 * services] as number;
   const subgraphPorts = Object.fromEntries(SUBGRAPHS.map((name, i) => [name, ports[i] as number])) as Record<SubgraphName, number>;
   const subgraphMetricsPorts = Object.fromEntries(SUBGRAPHS.map((name, i) => [name, ports[services + i] as number])) as Record<SubgraphName, number>;
   const env = platformEnv({ ...s, subgraphPorts, subgraphMetricsPorts });
@@ -97,7 +99,7 @@ export async function startPlatformProcesses(
   );
   await allReady(subgraphs.map((svc) => svc.ready()));
   // The relay has no HTTP server: it is ready once it says so, which it does at info.
-  const relay = supervisor.startNode('relay', 'scripts/relay.ts', { ...env, LOG_LEVEL: 'info' }, { ready: logged('outbox relay running') });
+  const relay = supervisor.startNode('relay', 'scripts/relay.ts', { ...env, LOG_LEVEL: 'info', RELAY_PORT: String(relayPort) }, { ready: logged('outbox relay running') });
   const gateways = s.gateways.map((name, i) => {
     const port = ports[SUBGRAPHS.length + i] as number;
     const metricsPort = ports[services + SUBGRAPHS.length + i] as number;

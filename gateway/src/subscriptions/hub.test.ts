@@ -1,7 +1,7 @@
 import { Counter, Registry } from 'prom-client';
 import { createLogger, type Principal } from '@umi/kit';
 import { createMemoryBus, type EventEnvelope } from '@umi/events/bus';
-import { EventHub } from './hub';
+import { DEFAULT_FETCH_CONCURRENCY, EventHub } from './hub';
 import type { FetchPlan } from './plan';
 
 const TENANT = '11111111-1111-4111-8111-111111111111';
@@ -115,6 +115,28 @@ describe('EventHub', () => {
     expect(await take(q, 2)).toEqual([payload('sale-1'), payload('sale-3')]);
     expect(await value(metrics.unresolved)).toBe(1);
     expect(Object.fromEntries(calls)).toEqual({ 'sale-1': 3, 'sale-2': 1, 'sale-3': 1 });
+  });
+
+  it('runs the payload fetches of a backlog a few at a time, not all at once, and still delivers every event in order', async () => {
+    let running = 0;
+    let peak = 0;
+    const { bus, hub } = setup(500, async (key) => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running -= 1;
+      return { data: { saleCompleted: { id: key } } };
+    });
+    const q = hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: null, principal: principal('ADMIN', []), plan: plan('S') });
+    // A Redis outage's backlog arrives in one read.
+    const backlog = Array.from({ length: 200 }, (_, i) => sale(i + 1, A1));
+    await bus.publish(backlog);
+    await new Promise((r) => setImmediate(r));
+    expect(hub.fetchLoad.active).toBeLessThanOrEqual(DEFAULT_FETCH_CONCURRENCY);
+    expect(hub.fetchLoad.waiting).toBeGreaterThan(100);
+    const got = await take(q, 200);
+    expect(peak).toBe(DEFAULT_FETCH_CONCURRENCY);
+    expect(got).toEqual(backlog.map((_, i) => payload(`sale-${i + 1}`)));
   });
 
   it('resumes after a position: the missed events of its branches, then live ones, none twice', async () => {

@@ -106,6 +106,14 @@ export const envSchema = z
     MOMO_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
     /** Mobile money: the platform's public origin that providers call back (e.g. https://api.umihealth.com); a tenant may set its own. */
     MOMO_CALLBACK_BASE_URL: z.string().url().optional(),
+    /** Requests a process (gateway or subgraph) works on at once; beyond it, 503 SERVICE_UNAVAILABLE at once. */
+    MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(128),
+    /** Requests one tenant (or one anonymous IP) has in flight at a gateway; beyond it, 429 TOO_MANY_REQUESTS. */
+    MAX_IN_FLIGHT_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(32),
+    /** On SIGTERM, how long requests in flight may take to finish before their connections are cut (ms). */
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(8000),
+    /** Readiness probes give a dependency this long to answer (ms); a result is reused for a second. */
+    READINESS_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1000),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.SUPER_ADMIN_EMAIL) !== Boolean(env.SUPER_ADMIN_PASSWORD)) {

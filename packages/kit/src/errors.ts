@@ -62,6 +62,16 @@ export class TooManyRequestsError extends AppError {
     super('TOO_MANY_REQUESTS', `Too many requests; retry in ${retryAfterSeconds}s`, { retryAfter: retryAfterSeconds });
   }
 }
+/**
+ * A dependency (a database connection, a process's capacity) failed or is away: nothing the
+ * request asked for was refused, and the same request may be sent again after `retryAfter` seconds
+ * (mutations with the same idempotency key).
+ */
+export class ServiceUnavailableError extends AppError {
+  constructor(message = 'Service temporarily unavailable; retry', retryAfterSeconds = 1) {
+    super('SERVICE_UNAVAILABLE', message, { retryable: true, retryAfter: retryAfterSeconds });
+  }
+}
 export class PlanLimitError extends AppError {
   constructor(message: string, limit: number) {
     super('PLAN_LIMIT_EXCEEDED', message, { limit });

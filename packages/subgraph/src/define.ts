@@ -71,6 +71,8 @@ export function defineSubgraph<D extends SubgraphRuntime, L>(def: SubgraphDefini
       logger: deps.logger,
       metrics: deps.metrics,
       maxRepresentations: deps.env.MAX_ENTITY_REPRESENTATIONS,
+      maxInFlight: deps.env.MAX_IN_FLIGHT,
+      shutdownTimeoutMs: deps.env.SHUTDOWN_TIMEOUT_MS,
       createContext: createContext(deps),
       ready: () => deps.data.ping(),
       routes: def.routes?.(deps),

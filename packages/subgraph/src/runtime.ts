@@ -12,6 +12,7 @@ import {
 } from '@umi/kit';
 import {
   createAppPool,
+  createReadinessProbe,
   createBranchDirectory,
   createSharedClient,
   createTenantDirectory,
@@ -34,7 +35,7 @@ export interface DataAccess {
   tenantDb(tenant: TenantRecord): TenantDb;
   /** The shared schema under `scope`; `tenant` binds tagged SQL's tenant tables (audit rows). */
   shared(scope: Scope, tenant: TenantRecord | null): SharedDb;
-  /** Resolves when PostgreSQL answers (readiness). */
+  /** Resolves when PostgreSQL answers on the readiness connection, not the request pool (readiness). */
   ping(): Promise<void>;
 }
 
@@ -59,6 +60,8 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
   const log = logger ?? createLogger(name, env.LOG_LEVEL);
   const metrics = createMetrics(name);
   const appPool = createAppPool(env.DATABASE_URL, env.DATABASE_POOL_MAX, env.DATABASE_APP_ROLE);
+  // Readiness on its own connection: a saturated request pool must not read as a database down.
+  const readiness = createReadinessProbe(env.DATABASE_URL, env.DATABASE_APP_ROLE, env.READINESS_TIMEOUT_MS);
   const shared = createSharedClient(appPool);
   const tenants = new TenantClients(appPool, env.TENANT_CLIENT_CACHE_SIZE);
   metrics.gauge('database_connections_active', 'Connections held by this process', () => appPool.totalCount - appPool.idleCount);
@@ -80,15 +83,14 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
     data: {
       tenantDb: (tenant) => tenants.db(tenant.schemaName),
       shared: (scope, tenant) => scopedShared(shared, scope, tenant?.schemaName ?? null),
-      ping: async () => {
-        await appPool.query('SELECT 1');
-      },
+      ping: () => readiness.check(),
     },
     directory: createTenantDirectory(shared),
     branches: createBranchDirectory(shared),
     accessTokens: createAccessTokens({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS }),
     internalTokens: createInternalTokens(env.INTERNAL_JWT_SECRET, env.INTERNAL_TOKEN_TTL_SECONDS),
     async close() {
+      await readiness.close();
       await tenants.close();
       await shared.$disconnect();
       await appPool.end();

@@ -7,13 +7,16 @@ import express from 'express';
 import { type DocumentNode } from 'graphql';
 import { applyMiddleware, middleware } from 'graphql-middleware';
 import { allow, shield, deny, type IRules } from 'graphql-shield';
+import { isConnectionError } from '@umi/db';
 import {
   BadUserInputError,
+  createAdmission,
   createHttpServer,
   ForbiddenError,
   jsonErrorHandler,
   securityHeaders,
   INTERNAL_HEADER,
+  ServiceUnavailableError,
   UnauthenticatedError,
   maskError,
   type InternalTokens,
@@ -46,6 +49,10 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   logger: Logger;
   metrics: Metrics;
   maxRepresentations: number;
+  /** Requests worked on at once; beyond it the subgraph answers SERVICE_UNAVAILABLE at once. */
+  maxInFlight?: number;
+  /** On close, how long requests in flight may take to finish (ms). */
+  shutdownTimeoutMs?: number;
   /** Builds the request's context (tenant, db, loaders) from the verified base. */
   createContext(base: RequestBase): Promise<TContext>;
   /** Readiness: resolves when the subgraph's dependencies answer. */
@@ -137,6 +144,8 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
     introspection: true,
     hideSchemaDetailsFromClientErrors: true,
     includeStacktraceInErrorResponses: false,
+    // Shutdown is runMain's: drain first, then stop. Apollo's own handler would stop at once.
+    stopOnTerminationSignals: false,
     // Inline traces would hand resolver timings to every caller; no Apollo usage reporting here.
     // Cache-control hints are never used (every answer is one tenant's and private), and the
     // plugin wraps every field resolver: a large list paid for it on each field.
@@ -145,6 +154,13 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
       // A unique index that a concurrent request won first: the caller's write conflicts.
       const cause = (error as { originalError?: { code?: unknown } }).originalError;
       if (cause?.code === 'P2002') return { ...formatted, message: 'Conflicts with an existing record', extensions: { code: 'CONFLICT' } };
+      // A connection lost mid-request (terminated backend, reset socket): the request's
+      // transaction rolled back, and the same request may be sent again.
+      if (isConnectionError(cause ?? error)) {
+        opts.logger.warn({ err: (cause as Error | undefined)?.message }, 'database connection lost during a request');
+        const unavailable = new ServiceUnavailableError('The database connection was lost; retry the request');
+        return { ...formatted, message: unavailable.message, extensions: { ...unavailable.extensions } };
+      }
       return maskError(formatted, error, undefined, (err) => opts.logger.error({ err }, 'internal error'));
     },
   });
@@ -157,6 +173,10 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (_req, res) => {
+    if (http.draining) {
+      res.status(503).json({ status: 'draining' });
+      return;
+    }
     opts.ready().then(
       () => res.json({ status: 'ready' }),
       (err: Error) => res.status(503).json({ status: 'unavailable', reason: err.message }),
@@ -165,12 +185,19 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
   opts.routes?.(app);
   // How many operations the gateway sends here: with database_queries_total, what a query plan costs.
   const operations = opts.metrics.counter('subgraph_operations_total', 'GraphQL operations received from the gateway');
+  const admission = createAdmission({
+    maxInFlight: opts.maxInFlight ?? 128,
+    // 200: the gateway reads any other status as a transport failure and would mask the code.
+    status: () => 200,
+    onRefused: () => opts.metrics.rateLimited.inc({ limit: 'in_flight_process' }),
+  });
   app.use(
     '/graphql',
     (_req, _res, next) => {
       operations.inc();
       next();
     },
+    admission.middleware,
     express.json({ limit: '2mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
@@ -181,14 +208,22 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
           throw err instanceof UnauthenticatedError ? err.withHttpStatus(401) : err;
         });
         const logger = opts.logger.child({ requestId: claims.rid, tenantId: claims.usr?.tenantId ?? undefined });
-        return opts.createContext({
-          requestId: claims.rid,
-          ip: claims.ip,
-          userAgent: claims.ua,
-          principal: claims.usr,
-          tenantHint: claims.th,
-          logger,
-        });
+        return opts
+          .createContext({
+            requestId: claims.rid,
+            ip: claims.ip,
+            userAgent: claims.ua,
+            principal: claims.usr,
+            tenantHint: claims.th,
+            logger,
+          })
+          .catch((err: unknown) => {
+            // The tenant lookup lost its connection: retryable, and answered 200 like every
+            // subgraph answer (a 500 would reach the client as a masked internal error).
+            if (!isConnectionError(err)) throw err;
+            logger.warn({ err: (err as Error).message }, 'database connection lost while building the request context');
+            throw new ServiceUnavailableError('The database connection was lost; retry the request').withHttpStatus(200);
+          });
       },
     }),
   );
@@ -200,9 +235,12 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
     server: http.server,
     apollo,
     listen: http.listen,
+    admission,
+    /** Not ready at once, stops accepting, lets requests in flight finish (bounded), then stops. */
     async close(): Promise<void> {
+      const cut = await http.drain(opts.shutdownTimeoutMs ?? 0);
+      if (cut > 0) opts.logger.warn({ cut }, 'shutdown timeout: requests in flight were cut');
       await apollo.stop();
-      await http.close();
     },
   };
 }
