@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadEnv } from '@umi/kit';
+import { graphiqlEnabled, loadEnv } from '@umi/kit';
 import { createOwnerPool, migrateAll } from '@umi/db';
 import { startEmbeddedPostgres } from '@umi/db/embedded-postgres';
 import { ROOT, startFederation } from '@umi/platform';
@@ -52,6 +52,8 @@ async function start() {
   const lines = [
     '',
     `Umi Health is running: ${federation.url}`,
+    `  GraphiQL:  ${federation.url} (open it in a browser${graphiqlEnabled(env) ? '' : '; off: set GRAPHIQL=true'})`,
+    `  dashboard: ${federation.url.replace(/\/graphql$/, '/dashboard/')}`,
     `  database: ${embedded ? 'embedded PostgreSQL (.umi-data/pg)' : 'DATABASE_URL'}; events and limits: ${env.REDIS_URL ? 'Redis' : 'in memory'}`,
     `  platform operator: ${env.SUPER_ADMIN_EMAIL} / ${raw.SUPER_ADMIN_PASSWORD === DEMO_PASSWORDS.operator ? DEMO_PASSWORDS.operator : '(SUPER_ADMIN_PASSWORD)'}`,
     `  demo tenant "${demo.subdomain}" (send X-Tenant-ID: ${demo.subdomain} or pass tenant: "${demo.subdomain}" to login), branches ${demo.branches.join(', ')}:`,

@@ -7,6 +7,7 @@ import {
   INTERNAL_HEADER,
   createHttpServer,
   SUBGRAPHS,
+  graphiqlEnabled,
   introspectionEnabled,
   maskError,
   subgraphUrl,
@@ -22,7 +23,9 @@ import { cors } from './cors';
 import { checkTokenLimit, limitRules } from './limits';
 import { observability } from './plugins/observability';
 import { dedupeRepresentations, expandEntities } from './representations';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { DEFAULT_MANIFEST_PATH, loadManifest, manifestOnlyClients, persistedOperations } from './persisted';
+import { DEFAULT_WEB_DIST, webPages } from './web';
 
 export interface GatewayDeps extends AuthDeps {
   env: Env;
@@ -78,7 +81,8 @@ export async function createGateway(deps: GatewayDeps) {
     includeStacktraceInErrorResponses: false,
     validationRules: limitRules(env),
     // Answers are per tenant and private: no cache-control hints (whose plugin wraps every field).
-    plugins: [observability(deps.metrics), ApolloServerPluginCacheControlDisabled()],
+    // Apollo's landing pages load their sandbox from a CDN: browsers get the bundled GraphiQL instead.
+    plugins: [observability(deps.metrics), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
     formatError: (formatted, error) => maskError(formatted, error, undefined, () => {}),
   });
   let apiSchema: GraphQLSchema | null = null;
@@ -109,10 +113,15 @@ export async function createGateway(deps: GatewayDeps) {
   app.get('/metrics', (_req, res) => {
     void deps.metrics.registry.metrics().then((text) => res.type(deps.metrics.registry.contentType).send(text));
   });
+  const web = webPages({ dist: env.WEB_DIST_PATH ?? DEFAULT_WEB_DIST, graphiql: graphiqlEnabled(env) });
+  app.use(web.static);
+  const manifest = loadManifest(env.OPERATIONS_MANIFEST_PATH ?? DEFAULT_MANIFEST_PATH, deps.logger);
   app.use(
     '/graphql',
+    web.explorer,
     cors(env.CORS_ORIGINS.split(',')),
     express.json({ limit: '256kb' }),
+    persistedOperations(manifest, manifestOnlyClients(env)),
     (req, res, next) => {
       const query = (req.body as { query?: unknown } | undefined)?.query ?? req.query.query;
       const tooLong = typeof query === 'string' ? checkTokenLimit(query, env.MAX_TOKENS) : null;
