@@ -27,6 +27,7 @@ export const envSchema = z
     PHARMACY_PORT: port.default(4002),
     INVENTORY_PORT: port.default(4003),
     POS_PORT: port.default(4004),
+    RELAY_PORT: port.default(4005),
     TENANT_URL: z.string().url().optional(),
     PHARMACY_URL: z.string().url().optional(),
     INVENTORY_URL: z.string().url().optional(),
