@@ -54,10 +54,11 @@ export function webPages(opts: { dist: string; graphiql: boolean }): { explorer:
   if (opts.graphiql) {
     router.use('/explorer', (_req, res, next) => (bundled('explorer') ? next() : unbuilt(res)), express.static(join(opts.dist, 'explorer'), { index: false, maxAge: '1h' }));
   }
-  router.get('/dashboard', (_req, res) => res.redirect(301, '/dashboard/'));
   router.use(
     '/dashboard',
-    (_req, res, next) => {
+    (req, res, next) => {
+      // The page's relative asset URLs need the trailing slash (routing here is not strict).
+      if (new URL(req.originalUrl, 'http://gateway').pathname === '/dashboard') return res.redirect(301, '/dashboard/');
       if (!bundled('dashboard')) return unbuilt(res);
       secured(res);
       next();
