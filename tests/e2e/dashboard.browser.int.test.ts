@@ -61,7 +61,7 @@ describe('the live dashboard in a browser', () => {
     expect(await page.locator('#branches input[type=checkbox]').count()).toBe(2);
     expect(await page.textContent('#today-total')).toBe('0.00');
     // The subscriptions are connected before the first sale, so the 2 s below measure delivery only.
-    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'live', undefined, { timeout: 10_000 });
+    await page.waitForSelector('#status:text-is("live")', { timeout: 10_000 });
 
     const started = Date.now();
     const sale = (await sell(2)).createSale;
