@@ -26,6 +26,9 @@ import { dedupeRepresentations, expandEntities } from './representations';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { DEFAULT_MANIFEST_PATH, loadManifest, manifestOnlyClients, persistedOperations } from './persisted';
 import { DEFAULT_WEB_DIST, webPages } from './web';
+import { introspectionPolicy } from './introspection';
+import { AppError } from '@umi/kit';
+import { lexicographicSortSchema, printSchema } from 'graphql';
 
 export interface GatewayDeps extends AuthDeps {
   env: Env;
@@ -76,13 +79,14 @@ export async function createGateway(deps: GatewayDeps) {
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    introspection: introspectionEnabled(env),
+    // Introspection is decided per request (./introspection): anonymous callers only where it is open.
+    introspection: true,
     hideSchemaDetailsFromClientErrors: true,
     includeStacktraceInErrorResponses: false,
     validationRules: limitRules(env),
     // Answers are per tenant and private: no cache-control hints (whose plugin wraps every field).
     // Apollo's landing pages load their sandbox from a CDN: browsers get the bundled GraphiQL instead.
-    plugins: [observability(deps.metrics), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [observability(deps.metrics), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), introspectionPolicy(introspectionEnabled(env))],
     formatError: (formatted, error) => maskError(formatted, error, undefined, () => {}),
   });
   let apiSchema: GraphQLSchema | null = null;
@@ -112,6 +116,35 @@ export async function createGateway(deps: GatewayDeps) {
   });
   app.get('/metrics', (_req, res) => {
     void deps.metrics.registry.metrics().then((text) => res.type(deps.metrics.registry.contentType).send(text));
+  });
+  // The composed API schema as SDL, for partners' code generators: any signed-in user or API client.
+  app.get('/schema.graphql', (req, res) => {
+    void auth
+      .authenticate({
+        transport: 'http',
+        authorization: req.headers.authorization,
+        host: req.headers.host,
+        tenantHeader: req.headers['x-tenant-id'],
+        requestIdHeader: req.headers['x-request-id'],
+        ip: req.ip ?? null,
+        userAgent: req.headers['user-agent'],
+      })
+      .then((caller) => {
+        if (!caller.principal) {
+          res.status(401).json({ errors: [{ message: 'The schema needs a signed-in user or an API client token', extensions: { code: 'UNAUTHENTICATED' } }] });
+          return;
+        }
+        if (!apiSchema) {
+          res.status(503).type('text/plain').send('schema not loaded\n');
+          return;
+        }
+        res.type('text/plain; charset=utf-8').send(printSchema(lexicographicSortSchema(apiSchema)));
+      })
+      .catch((err: unknown) => {
+        const code = err instanceof AppError ? String(err.extensions.code) : 'INTERNAL_SERVER_ERROR';
+        const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, TOO_MANY_REQUESTS: 429 }[code] ?? 500;
+        res.status(status).json({ errors: [{ message: err instanceof AppError ? err.message : 'Internal error', extensions: { code } }] });
+      });
   });
   const web = webPages({ dist: env.WEB_DIST_PATH ?? DEFAULT_WEB_DIST, graphiql: graphiqlEnabled(env) });
   app.use(web.static);

@@ -86,18 +86,57 @@ describe('GraphiQL, persisted and trusted operations', () => {
   });
 });
 
-describe('GraphiQL in production', () => {
+describe('production: GraphiQL off, introspection and the SDL for signed-in callers only', () => {
   let p: TestPlatform;
-  afterEach(async () => {
+  let t: TenantFixture;
+  beforeAll(async () => {
+    p = await startTestPlatform({ NODE_ENV: 'production' });
+    t = await createTenant(p, { branchCount: 1 });
+  });
+  afterAll(async () => {
     await p?.close();
   });
 
-  it('is off unless GRAPHIQL=true turns it on', async () => {
-    p = await startTestPlatform({ NODE_ENV: 'production' });
+  it('serves no GraphiQL', async () => {
     const page = await fetch(p.url, { headers: { accept: 'text/html' } });
     expect(await page.text()).not.toContain('graphiql');
     expect((await fetch(p.url.replace(/\/graphql$/, '/explorer/graphiql.js'))).status).toBe(404);
-    await p.close();
+  });
+
+  it('refuses anonymous introspection and answers it with a token', async () => {
+    const introspect = '{ __schema { queryType { name } } __type(name: "Product") { fields { name description } } }';
+    const anonymous = await post(p.url, { query: introspect });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'INTROSPECTION_REQUIRES_TOKEN' });
+    expect(anonymous.body.data ?? null).toBeNull();
+    // Plain queries stay anonymous-friendly (login needs that).
+    expect((await post(p.url, { query: '{ __typename }' })).body).toEqual({ data: { __typename: 'Query' } });
+
+    const signedIn = await post(p.url, { query: introspect }, { authorization: `Bearer ${t.adminToken}` });
+    expect(signedIn.body.errors).toBeUndefined();
+    const fields = (signedIn.body.data?.__type as { fields: { name: string; description: string | null }[] }).fields;
+    expect(fields.find((f) => f.name === 'sku')?.description).toMatch(/unique within the tenant/);
+  });
+
+  it('lets signed-in callers download the composed SDL at /schema.graphql', async () => {
+    const url = p.url.replace(/\/graphql$/, '/schema.graphql');
+    expect((await fetch(url)).status).toBe(401);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${t.adminToken}` } });
+    expect(res.status).toBe(200);
+    const sdl = await res.text();
+    expect(sdl).toMatch(/type Query \{/);
+    expect(sdl).toContain('saleCompleted(');
+    expect(sdl).not.toMatch(/@join__|_entities/);
+  });
+});
+
+describe('GraphiQL in production with GRAPHIQL=true', () => {
+  let p: TestPlatform;
+  afterAll(async () => {
+    await p?.close();
+  });
+
+  it('is served when the setting turns it on', async () => {
     p = await startTestPlatform({ NODE_ENV: 'production', GRAPHIQL: 'true' });
     expect(await (await fetch(p.url, { headers: { accept: 'text/html' } })).text()).toContain('/explorer/graphiql.js');
   });
