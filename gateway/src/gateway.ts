@@ -27,6 +27,8 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { DEFAULT_MANIFEST_PATH, loadManifest, manifestOnlyClients, persistedOperations } from './persisted';
 import { DEFAULT_WEB_DIST, webPages } from './web';
 import { introspectionPolicy } from './introspection';
+import { scopePolicy } from './scopes';
+import { oauthToken } from './oauth';
 import { AppError } from '@umi/kit';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 
@@ -86,7 +88,7 @@ export async function createGateway(deps: GatewayDeps) {
     validationRules: limitRules(env),
     // Answers are per tenant and private: no cache-control hints (whose plugin wraps every field).
     // Apollo's landing pages load their sandbox from a CDN: browsers get the bundled GraphiQL instead.
-    plugins: [observability(deps.metrics), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), introspectionPolicy(introspectionEnabled(env))],
+    plugins: [observability(deps.metrics), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), introspectionPolicy(introspectionEnabled(env)), scopePolicy()],
     formatError: (formatted, error) => maskError(formatted, error, undefined, () => {}),
   });
   let apiSchema: GraphQLSchema | null = null;
@@ -146,6 +148,7 @@ export async function createGateway(deps: GatewayDeps) {
         res.status(status).json({ errors: [{ message: err instanceof AppError ? err.message : 'Internal error', extensions: { code } }] });
       });
   });
+  app.post('/oauth/token', express.urlencoded({ extended: false, limit: '16kb' }), express.json({ limit: '16kb' }), oauthToken(apollo, buildContext));
   const web = webPages({ dist: env.WEB_DIST_PATH ?? DEFAULT_WEB_DIST, graphiql: graphiqlEnabled(env) });
   app.use(web.static);
   const manifest = loadManifest(env.OPERATIONS_MANIFEST_PATH ?? DEFAULT_MANIFEST_PATH, deps.logger);

@@ -16,6 +16,7 @@ import { getVariableValues } from 'graphql/execution/values';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { scopeError, scopeViolations } from '../scopes';
 import { AppError, canViewBranch, introspectionEnabled, type Logger, type Metrics, type Principal } from '@umi/kit';
 import type { EventBus } from '@umi/events/bus';
 import type { Authentication, Authenticator } from '../auth';
@@ -157,6 +158,10 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
         if (op.operation !== 'subscription') return [error('Only subscriptions are accepted over WebSocket; send queries and mutations over HTTP', 'BAD_USER_INPUT')];
         const invalid = validate(schema, document, rules);
         if (invalid.length > 0) return invalid.map((e) => new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        if (conn.principal.scopes) {
+          const refused = scopeViolations(schema, document, conn.principal.scopes);
+          if (refused.length) return [scopeError(refused)];
+        }
         if (conn.subscriptions >= env.WS_MAX_SUBSCRIPTIONS) return [error(`At most ${env.WS_MAX_SUBSCRIPTIONS} subscriptions per connection`, 'TOO_MANY_REQUESTS')];
         if (!(await deps.auth.charge(conn, 'ws_subscribe')).allowed) return [error('Too many requests', 'TOO_MANY_REQUESTS')];
         const field = op.selectionSet.selections[0] as FieldNode;

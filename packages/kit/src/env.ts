@@ -38,6 +38,8 @@ export const envSchema = z
     JWT_AUDIENCE: z.string().default('umi-health-api'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(30 * 86_400).default(86_400),
+    /** Lifetime of an API client's access token (client credentials): short, as revocation also ends it. */
+    API_CLIENT_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
     INTERNAL_JWT_SECRET: secret,
     INTERNAL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(300).default(60),
     /** Master keys for sensitive fields at rest, `1:<base64 32 bytes>[,2:...]`; the highest version encrypts. */

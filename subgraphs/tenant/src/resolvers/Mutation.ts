@@ -7,6 +7,7 @@ import { createBranch } from '../services/branches';
 import { updateSettings } from '../services/settings';
 import { provisionTenant } from '../services/tenants';
 import { createUser } from '../services/users';
+import { createApiClient, issueClientToken, revokeApiClient } from '../services/api-clients';
 
 /**
  * The request acts from now on as the user who just signed in (its scopes and loaders are rebound),
@@ -20,6 +21,9 @@ async function signedIn(ctx: TenantContext, result: AuthResult) {
 }
 
 export const Mutation: MutationResolvers = {
+  createApiClient: (_, args, ctx) => createApiClient(ctx, args.input),
+  revokeApiClient: (_, args, ctx) => revokeApiClient(ctx, args.id),
+  issueClientToken: (_, args, ctx) => issueClientToken(ctx, args),
   login: async (_, args, ctx) => signedIn(ctx, await login(ctx, args)),
   refreshToken: async (_, args, ctx) => signedIn(ctx, await refresh(ctx, args.refreshToken)),
   logout: (_, args, ctx) => logout(ctx, args.refreshToken),
