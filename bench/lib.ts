@@ -288,7 +288,7 @@ export async function principalOf(p: TestPlatform, accessToken: string): Promise
     secret: p.env.JWT_SECRET,
     issuer: p.env.JWT_ISSUER,
     audience: p.env.JWT_AUDIENCE,
-    ttlSeconds: 3600,
+    ttlSeconds: p.env.ACCESS_TOKEN_TTL_SECONDS,
   }).verify(accessToken);
   return principal;
 }

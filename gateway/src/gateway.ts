@@ -6,6 +6,8 @@ import express from 'express';
 import {
   INTERNAL_HEADER,
   createHttpServer,
+  jsonErrorHandler,
+  securityHeaders,
   SUBGRAPHS,
   graphiqlEnabled,
   introspectionEnabled,
@@ -22,6 +24,8 @@ import { createContextBuilder, type GatewayContext } from './context';
 import { cors } from './cors';
 import { checkTokenLimit, limitRules } from './limits';
 import { observability } from './plugins/observability';
+import { refuseNulCharacters } from './plugins/input-guard';
+import { ambiguousOutcomes, fetchFailure } from './unavailable';
 import { dedupeRepresentations, expandEntities } from './representations';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { DEFAULT_MANIFEST_PATH, loadManifest, manifestOnlyClients, persistedOperations } from './persisted';
@@ -60,8 +64,20 @@ class InternalAuthDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     request.http?.headers.set('x-request-id', ctx.requestId);
   }
 
-  /** Entity fetches carry each distinct representation once (see ./representations). */
+  /** A transport failure becomes the request's SERVICE_UNAVAILABLE / OUTCOME_UNKNOWN error (see ./unavailable). */
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+    try {
+      return await this.processDeduplicated(options);
+    } catch (err) {
+      const failure = fetchFailure(options.request.query ?? '', err);
+      if (!failure) throw err;
+      if ('logger' in options.context) (options.context as GatewayContext).logger.warn({ err: (err as Error).message, subgraph: this.subgraph }, 'subgraph fetch failed');
+      return { errors: [failure] };
+    }
+  }
+
+  /** Entity fetches carry each distinct representation once (see ./representations). */
+  private async processDeduplicated(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
     const representations: unknown = options.request.variables?.representations;
     if (!Array.isArray(representations)) return super.process(options);
     const { unique, slots } = dedupeRepresentations(representations);
@@ -88,7 +104,15 @@ export async function createGateway(deps: GatewayDeps) {
     validationRules: limitRules(env),
     // Answers are per tenant and private: no cache-control hints (whose plugin wraps every field).
     // Apollo's landing pages load their sandbox from a CDN: browsers get the bundled GraphiQL instead.
-    plugins: [observability(deps.metrics), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), introspectionPolicy(introspectionEnabled(env)), scopePolicy()],
+    plugins: [
+      observability(deps.metrics),
+      ambiguousOutcomes<GatewayContext>(),
+      refuseNulCharacters<GatewayContext>(),
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      introspectionPolicy(introspectionEnabled(env)),
+      scopePolicy(),
+    ],
     formatError: (formatted, error) => maskError(formatted, error, undefined, () => {}),
   });
   let apiSchema: GraphQLSchema | null = null;
@@ -102,6 +126,7 @@ export async function createGateway(deps: GatewayDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(securityHeaders);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -115,9 +140,6 @@ export async function createGateway(deps: GatewayDeps) {
       const down = checks.filter(([, ok]) => !ok).map(([name]) => name);
       res.status(down.length ? 503 : 200).json({ status: down.length ? 'unavailable' : 'ready', down });
     });
-  });
-  app.get('/metrics', (_req, res) => {
-    void deps.metrics.registry.metrics().then((text) => res.type(deps.metrics.registry.contentType).send(text));
   });
   // The composed API schema as SDL, for partners' code generators: any signed-in user or API client.
   app.get('/schema.graphql', (req, res) => {
@@ -169,6 +191,7 @@ export async function createGateway(deps: GatewayDeps) {
     },
     expressMiddleware(apollo, { context: async ({ req }) => buildContext(req) }),
   );
+  app.use(jsonErrorHandler((err) => deps.logger.error({ err }, 'unhandled HTTP error')));
 
   const http = createHttpServer(app);
   const server = http.server;

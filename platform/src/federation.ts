@@ -1,7 +1,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Env } from '@umi/kit';
+import type { Env, SubgraphName } from '@umi/kit';
 import { main as startGateway } from '@umi/gateway';
 import { inventory } from '@umi/subgraph-inventory';
 import { pharmacy } from '@umi/subgraph-pharmacy';
@@ -12,6 +12,13 @@ import { startRelayProcess } from './relay';
 export interface RunningFederation {
   url: string;
   env: Env;
+  /** Where each process serves /metrics (its internal port), by service: gateway, tenant, pharmacy, inventory, pos. */
+  metricsUrls: Record<'gateway' | 'tenant' | 'pharmacy' | 'inventory' | 'pos', string>;
+  /**
+   * Stops or restarts one subgraph on its port (failure drills and tests of what clients see
+   * while it is down); `stop` of a stopped one and `start` of a running one do nothing.
+   */
+  subgraph(name: SubgraphName): { stop(): Promise<void>; start(): Promise<void> };
   /** Publishes every committed outbox event now (tests that wait for events call it). */
   flushEvents(): Promise<void>;
   close(): Promise<void>;
@@ -23,15 +30,36 @@ export interface RunningFederation {
  * URLs are replaced; `supergraphSdl` defaults to the committed supergraph.graphql.
  */
 export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean; supergraphSdl?: string } = {}): Promise<RunningFederation> {
-  const portEnv = opts.ephemeralPorts ? { TENANT_PORT: 0, PHARMACY_PORT: 0, INVENTORY_PORT: 0, POS_PORT: 0, PORT: 0 } : {};
+  const portEnv = opts.ephemeralPorts
+    ? { TENANT_PORT: 0, PHARMACY_PORT: 0, INVENTORY_PORT: 0, POS_PORT: 0, PORT: 0, METRICS_PORT: 0, TENANT_METRICS_PORT: 0, PHARMACY_METRICS_PORT: 0, INVENTORY_METRICS_PORT: 0, POS_METRICS_PORT: 0 }
+    : {};
   const e: Env = { ...env, ...portEnv } as Env;
   const started: { close(): Promise<void> }[] = [];
   try {
     const ports: number[] = [];
+    const metricsUrl = (port: number) => `http://${e.METRICS_HOST === '0.0.0.0' ? '127.0.0.1' : e.METRICS_HOST}:${port}/metrics`;
+    const metricsUrls: Record<string, string> = {};
+    const controls = new Map<SubgraphName, { stop(): Promise<void>; start(): Promise<void> }>();
     for (const subgraph of [tenantSubgraph, pharmacy, inventory, pos]) {
-      const running = await subgraph.main(e);
-      started.push(running);
-      ports.push(running.port);
+      const initial = await subgraph.main(e);
+      let running: { port: number; close(): Promise<void> } | null = initial;
+      const port = initial.port;
+      ports.push(port);
+      metricsUrls[subgraph.name] = metricsUrl(initial.metricsPort);
+      const control = {
+        async stop() {
+          const r = running;
+          running = null;
+          await r?.close();
+        },
+        async start() {
+          if (running) return;
+          const portVar = `${subgraph.name.toUpperCase()}_PORT`;
+          running = await subgraph.main({ ...e, [portVar]: port, [`${subgraph.name.toUpperCase()}_METRICS_PORT`]: 0 } as Env);
+        },
+      };
+      controls.set(subgraph.name, control);
+      started.push({ close: () => control.stop() });
     }
     const [tenantPort, pharmacyPort, inventoryPort, posPort] = ports;
     const routed: Env = {
@@ -48,11 +76,14 @@ export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean
     }
     const gateway = await startGateway(routed);
     started.push(gateway);
+    metricsUrls.gateway = metricsUrl(gateway.metricsPort);
     const relay = await startRelayProcess(routed);
     started.push(relay);
     return {
       url: `http://127.0.0.1:${gateway.port}/graphql`,
       env: routed,
+      metricsUrls: metricsUrls as RunningFederation['metricsUrls'],
+      subgraph: (name) => controls.get(name)!,
       flushEvents: () => relay.relay.flush(),
       async close() {
         for (const s of started.reverse()) await s.close();

@@ -65,8 +65,8 @@ describe('contract: pharmacy', () => {
   async function costs(): Promise<{ operations: number; queries: number }> {
     let operations = 0;
     let queries = 0;
-    for (const url of [p.env.TENANT_URL, p.env.PHARMACY_URL, p.env.INVENTORY_URL, p.env.POS_URL]) {
-      const text = await (await fetch(url!.replace(/\/graphql$/, '/metrics'))).text();
+    for (const service of ['tenant', 'pharmacy', 'inventory', 'pos'] as const) {
+      const text = await (await fetch(p.metricsUrl(service))).text();
       const read = (name: string) => Number(text.split('\n').find((l) => l.startsWith(name))?.split(' ').pop() ?? 0);
       operations += read('subgraph_operations_total');
       queries += read('database_queries_total');

@@ -23,6 +23,8 @@ export const ROUTES = {
 export type RouteName = keyof typeof ROUTES;
 
 export const KEY_VARIABLE = '__umiKey';
+/** The name of the query that fetches an event's payload (a known metric label). */
+export const PAYLOAD_OPERATION = 'SubscriptionEvent';
 
 export interface FetchPlan {
   /** Where the entity goes in the client's payload (the field's alias or name). */
@@ -80,7 +82,7 @@ export function buildFetchPlan(doc: DocumentNode, op: OperationDefinitionNode, f
       {
         kind: Kind.OPERATION_DEFINITION,
         operation: 'query' as OperationDefinitionNode['operation'],
-        name: { kind: Kind.NAME, value: 'SubscriptionEvent' },
+        name: { kind: Kind.NAME, value: PAYLOAD_OPERATION },
         variableDefinitions: [
           {
             kind: Kind.VARIABLE_DEFINITION,

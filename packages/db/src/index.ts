@@ -10,3 +10,4 @@ export * from './audit';
 export * from './tenant-directory';
 export * from './branch-directory';
 export * from './loader-utils';
+export * from './tenant-backup';

@@ -36,7 +36,14 @@ export function loadMigrations(kind: MigrationKind, dir = MIGRATIONS_DIR): Migra
  * to the tenant's schema for this transaction only. A migration whose file changed after it was
  * applied is an error: applied migrations are immutable.
  */
-export async function applyMigrations(client: ClientBase, kind: MigrationKind, schema: string, appRole: string): Promise<string[]> {
+export async function applyMigrations(
+  client: ClientBase,
+  kind: MigrationKind,
+  schema: string,
+  appRole: string,
+  /** Applies only the migrations it accepts (a restore rebuilds a schema at its backup's version first). */
+  only: (name: string) => boolean = () => true,
+): Promise<string[]> {
   if (kind === 'tenant') assertTenantSchema(schema);
   else if (schema !== 'shared') throw new Error('shared migrations run in the shared schema');
   const s = quoteIdent(schema);
@@ -48,7 +55,7 @@ export async function applyMigrations(client: ClientBase, kind: MigrationKind, s
   const { rows } = await client.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${s}.umi_migrations`);
   const applied = new Map(rows.map((r) => [r.name, r.checksum]));
   const done: string[] = [];
-  for (const m of loadMigrations(kind)) {
+  for (const m of loadMigrations(kind).filter((x) => only(x.name))) {
     const previous = applied.get(m.name);
     if (previous !== undefined) {
       if (previous !== m.checksum) throw new Error(`migration ${kind}/${m.name} changed after it was applied to ${schema}`);

@@ -5,6 +5,8 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 const port = z.coerce.number().int().min(1).max(65535);
+/** 0 takes any free port (tests run many platforms side by side). */
+const metricsPort = z.coerce.number().int().min(0).max(65535);
 const secret = z.string().min(32, 'must be at least 32 characters');
 
 /**
@@ -27,6 +29,17 @@ export const envSchema = z
     PHARMACY_PORT: port.default(4002),
     INVENTORY_PORT: port.default(4003),
     POS_PORT: port.default(4004),
+    /**
+     * Prometheus's /metrics is served on its own port, never on the API's: metrics are for the
+     * operator's scraper, and a scrape must not compete with (or be reachable by) API clients.
+     * Loopback by default; a container sets 0.0.0.0 and publishes nothing.
+     */
+    METRICS_HOST: z.string().default('127.0.0.1'),
+    METRICS_PORT: metricsPort.default(9400),
+    TENANT_METRICS_PORT: metricsPort.default(9401),
+    PHARMACY_METRICS_PORT: metricsPort.default(9402),
+    INVENTORY_METRICS_PORT: metricsPort.default(9403),
+    POS_METRICS_PORT: metricsPort.default(9404),
     RELAY_PORT: port.default(4005),
     TENANT_URL: z.string().url().optional(),
     PHARMACY_URL: z.string().url().optional(),
@@ -76,6 +89,10 @@ export const envSchema = z
     /** graphql-ws: events a subscriber may fall behind before the oldest are dropped. */
     WS_QUEUE_SIZE: z.coerce.number().int().min(1).max(100_000).default(256),
     WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1000).default(20),
+    /** graphql-ws: messages a connection may send per minute (burst: the same); beyond, it closes 4429. */
+    WS_MAX_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+    /** graphql-ws: sockets one IP may hold open before its connection_init is accepted; beyond, 4429. */
+    WS_MAX_UNAUTHENTICATED_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
     MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).default(1000),
   })
   .superRefine((env, ctx) => {
@@ -143,6 +160,11 @@ export const SUBGRAPHS: readonly SubgraphName[] = ['tenant', 'pharmacy', 'invent
 /** Port a subgraph listens on. */
 export function subgraphPort(env: Env, name: SubgraphName): number {
   return { tenant: env.TENANT_PORT, pharmacy: env.PHARMACY_PORT, inventory: env.INVENTORY_PORT, pos: env.POS_PORT }[name];
+}
+
+/** Port a subgraph serves /metrics on (0: any free one). */
+export function subgraphMetricsPort(env: Env, name: SubgraphName): number {
+  return { tenant: env.TENANT_METRICS_PORT, pharmacy: env.PHARMACY_METRICS_PORT, inventory: env.INVENTORY_METRICS_PORT, pos: env.POS_METRICS_PORT }[name];
 }
 
 /** URL the gateway routes a subgraph's requests to. */

@@ -31,3 +31,44 @@ export function createHttpServer(handler: http.RequestListener): HttpServer {
     },
   };
 }
+
+/**
+ * Headers every answer of the platform carries: no MIME sniffing (a JSON error must never render
+ * as HTML), and nothing cached anywhere (answers are one tenant's, and token responses are secrets).
+ */
+export function securityHeaders(_req: http.IncomingMessage, res: http.ServerResponse, next: () => void): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+}
+
+/** The HTTP statuses of body-parser's refusals the client caused, with the code the body carries. */
+const CLIENT_ERRORS: Record<number, string> = { 400: 'BAD_REQUEST', 413: 'PAYLOAD_TOO_LARGE', 415: 'BAD_REQUEST' };
+
+/**
+ * The last error handler of an Express app: a GraphQL-shaped JSON error instead of Express's HTML
+ * page (which shows the stack and the server's absolute paths outside production). A client's
+ * fault (malformed JSON, a body over the limit) keeps its 4xx status and says what it was;
+ * anything else is a bare 500, and the cause goes to the log only.
+ */
+export function jsonErrorHandler(onInternal: (err: unknown) => void) {
+  return (err: unknown, _req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void): void => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const status = typeof (err as { status?: unknown })?.status === 'number' ? (err as { status: number }).status : 500;
+    const code = CLIENT_ERRORS[status];
+    let body: { message: string; extensions: { code: string } };
+    if (code === 'PAYLOAD_TOO_LARGE') body = { message: 'Request body too large', extensions: { code } };
+    else if (code) body = { message: 'Malformed request body: expected JSON', extensions: { code } };
+    else {
+      onInternal(err);
+      body = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    }
+    res.statusCode = code ? status : 500;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.end(JSON.stringify({ errors: [body] }));
+  };
+}

@@ -5,6 +5,8 @@ import { principalSchema, type Principal } from './principal';
 import { UnauthenticatedError } from './errors';
 
 const ALG = 'HS256';
+/** How far the clocks of the signer and the verifier may disagree (seconds). */
+const CLOCK_SKEW_SECONDS = 60;
 const encoder = new TextEncoder();
 
 const accessClaims = z.object({
@@ -25,7 +27,7 @@ export interface AccessTokenConfig {
   ttlSeconds: number;
 }
 
-/** Issues and verifies the public access JWT (HS256 pinned; iss, aud and exp checked). */
+/** Issues and verifies the public access JWT (HS256 pinned; iss, aud, exp checked; iat at most a minute ahead, lifetime at most the TTL). */
 export function createAccessTokens(cfg: AccessTokenConfig) {
   const key = encoder.encode(cfg.secret);
   return {
@@ -46,7 +48,14 @@ export function createAccessTokens(cfg: AccessTokenConfig) {
     /** Resolves to the principal and the token's expiry (epoch seconds), or throws UNAUTHENTICATED. */
     async verify(token: string): Promise<{ principal: Principal; expiresAt: number }> {
       try {
-        const { payload } = await jwtVerify(token, key, { algorithms: [ALG], issuer: cfg.issuer, audience: cfg.audience, requiredClaims: ['exp', 'sub'] });
+        const { payload } = await jwtVerify(token, key, { algorithms: [ALG], issuer: cfg.issuer, audience: cfg.audience, requiredClaims: ['exp', 'sub', 'iat'] });
+        // A token signed with the right key is still refused when it claims to be issued in the
+        // future or to live longer than this platform issues them: a leaked signing path must
+        // not mint tokens that outlive a key rotation by years.
+        const now = Math.floor(Date.now() / 1000);
+        const iat = payload.iat as number;
+        const exp = payload.exp as number;
+        if (iat > now + CLOCK_SKEW_SECONDS || exp - iat > cfg.ttlSeconds + CLOCK_SKEW_SECONDS) throw new UnauthenticatedError('Invalid access token');
         const c = accessClaims.parse(payload);
         return {
           principal: { userId: c.sub, email: c.email, role: c.role, tenantId: c.tid, tenantSubdomain: c.tsd, branchIds: c.br, permissions: c.perm, ...(c.scp ? { scopes: c.scp } : {}) },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse, type DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
-import { createLogger, loadEnv, subgraphPort, type Env, type Logger, type SubgraphName } from '@umi/kit';
+import { createLogger, loadEnv, startMetricsServer, subgraphMetricsPort, subgraphPort, type Env, type Logger, type SubgraphName } from '@umi/kit';
 import { bindRequest, type LoaderScope, type SubgraphContext } from './context';
 import { createSubgraphRuntime, type SubgraphRuntime } from './runtime';
 import { createSubgraphServer, type RequestBase } from './server';
@@ -34,7 +34,7 @@ export interface Subgraph<D extends SubgraphRuntime, L> {
   /** The request context for a verified request (what the server builds per request). */
   createContext(deps: D): (base: RequestBase) => Promise<SubgraphContext<D, L>>;
   /** Starts the subgraph on its port; resolves once it listens. */
-  main(env?: Env): Promise<{ port: number; close(): Promise<void> }>;
+  main(env?: Env): Promise<{ port: number; metricsPort: number; close(): Promise<void> }>;
 }
 
 /** Declares a subgraph from its SDL, resolvers, policy and loaders. */
@@ -85,10 +85,13 @@ export function defineSubgraph<D extends SubgraphRuntime, L>(def: SubgraphDefini
       await def.onStart?.(deps);
       const server = await createServer(deps);
       const port = await server.listen(subgraphPort(env, def.name), env.SUBGRAPH_HOST);
-      logger.info({ port }, `${def.name} subgraph listening`);
+      const metricsServer = await startMetricsServer(deps.metrics, subgraphMetricsPort(env, def.name), env.METRICS_HOST);
+      logger.info({ port, metricsPort: metricsServer.port }, `${def.name} subgraph listening`);
       return {
         port,
+        metricsPort: metricsServer.port,
         async close() {
+          await metricsServer.close();
           await server.close();
           await deps.close();
         },

@@ -11,6 +11,8 @@ import {
   BadUserInputError,
   createHttpServer,
   ForbiddenError,
+  jsonErrorHandler,
+  securityHeaders,
   INTERNAL_HEADER,
   UnauthenticatedError,
   maskError,
@@ -108,7 +110,8 @@ function withoutAllowedFields(generator: ReturnType<typeof shield>, rules: IRule
 
 /**
  * A subgraph as an HTTP server: verification of the gateway's token on every request,
- * graphql-shield deny-by-default, masked internal errors, health and metrics endpoints.
+ * graphql-shield deny-by-default, masked internal errors, health endpoints (metrics are served
+ * apart, on the process's metrics port).
  * Tests build the same server and listen on an ephemeral port.
  */
 export async function createSubgraphServer<TContext extends BaseContext & RequestBase>(opts: SubgraphServerOptions<TContext>) {
@@ -147,6 +150,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -155,9 +159,6 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
       () => res.json({ status: 'ready' }),
       (err: Error) => res.status(503).json({ status: 'unavailable', reason: err.message }),
     );
-  });
-  app.get('/metrics', (_req, res) => {
-    void opts.metrics.registry.metrics().then((text) => res.type(opts.metrics.registry.contentType).send(text));
   });
   // How many operations the gateway sends here: with database_queries_total, what a query plan costs.
   const operations = opts.metrics.counter('subgraph_operations_total', 'GraphQL operations received from the gateway');
@@ -173,7 +174,8 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
         const token = req.headers[INTERNAL_HEADER];
         const claims = await opts.internalTokens.verify(typeof token === 'string' ? token : '', opts.name).catch((err: unknown) => {
           opts.metrics.authFailures.inc({ reason: 'internal_token' });
-          throw err;
+          // The whole request is refused: 401, not the 500 Apollo gives an error without a status.
+          throw err instanceof UnauthenticatedError ? err.withHttpStatus(401) : err;
         });
         const logger = opts.logger.child({ requestId: claims.rid, tenantId: claims.usr?.tenantId ?? undefined });
         return opts.createContext({
@@ -187,6 +189,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
       },
     }),
   );
+  app.use(jsonErrorHandler((err) => opts.logger.error({ err }, 'unhandled HTTP error')));
 
   const http = createHttpServer(app);
   return {

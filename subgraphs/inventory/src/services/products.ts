@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
+import { decodeCursor, encodeCursor, escapeLike, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
 import { recordAudit, type TenantTx } from '@umi/db';
 import type { TenantPrisma } from '@umi/db/tenant-models';
 import { requireTenant } from '@umi/subgraph';
@@ -120,11 +120,11 @@ const listSchema = z.object({
 export async function listProducts(ctx: InventoryContext, rawArgs: unknown) {
   const { db } = requireTenant(ctx);
   const args = parseInput(listSchema, rawArgs, 'args');
-  const after = args.after ? (decodeCursor(args.after, ['string', 'string']) as [string, string]) : null;
+  const after = args.after ? (decodeCursor(args.after, ['string', 'uuid']) as [string, string]) : null;
   const and: TenantPrisma.ProductWhereInput[] = [{ deletedAt: null }];
   if (!args.includeInactive) and.push({ isActive: true });
   if (args.search) {
-    const prefix = { startsWith: args.search, mode: 'insensitive' as const };
+    const prefix = { startsWith: escapeLike(args.search), mode: 'insensitive' as const };
     and.push({ OR: [{ name: prefix }, { genericName: prefix }, { sku: prefix }] });
   }
   if (after) and.push({ OR: [{ name: { gt: after[0] } }, { name: after[0], id: { gt: after[1] } }] });

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import { bindSql, inTransaction, pgExecutor, sharedTables, sql, tables } from '@umi/db';
 import type { FieldCipher, Logger } from '@umi/kit';
 
@@ -50,4 +50,24 @@ export async function reencryptPatients(pool: Pool, cipher: FieldCipher, logger:
     client.release();
   }
   return { rewritten };
+}
+
+/**
+ * A tenant restored as a copy (`tenant:import --as-copy`) has a new id, and each ciphertext is bound
+ * to its tenant: re-encrypts the copy's patient history for it, inside the restore's transaction.
+ */
+export function rekeyTenantCopy(cipher: FieldCipher) {
+  return async (client: Pick<ClientBase, 'query'>, schema: string, fromTenantId: string, toTenantId: string): Promise<void> => {
+    const db = bindSql(pgExecutor(client), schema);
+    const rows = await db.query<{ id: string; ciphertext: string; version: number }>(
+      sql`SELECT id::text, medical_history_ciphertext AS ciphertext, medical_history_key_version AS version FROM ${tables.patients}
+          WHERE medical_history_ciphertext IS NOT NULL`,
+    );
+    for (const r of rows) {
+      const next = cipher.encrypt(toTenantId, historyContext(r.id), cipher.decrypt(fromTenantId, historyContext(r.id), r.ciphertext, r.version));
+      await db.execute(
+        sql`UPDATE ${tables.patients} SET medical_history_ciphertext = ${next.ciphertext}, medical_history_key_version = ${next.keyVersion} WHERE id = ${r.id}::uuid`,
+      );
+    }
+  };
 }

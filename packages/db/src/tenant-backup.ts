@@ -1,0 +1,324 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { createGunzip, createGzip } from 'node:zlib';
+import type { ClientBase, Pool } from 'pg';
+import { assertTenantSchema, isValidSubdomain, quoteIdent, tenantSchemaName } from './identifiers';
+import { MIGRATION_LOCK_KEY, applyMigrations, inTransaction, loadMigrations } from './migrate';
+
+/**
+ * One tenant's backup: its schema's rows and its rows of the shared tables, read in one snapshot,
+ * written as gzip'd lines `<table>\t<row as JSON>`. Rows are PostgreSQL's own `row_to_json` text and
+ * go back through `json_populate_recordset`: JavaScript never parses a value, so numerics keep every
+ * digit and timestamps their microseconds.
+ *
+ * Refresh tokens are not exported (a restore signs everyone out); plans are platform data that the
+ * target database already has (a tenant's plan code must exist there).
+ */
+export const BACKUP_FORMAT = 'umi-tenant-backup';
+export const BACKUP_VERSION = 1;
+const NOT_EXPORTED = new Set(['shared.refresh_tokens', 'shared.plans', 'shared.system_settings']);
+const BATCH = 500;
+
+export interface BackupHeader {
+  format: typeof BACKUP_FORMAT;
+  version: number;
+  tenantId: string;
+  subdomain: string;
+  exportedAt: string;
+  /** The tenant schema's applied migrations: a restore rebuilds the schema at exactly this version, loads, then migrates on. */
+  tenantMigrations: string[];
+  sharedMigrations: string[];
+}
+
+export interface BackupSummary {
+  header: BackupHeader;
+  /** Rows per table (`shared.users`, `tenant.sales`, ...). */
+  counts: Record<string, number>;
+}
+
+export type Queryable = Pick<ClientBase, 'query'>;
+
+/** The tables of `schema` that hold rows (partitioned parents, not their partitions), in name order. */
+async function tablesOf(c: Queryable, schema: string): Promise<string[]> {
+  const { rows } = await c.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'umi_migrations'
+     ORDER BY c.relname`,
+    [schema],
+  );
+  return rows.map((r) => r.name);
+}
+
+/** Shared tables with a `tenant_id` column (every one whose rows belong to a tenant). */
+async function sharedTenantTables(c: Queryable): Promise<string[]> {
+  const { rows } = await c.query<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.columns WHERE table_schema = 'shared' AND column_name = 'tenant_id' ORDER BY table_name`,
+  );
+  return rows.map((r) => r.name).filter((t) => !NOT_EXPORTED.has(`shared.${t}`));
+}
+
+/** Columns a restore may write: generated columns are computed again. */
+async function writableColumns(c: Queryable, schema: string, table: string): Promise<string[]> {
+  const { rows } = await c.query<{ name: string }>(
+    `SELECT a.attname AS name FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum`,
+    [schema, table],
+  );
+  return rows.map((r) => r.name);
+}
+
+async function resolveTenant(c: Queryable, ref: string): Promise<{ id: string; subdomain: string; schema_name: string }> {
+  const { rows } = await c.query<{ id: string; subdomain: string; schema_name: string }>(
+    `SELECT id::text, subdomain, schema_name FROM shared.tenants WHERE subdomain = lower($1) OR id::text = lower($1)`,
+    [ref],
+  );
+  if (!rows[0]) throw new Error(`no tenant ${ref}`);
+  return rows[0];
+}
+
+/**
+ * Writes tenant `ref` (subdomain or id) to `file`. Runs as the database owner in one REPEATABLE
+ * READ, READ ONLY transaction, so the file is one consistent moment while the tenant keeps working.
+ */
+export async function exportTenant(pool: Pool, ref: string, file: string): Promise<BackupSummary> {
+  const c = await pool.connect();
+  const counts: Record<string, number> = {};
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const tenant = await resolveTenant(c, ref);
+    const schema = assertTenantSchema(tenant.schema_name);
+    const migrations = async (s: string) =>
+      (await c.query<{ name: string }>(`SELECT name FROM ${quoteIdent(s)}.umi_migrations ORDER BY name`)).rows.map((r) => r.name);
+    const header: BackupHeader = {
+      format: BACKUP_FORMAT,
+      version: BACKUP_VERSION,
+      tenantId: tenant.id,
+      subdomain: tenant.subdomain,
+      exportedAt: new Date().toISOString(),
+      tenantMigrations: await migrations(schema),
+      sharedMigrations: await migrations('shared'),
+    };
+    const sources: { key: string; from: string; where: string }[] = [
+      { key: 'shared.tenants', from: 'shared.tenants', where: 'WHERE id = $1::uuid' },
+      ...(await sharedTenantTables(c)).map((t) => ({ key: `shared.${t}`, from: `shared.${quoteIdent(t)}`, where: 'WHERE tenant_id = $1::uuid' })),
+      ...(await tablesOf(c, schema)).map((t) => ({ key: `tenant.${t}`, from: `${quoteIdent(schema)}.${quoteIdent(t)}`, where: '' })),
+    ];
+    async function* lines(): AsyncGenerator<string> {
+      yield `${JSON.stringify(header)}\n`;
+      for (const s of sources) {
+        counts[s.key] = 0;
+        // A cursor keeps memory flat whatever the table's size.
+        await c.query(`DECLARE rows_cur NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS r FROM ${s.from} t ${s.where}`, s.where ? [tenant.id] : []);
+        for (;;) {
+          const { rows } = await c.query<{ r: string }>(`FETCH ${BATCH} FROM rows_cur`);
+          if (rows.length === 0) break;
+          counts[s.key] = (counts[s.key] ?? 0) + rows.length;
+          yield rows.map((row) => `${s.key}\t${row.r}\n`).join('');
+        }
+        await c.query('CLOSE rows_cur');
+      }
+      yield `#end\t${JSON.stringify({ counts })}\n`;
+    }
+    await pipeline(Readable.from(lines()), createGzip(), createWriteStream(file, { mode: 0o600 }));
+    await c.query('COMMIT');
+    return { header, counts };
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    c.release();
+  }
+}
+
+export interface ImportOptions {
+  /** Restore under this subdomain instead of the backup's. */
+  subdomain?: string;
+  /**
+   * Replace the tenant of the same id if it exists (a point-in-time restore of a live tenant): its
+   * schema and shared rows are removed in the same transaction, so a failed restore leaves it as it was.
+   */
+  replace?: boolean;
+  /**
+   * Restore as a new tenant beside the original (another id, and new ids for its shared rows: branches,
+   * users, ...). Field encryption binds ciphertexts to their tenant, so a copy needs `rekey`.
+   */
+  asCopy?: boolean;
+  /**
+   * Re-encrypts the copy's encrypted fields from the backup's tenant id to the copy's, inside the
+   * restore's transaction (the owners of those fields supply it: pharmacy's `rekeyTenantCopy`).
+   */
+  rekey?: (client: Queryable, schema: string, fromTenantId: string, toTenantId: string) => Promise<void>;
+  appRole: string;
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** Reads a backup file: its header, then its rows grouped by table in file order. */
+async function readBackup(file: string): Promise<{ header: BackupHeader; tables: Map<string, string[]>; counts: Record<string, number> }> {
+  const rl = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
+  let header: BackupHeader | null = null;
+  let counts: Record<string, number> | null = null;
+  const tables = new Map<string, string[]>();
+  for await (const line of rl) {
+    if (!header) {
+      header = JSON.parse(line) as BackupHeader;
+      if (header.format !== BACKUP_FORMAT || header.version !== BACKUP_VERSION) throw new Error(`${file} is not a ${BACKUP_FORMAT} v${BACKUP_VERSION} file`);
+      continue;
+    }
+    const tab = line.indexOf('\t');
+    const key = line.slice(0, tab);
+    if (key === '#end') {
+      counts = (JSON.parse(line.slice(tab + 1)) as { counts: Record<string, number> }).counts;
+      continue;
+    }
+    let rows = tables.get(key);
+    if (!rows) tables.set(key, (rows = []));
+    rows.push(line.slice(tab + 1));
+  }
+  if (!header || !counts) throw new Error(`${file} is truncated (no header or no end marker)`);
+  for (const [key, n] of Object.entries(counts)) {
+    if ((tables.get(key)?.length ?? 0) !== n) throw new Error(`${file}: ${key} holds ${tables.get(key)?.length ?? 0} rows, the end marker says ${n}`);
+  }
+  return { header, tables, counts };
+}
+
+/** Removes one tenant completely: its schema and its shared rows (children first). */
+async function dropTenant(c: Queryable, id: string, schema: string): Promise<void> {
+  await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(assertTenantSchema(schema))} CASCADE`);
+  const children = [...(await sharedTenantTables(c)), 'refresh_tokens'];
+  // user_branches and refresh tokens reference users and branches: delete them before their parents.
+  const order = ['user_branches', 'refresh_tokens', ...children.filter((t) => t !== 'user_branches' && t !== 'refresh_tokens')];
+  for (const t of [...new Set(order)]) await c.query(`DELETE FROM shared.${quoteIdent(t)} WHERE tenant_id = $1::uuid`, [id]);
+  await c.query('DELETE FROM shared.tenants WHERE id = $1::uuid', [id]);
+}
+
+/** Foreign keys of `schema` whose rows point nowhere (a restore checks them, since it loads with triggers off). */
+async function danglingReferences(c: Queryable, schema: string): Promise<string[]> {
+  const { rows } = await c.query<{ name: string; child: string; parent: string; ccols: string[]; pcols: string[] }>(
+    `SELECT con.conname AS name, format('%I.%I', cn.nspname, cc.relname) AS child, format('%I.%I', pn.nspname, pc.relname) AS parent,
+            array(SELECT quote_ident(attname) FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute ON attrelid = con.conrelid AND attnum = k.n ORDER BY i) AS ccols,
+            array(SELECT quote_ident(attname) FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute ON attrelid = con.confrelid AND attnum = k.n ORDER BY i) AS pcols
+     FROM pg_constraint con
+     JOIN pg_class cc ON cc.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+     JOIN pg_class pc ON pc.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+     WHERE con.contype = 'f' AND cn.nspname = $1`,
+    [schema],
+  );
+  const broken: string[] = [];
+  for (const fk of rows) {
+    const notNull = fk.ccols.map((col) => `c.${col} IS NOT NULL`).join(' AND ');
+    const join = fk.ccols.map((col, i) => `p.${fk.pcols[i]} = c.${col}`).join(' AND ');
+    const { rows: n } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${fk.child} c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${fk.parent} p WHERE ${join})`);
+    if (n[0]!.n > 0) broken.push(`${fk.name}: ${n[0]!.n} rows`);
+  }
+  return broken;
+}
+
+async function insertRows(c: Queryable, schema: string, table: string, rows: string[], remap: (row: string) => string): Promise<void> {
+  const columns = await writableColumns(c, schema, table);
+  if (columns.length === 0) throw new Error(`the target has no table ${schema}.${table}`);
+  const list = columns.map(quoteIdent).join(', ');
+  const target = `${quoteIdent(schema)}.${quoteIdent(table)}`;
+  for (let i = 0; i < rows.length; i += BATCH) {
+    const json = `[${rows.slice(i, i + BATCH).map(remap).join(',')}]`;
+    await c.query(`INSERT INTO ${target} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM json_populate_recordset(NULL::${target}, $1::json)`, [json]);
+  }
+}
+
+/**
+ * Restores a backup written by `exportTenant` into the database of `pool` (the owner's), in ONE
+ * transaction: the tenant's schema is rebuilt at the backup's migration version, its rows and shared
+ * rows loaded with triggers off (`session_replication_role = replica`: the owner must be a superuser
+ * or hold `GRANT SET ON PARAMETER session_replication_role`), every foreign key checked, sequences
+ * moved past the restored rows, then the schema migrated to the current version. Other tenants'
+ * rows are never read or written. Returns the restored tenant's id and subdomain.
+ */
+export async function importTenant(pool: Pool, file: string, opts: ImportOptions): Promise<{ tenantId: string; subdomain: string; counts: Record<string, number> }> {
+  const { header, tables, counts } = await readBackup(file);
+  const known = (kind: 'shared' | 'tenant') => new Set(loadMigrations(kind).map((m) => m.name));
+  for (const [kind, names] of [['tenant', header.tenantMigrations], ['shared', header.sharedMigrations]] as const) {
+    const missing = names.filter((n) => !known(kind).has(n));
+    if (missing.length > 0) throw new Error(`the backup needs ${kind} migrations this code does not have: ${missing.join(', ')} (restore with a newer release)`);
+  }
+  const subdomain = (opts.subdomain ?? header.subdomain).toLowerCase();
+  if (!isValidSubdomain(subdomain)) throw new Error(`invalid subdomain ${subdomain}`);
+  const schema = tenantSchemaName(subdomain);
+  if (opts.asCopy && opts.replace) throw new Error('a copy replaces nothing: choose asCopy or replace');
+  if (opts.asCopy && !opts.rekey) throw new Error('a copy needs rekey: encrypted fields are bound to their tenant');
+
+  // Copies get fresh ids for every shared row they own; the ids are UUIDs, so rewriting each one
+  // wherever it appears in the tenant's rows moves every reference with it.
+  const ids = new Map<string, string>();
+  if (opts.asCopy) {
+    const { randomUUID } = await import('node:crypto');
+    ids.set(header.tenantId, randomUUID());
+    for (const [key, rows] of tables) {
+      if (!key.startsWith('shared.') || key === 'shared.tenants') continue;
+      for (const row of rows) {
+        const id = (JSON.parse(row) as { id?: unknown }).id;
+        if (typeof id === 'string' && UUID.test(id)) ids.set(id.toLowerCase(), randomUUID());
+        UUID.lastIndex = 0;
+      }
+    }
+  }
+  const remap = ids.size === 0 ? (row: string) => row : (row: string) => row.replace(UUID, (m) => ids.get(m.toLowerCase()) ?? m);
+  const tenantId = ids.get(header.tenantId) ?? header.tenantId;
+
+  const c = await pool.connect();
+  try {
+    await inTransaction(c, async () => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      const clash = await c.query<{ id: string; schema_name: string; subdomain: string }>(
+        'SELECT id::text, schema_name, subdomain FROM shared.tenants WHERE id = $1::uuid OR subdomain = $2 OR schema_name = $3',
+        [tenantId, subdomain, schema],
+      );
+      for (const other of clash.rows) {
+        if (opts.replace && other.id === tenantId) await dropTenant(c, other.id, other.schema_name);
+        else throw new Error(`the target already has tenant ${other.subdomain} (${other.id}): restore with replace (same tenant) or as a copy under a new subdomain`);
+      }
+      await c.query('SET LOCAL session_replication_role = replica');
+
+      const tenantRow = JSON.parse(remap(tables.get('shared.tenants')![0]!)) as Record<string, unknown>;
+      tenantRow.subdomain = subdomain;
+      tenantRow.schema_name = schema;
+      // The tenants row has no numeric that JSON could round (ints, text, jsonb): parsing it is safe.
+      await insertRows(c, 'shared', 'tenants', [JSON.stringify(tenantRow)], (r) => r);
+      for (const [key, rows] of tables) {
+        if (!key.startsWith('shared.') || key === 'shared.tenants') continue;
+        await insertRows(c, 'shared', key.slice('shared.'.length), rows, remap);
+      }
+
+      const backupVersion = new Set(header.tenantMigrations);
+      await applyMigrations(c, 'tenant', schema, opts.appRole, (name) => backupVersion.has(name));
+      // Migrations seed some tables (tax rates, ...): the backup's rows are the truth, seeds included.
+      for (const table of await tablesOf(c, schema)) await c.query(`DELETE FROM ${quoteIdent(schema)}.${quoteIdent(table)}`);
+      for (const [key, rows] of tables) {
+        if (!key.startsWith('tenant.')) continue;
+        await insertRows(c, schema, key.slice('tenant.'.length), rows, remap);
+      }
+      // Sequences (register line numbers, ...) continue after the restored rows.
+      await c.query(
+        `SELECT setval(s.seq, greatest(coalesce(s.maxval, 0), 1), s.maxval IS NOT NULL) FROM (
+           SELECT format('%I.%I', sn.nspname, sc.relname) AS seq,
+                  (xpath('/row/m/text()', query_to_xml(format('SELECT max(%I) AS m FROM %I.%I', a.attname, tn.nspname, tc.relname), false, true, '')))[1]::text::bigint AS maxval
+           FROM pg_depend d
+           JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S' JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+           JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+           JOIN pg_attribute a ON a.attrelid = tc.oid AND a.attnum = d.refobjsubid
+           WHERE d.deptype IN ('a', 'i') AND sn.nspname = $1) s`,
+        [schema],
+      );
+      const broken = await danglingReferences(c, schema);
+      if (broken.length > 0) throw new Error(`the restored rows break foreign keys: ${broken.join('; ')}`);
+      await c.query('SET LOCAL session_replication_role = origin');
+
+      if (opts.asCopy) await opts.rekey!(c, schema, header.tenantId, tenantId);
+      await applyMigrations(c, 'tenant', schema, opts.appRole);
+    });
+    return { tenantId, subdomain, counts };
+  } finally {
+    c.release();
+  }
+}
