@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/generated/**', 'coverage/**', '.umi-data/**', 'supergraph.graphql'] },
+  { ignores: ['**/node_modules/**', '**/generated/**', 'dist/**', 'coverage/**', '.umi-data/**', 'supergraph.graphql'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
