@@ -28,6 +28,7 @@ COPY packages/db/package.json packages/db/
 COPY packages/events/package.json packages/events/
 COPY packages/ledger/package.json packages/ledger/
 COPY packages/subgraph/package.json packages/subgraph/
+COPY packages/supply/package.json packages/supply/
 COPY platform/package.json platform/
 COPY testkit/package.json testkit/
 COPY simulators/package.json simulators/

@@ -21,7 +21,7 @@ import { createClient, type Client, type FormattedExecutionResult } from 'graphq
 import WebSocket from 'ws';
 import { operation } from '@umi/clients';
 import { addDays, dateInZone } from '@umi/kit';
-import { createTenant, createTestDatabase, SUPER_ADMIN, wsUrl, type TestDatabase, type TestPlatform } from '@umi/testkit';
+import { createTenant, createTestDatabase, openTillSession, SUPER_ADMIN, wsUrl, type TestDatabase, type TestPlatform } from '@umi/testkit';
 import {
   clockTicks,
   gatewayClient,
@@ -397,6 +397,8 @@ async function main(): Promise<void> {
         { token: t.adminToken },
       );
       const productId = product.createProduct.id;
+      // Every sale is booked to the seller's open till session.
+      await openTillSession(fixtures as TestPlatform, t, t.adminToken, branch.id);
       // Through the API rather than SQL: one receipt per tenant is cheap, and it keeps the ledger.
       await fixtures.ok(
         operation('ReceiveStock'),

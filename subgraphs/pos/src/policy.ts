@@ -69,6 +69,7 @@ export const permissions: IRules = {
     // Approving or declining a mobile-money request by hand is not a cashier's act: until the
     // provider's answer replaces it, only an ADMIN, with a reason (audited).
     confirmPayment: hasRole('ADMIN'),
+    paySale: sellers,
     refundSale: hasRole('ADMIN', 'PHARMACIST'),
     createTill: hasRole('ADMIN', 'OPERATIONS'),
     openTill: sellers,

@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import type { PaymentMethod, TaxCategory, TaxLine } from './pricing';
+import type { PaymentMethod, TaxCategory, TaxLine } from '@umi/supply';
 
 export interface ReceiptData {
   tenantName: string;

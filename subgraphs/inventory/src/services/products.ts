@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeCursor, encodeCursor, escapeLike, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
+import { BadUserInputError, decodeCursor, encodeCursor, escapeLike, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
 import { recordAudit, type TenantTx } from '@umi/db';
 import type { TenantPrisma } from '@umi/db/tenant-models';
 import { requireTenant } from '@umi/subgraph';
@@ -71,6 +71,7 @@ async function defaultTaxCategory(tx: Pick<TenantTx, 'tenantSetting'>) {
 export async function createProduct(ctx: InventoryContext, input: unknown) {
   const { db } = requireTenant(ctx);
   const data = parseInput(createSchema, input);
+  assertControlledIsPrescriptionOnly(data);
   return db.transaction(async (tx) => {
     const product = await tx.product.create({
       data: {
@@ -87,12 +88,32 @@ export async function createProduct(ctx: InventoryContext, input: unknown) {
   });
 }
 
-async function changeProduct(ctx: InventoryContext, id: string, data: TenantPrisma.ProductUpdateInput, action: string) {
+/**
+ * A controlled substance is prescription-only (the database's products_controlled_is_prescription_only
+ * says so too): a product that would be controlled and sold over the counter is BAD_USER_INPUT.
+ */
+function assertControlledIsPrescriptionOnly(p: { controlledSubstance: boolean; requiresPrescription: boolean }): void {
+  if (p.controlledSubstance && !p.requiresPrescription) {
+    throw new BadUserInputError('input.requiresPrescription: a controlled substance is prescription-only', {
+      field: 'input.requiresPrescription',
+      reason: 'CONTROLLED_REQUIRES_PRESCRIPTION',
+    });
+  }
+}
+
+async function changeProduct(
+  ctx: InventoryContext,
+  id: string,
+  data: TenantPrisma.ProductUpdateInput,
+  action: string,
+  check: (before: { controlledSubstance: boolean; requiresPrescription: boolean }) => void = () => undefined,
+) {
   const { db } = requireTenant(ctx);
   const productId = parseInput(uuidSchema, id, 'id');
   return db.transaction(async (tx) => {
     const before = await tx.product.findFirst({ where: { id: productId, deletedAt: null } });
     if (!before) throw new NotFoundError('Product', { field: 'id' });
+    check(before);
     const after = await tx.product.update({ where: { id: productId }, data });
     await recordAudit(tx, { ...auditOf(ctx), action, entityType: 'Product', entityId: productId, oldValues: before, newValues: after });
     return after;
@@ -101,7 +122,12 @@ async function changeProduct(ctx: InventoryContext, id: string, data: TenantPris
 
 export function updateProduct(ctx: InventoryContext, id: string, input: unknown) {
   const data = parseInput(updateSchema, input);
-  return changeProduct(ctx, id, data as TenantPrisma.ProductUpdateInput, 'UPDATE');
+  return changeProduct(ctx, id, data as TenantPrisma.ProductUpdateInput, 'UPDATE', (before) =>
+    assertControlledIsPrescriptionOnly({
+      controlledSubstance: data.controlledSubstance ?? before.controlledSubstance,
+      requiresPrescription: data.requiresPrescription ?? before.requiresPrescription,
+    }),
+  );
 }
 
 /** Stops stocking and selling a product; its batches and history stay. */

@@ -1,7 +1,7 @@
 import type { MutationResolvers } from '../generated/resolvers';
 import type { PosContext } from '../context';
 import { createSale } from '../services/checkout';
-import { confirmPayment } from '../services/payments';
+import { confirmPayment, paySale } from '../services/payments';
 import { refundSale } from '../services/refunds';
 import { closeTill, createTill, openTill } from '../services/tills';
 
@@ -25,6 +25,7 @@ export const Mutation: MutationResolvers = {
     return created.sale;
   },
   confirmPayment: async (_, args, ctx) => saleById(ctx, await confirmPayment(ctx, args)),
+  paySale: async (_, args, ctx) => saleById(ctx, await paySale(ctx, args.input)),
   refundSale: async (_, args, ctx) => saleById(ctx, await refundSale(ctx, args)),
   createTill: (_, args, ctx) => createTill(ctx, args),
   openTill: (_, args, ctx) => openTill(ctx, args.input),

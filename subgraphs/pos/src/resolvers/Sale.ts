@@ -3,7 +3,7 @@ import { canViewBranch } from '@umi/kit';
 import type { Sale as SaleRow, SaleItem as SaleItemRow } from '@umi/db/tenant-models';
 import { ref, requireTenant } from '@umi/subgraph';
 import type { SaleResolvers, SaleStatus } from '../generated/resolvers';
-import { taxLinesOf, type PaymentMethod, type TaxCategory, type TaxLine } from '../pricing';
+import { taxLinesOf, type PaymentMethod, type TaxCategory, type TaxLine } from '@umi/supply';
 import { renderReceipt } from '../receipt';
 import type { PosContext } from '../context';
 

@@ -10,6 +10,7 @@ import { PosReason } from '../reasons';
 import { recordSaleCompleted } from './checkout';
 import { lockSale, paymentsWithPayouts } from './refunds';
 import { lockSessionShared, ownOpenSession } from './tills';
+import { planPayments, type PaymentMethod } from '@umi/supply';
 
 /** Returns every unit of a voided sale to the batch it came from: it never left the counter. */
 async function restockVoided(tx: TenantTx, ctx: PosContext, sale: Sale, today: string) {
@@ -104,6 +105,77 @@ export async function confirmPayment(ctx: PosContext, args: unknown): Promise<st
       branchId: sale.branchId,
       oldValues: { status: current.status },
       newValues: { status: data.approved ? 'COMPLETED' : 'FAILED', providerReference: data.providerReference ?? null, reason: data.reason },
+    });
+    return sale.id;
+  });
+}
+
+const METHODS = ['CASH', 'CARD', 'MOBILE_MONEY', 'INSURANCE'] as const;
+const money = z.string().trim().max(20);
+const paySchema = z.object({
+  saleId: uuidSchema,
+  paymentMethod: z.enum(METHODS),
+  payments: z
+    .array(z.object({ method: z.enum(METHODS), amount: money, tendered: money.nullish(), reference: z.string().trim().max(100).nullish() }))
+    .min(1)
+    .max(10)
+    .nullish(),
+  tendered: money.nullish(),
+});
+
+/**
+ * Takes the money for a sale recorded unpaid, a dispensing's (anyone who may sell at the branch).
+ * The payments are booked to the session the sale belongs to while it is open, otherwise to the
+ * caller's own open session there; the sale becomes PAID (and `sale.completed` is recorded) or,
+ * for mobile money, waits for the payer. A sale that already has payments is CONFLICT
+ * SALE_ALREADY_PAID; a voided one SALE_NOT_PAYABLE.
+ */
+export async function paySale(ctx: PosContext, input: unknown): Promise<string> {
+  const { db } = requireTenant(ctx);
+  const data = parseInput(paySchema, input);
+  const found = await db.sale.findUnique({ where: { id: data.saleId }, select: { branchId: true } });
+  if (!found) throw new NotFoundError('Sale', { field: 'input.saleId' });
+  await requireBranch(ctx, found.branchId, 'sell', 'input.saleId');
+  return db.transaction(async (tx) => {
+    // Sale, then session: the order refunds and confirmPayment take.
+    const sale = await lockSale(tx, data.saleId);
+    if (sale.status !== 'COMPLETED') throw new ConflictError(`The sale is ${sale.status}`, { reason: PosReason.SALE_NOT_PAYABLE });
+    const already = await tx.payment.count({ where: { saleId: sale.id } });
+    if (already > 0 || sale.paymentStatus !== 'PENDING') throw new ConflictError('The sale has already been paid, or its payment is under way', { reason: PosReason.SALE_ALREADY_PAID });
+    const sessionId = (await sessionNow(tx, ctx, sale, sale.tillSessionId)) ?? (await ownOpenSession(tx, requireTenant(ctx).principal, sale.branchId, null, 'input.saleId')).id;
+    const plan = planPayments(
+      sale.totalAmount.toFixed(2),
+      data.paymentMethod as PaymentMethod,
+      data.payments?.map((p) => ({ method: p.method, amount: p.amount, tendered: p.tendered ?? null, reference: p.reference ?? null })),
+      data.tendered ?? null,
+    );
+    const now = new Date();
+    await tx.payment.createMany({
+      data: plan.payments.map((p) => ({
+        saleId: sale.id,
+        tillSessionId: sessionId,
+        method: p.method,
+        amount: p.amount,
+        tendered: p.tendered,
+        changeGiven: p.changeGiven,
+        providerReference: p.providerReference,
+        status: p.status,
+        processedAt: p.status === 'COMPLETED' ? now : null,
+      })),
+    });
+    await tx.sale.update({ where: { id: sale.id }, data: { paymentStatus: plan.paymentStatus, paymentMethod: data.paymentMethod } });
+    if (plan.paymentStatus === 'PAID') {
+      const items = await tx.saleItem.findMany({ where: { saleId: sale.id } });
+      await recordSaleCompleted(tx, ctx, { ...sale, totalAmount: sale.totalAmount.toFixed(2), items });
+    }
+    await recordAudit(tx, {
+      ...auditOf(ctx),
+      action: 'PAY',
+      entityType: 'Sale',
+      entityId: sale.id,
+      branchId: sale.branchId,
+      oldValues: { paymentStatus: sale.paymentStatus },
+      newValues: { paymentStatus: plan.paymentStatus, tillSessionId: sessionId, payments: plan.payments.map((p) => ({ method: p.method, amount: p.amount })) },
     });
     return sale.id;
   });
