@@ -21,6 +21,7 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=fals
 # Dependencies first (cached until a manifest changes). npm ci needs every workspace's manifest.
 COPY package.json package-lock.json ./
 COPY clients/package.json clients/
+COPY dashboard/package.json dashboard/
 COPY gateway/package.json gateway/
 COPY packages/kit/package.json packages/kit/
 COPY packages/db/package.json packages/db/

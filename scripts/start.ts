@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadEnv } from '@umi/kit';
+import { graphiqlEnabled, loadEnv } from '@umi/kit';
 import { createOwnerPool, migrateAll } from '@umi/db';
 import { startEmbeddedPostgres } from '@umi/db/embedded-postgres';
 import { ROOT, startDevSimulators, startFederation, type DevSimulators } from '@umi/platform';
@@ -74,6 +74,8 @@ async function start() {
   const lines = [
     '',
     `Umi Health is running: ${federation.url}`,
+    `  GraphiQL:  ${federation.url} (open it in a browser${graphiqlEnabled(env) ? '' : '; off: set GRAPHIQL=true'})`,
+    `  dashboard: ${federation.url.replace(/\/graphql$/, '/dashboard/')}`,
     `  database: ${embedded ? 'embedded PostgreSQL (.umi-data/pg)' : 'DATABASE_URL'}; events, limits and cache versions: ${env.REDIS_URL ? 'Redis' : 'in memory'}`,
     `  processes: ${gatewayProcess ? `gateway (pid ${gatewayProcess.pid}) and subgraphs + relay (pid ${process.pid})` : 'one (set REDIS_URL to run the gateway in its own process)'}`,
     `  platform operator: ${env.SUPER_ADMIN_EMAIL} / ${raw.SUPER_ADMIN_PASSWORD === DEMO_PASSWORDS.operator ? DEMO_PASSWORDS.operator : '(SUPER_ADMIN_PASSWORD)'}`,

@@ -11,6 +11,7 @@ import {
   jsonErrorHandler,
   securityHeaders,
   SUBGRAPHS,
+  graphiqlEnabled,
   introspectionEnabled,
   maskError,
   subgraphUrl,
@@ -29,7 +30,14 @@ import { observability } from './plugins/observability';
 import { refuseNulCharacters } from './plugins/input-guard';
 import { ambiguousOutcomes, fetchFailure } from './unavailable';
 import { dedupeRepresentations, expandEntities } from './representations';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { DEFAULT_MANIFEST_PATH, loadManifest, manifestOnlyClients, persistedOperations } from './persisted';
+import { DEFAULT_WEB_DIST, webPages } from './web';
+import { introspectionPolicy } from './introspection';
+import { scopePolicy } from './scopes';
+import { oauthToken } from './oauth';
+import { AppError } from '@umi/kit';
+import { lexicographicSortSchema, printSchema } from 'graphql';
 
 export interface GatewayDeps extends AuthDeps {
   env: Env;
@@ -128,14 +136,24 @@ export async function createGateway(deps: GatewayDeps) {
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    introspection: introspectionEnabled(env),
+    // Introspection is decided per request (./introspection): anonymous callers only where it is open.
+    introspection: true,
     hideSchemaDetailsFromClientErrors: true,
     includeStacktraceInErrorResponses: false,
     // Shutdown is runMain's: drain first, then stop. Apollo's own handler would stop at once.
     stopOnTerminationSignals: false,
     validationRules: limitRules(env),
     // Answers are per tenant and private: no cache-control hints (whose plugin wraps every field).
-    plugins: [observability(deps.metrics), ambiguousOutcomes<GatewayContext>(), refuseNulCharacters<GatewayContext>(), ApolloServerPluginCacheControlDisabled()],
+    // Apollo's landing pages load their sandbox from a CDN: browsers get the bundled GraphiQL instead.
+    plugins: [
+      observability(deps.metrics),
+      ambiguousOutcomes<GatewayContext>(),
+      refuseNulCharacters<GatewayContext>(),
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      introspectionPolicy(introspectionEnabled(env)),
+      scopePolicy(),
+    ],
     formatError: (formatted, error) => maskError(formatted, error, undefined, () => {}),
   });
   let apiSchema: GraphQLSchema | null = null;
@@ -213,11 +231,46 @@ export async function createGateway(deps: GatewayDeps) {
     keyOf: (req) => admissionKey(deps.accessTokens, req.headers.authorization, req.ip ?? null),
     onRefused: (code) => deps.metrics.rateLimited.inc({ limit: code === 'TOO_MANY_REQUESTS' ? 'in_flight_tenant' : 'in_flight_process' }),
   });
+  // The composed API schema as SDL, for partners' code generators: any signed-in user or API client.
+  app.get('/schema.graphql', (req, res) => {
+    void auth
+      .authenticate({
+        transport: 'http',
+        authorization: req.headers.authorization,
+        host: req.headers.host,
+        tenantHeader: req.headers['x-tenant-id'],
+        requestIdHeader: req.headers['x-request-id'],
+        ip: req.ip ?? null,
+        userAgent: req.headers['user-agent'],
+      })
+      .then((caller) => {
+        if (!caller.principal) {
+          res.status(401).json({ errors: [{ message: 'The schema needs a signed-in user or an API client token', extensions: { code: 'UNAUTHENTICATED' } }] });
+          return;
+        }
+        if (!apiSchema) {
+          res.status(503).type('text/plain').send('schema not loaded\n');
+          return;
+        }
+        res.type('text/plain; charset=utf-8').send(printSchema(lexicographicSortSchema(apiSchema)));
+      })
+      .catch((err: unknown) => {
+        const code = err instanceof AppError ? String(err.extensions.code) : 'INTERNAL_SERVER_ERROR';
+        const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, TOO_MANY_REQUESTS: 429 }[code] ?? 500;
+        res.status(status).json({ errors: [{ message: err instanceof AppError ? err.message : 'Internal error', extensions: { code } }] });
+      });
+  });
+  app.post('/oauth/token', express.urlencoded({ extended: false, limit: '16kb' }), express.json({ limit: '16kb' }), oauthToken(apollo, buildContext));
+  const web = webPages({ dist: env.WEB_DIST_PATH ?? DEFAULT_WEB_DIST, graphiql: graphiqlEnabled(env) });
+  app.use(web.static);
+  const manifest = loadManifest(env.OPERATIONS_MANIFEST_PATH ?? DEFAULT_MANIFEST_PATH, deps.logger);
   app.use(
     '/graphql',
+    web.explorer,
     cors(env.CORS_ORIGINS.split(',')),
     admission.middleware,
     express.json({ limit: '256kb' }),
+    persistedOperations(manifest, manifestOnlyClients(env)),
     (req, res, next) => {
       const query = (req.body as { query?: unknown } | undefined)?.query ?? req.query.query;
       const tooLong = typeof query === 'string' ? checkTokenLimit(query, env.MAX_TOKENS) : null;

@@ -17,6 +17,7 @@ import { getVariableValues } from 'graphql/execution/values';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
+import { scopeError, scopeViolations } from '../scopes';
 import { AppError, canViewBranch, introspectionEnabled, withoutSuggestions, type Logger, type Metrics, type Principal } from '@umi/kit';
 import { POSITION, type EventBus } from '@umi/events/bus';
 import type { Authentication, Authenticator } from '../auth';
@@ -213,6 +214,10 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
         if (op.operation !== 'subscription') return [error('Only subscriptions are accepted over WebSocket; send queries and mutations over HTTP', 'BAD_USER_INPUT')];
         const invalid = validate(schema, document, rules);
         if (invalid.length > 0) return invalid.map((e) => new GraphQLError(withoutSuggestions(e.message), { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        if (conn.principal.scopes) {
+          const refused = scopeViolations(schema, document, conn.principal.scopes);
+          if (refused.length) return [scopeError(refused)];
+        }
         const [root, ...more] = op.selectionSet.selections;
         if (root?.kind !== Kind.FIELD || more.length > 0) {
           return [error('A subscription selects exactly one field at its root, not a fragment', 'BAD_USER_INPUT')];

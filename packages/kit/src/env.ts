@@ -55,6 +55,8 @@ export const envSchema = z
     JWT_AUDIENCE: z.string().default('umi-health-api'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(30 * 86_400).default(86_400),
+    /** Lifetime of an API client's access token (client credentials): short, as revocation also ends it. */
+    API_CLIENT_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
     INTERNAL_JWT_SECRET: secret,
     INTERNAL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(300).default(60),
     /** Master keys for sensitive fields at rest, `1:<base64 32 bytes>[,2:...]`; the highest version encrypts. */
@@ -69,6 +71,18 @@ export const envSchema = z
     LOGIN_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(30),
     LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
     INTROSPECTION: bool.optional(),
+    /** GraphiQL on GET /graphql for browsers: on in development and test, off in production unless true. */
+    GRAPHIQL: bool.optional(),
+    /** Where the bundled browser pages are (GraphiQL, the dashboard): `npm run generate` writes dist/web. */
+    WEB_DIST_PATH: z.string().optional(),
+    /** The trusted-operations manifest (sha256 -> document); default: the typed client's persisted-documents.json. */
+    OPERATIONS_MANIFEST_PATH: z.string().optional(),
+    /**
+     * Client names (header apollographql-client-name) that may only run operations of the manifest,
+     * comma-separated, e.g. umi-admin,umi-cashier,umi-pharmacist,umi-operations,umi-dashboard.
+     * Empty: every client may send documents (within the limits).
+     */
+    MANIFEST_ONLY_CLIENTS: z.string().default(''),
     MAX_DEPTH: z.coerce.number().int().min(2).default(12),
     MAX_COST: z.coerce.number().int().min(10).default(5000),
     MAX_ALIASES: z.coerce.number().int().min(1).default(30),
@@ -171,6 +185,11 @@ export function loadMigrationEnv(source: Record<string, string | undefined> = pr
 /** Introspection is a partner feature in development and test, off in production unless asked. */
 export function introspectionEnabled(env: Env): boolean {
   return env.INTROSPECTION ?? env.NODE_ENV !== 'production';
+}
+
+/** GraphiQL is a development tool: off in production unless GRAPHIQL=true. */
+export function graphiqlEnabled(env: Env): boolean {
+  return env.GRAPHIQL ?? env.NODE_ENV !== 'production';
 }
 
 export type SubgraphName = 'tenant' | 'pharmacy' | 'inventory' | 'pos';

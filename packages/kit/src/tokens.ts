@@ -18,6 +18,7 @@ const accessClaims = z.object({
   tsd: z.string().nullable(),
   br: z.array(z.string().uuid()),
   perm: principalSchema.shape.permissions,
+  scp: z.array(z.string()).optional(),
 });
 
 export interface AccessTokenConfig {
@@ -35,15 +36,17 @@ export function createAccessTokens(cfg: AccessTokenConfig) {
   const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 });
   return {
     ttlSeconds: cfg.ttlSeconds,
-    async sign(p: Principal): Promise<string> {
-      return new SignJWT({ email: p.email, role: p.role, tid: p.tenantId, tsd: p.tenantSubdomain, br: p.branchIds, perm: p.permissions })
+    /** `ttlSeconds` overrides the configured lifetime (API clients' tokens are shorter-lived). */
+    async sign(p: Principal, ttlSeconds = cfg.ttlSeconds): Promise<string> {
+      const scopes = p.scopes ? { scp: p.scopes } : {};
+      return new SignJWT({ email: p.email, role: p.role, tid: p.tenantId, tsd: p.tenantSubdomain, br: p.branchIds, perm: p.permissions, ...scopes })
         .setProtectedHeader({ alg: ALG, typ: 'JWT' })
         .setSubject(p.userId)
         .setIssuer(cfg.issuer)
         .setAudience(cfg.audience)
         .setIssuedAt()
         .setJti(randomUUID())
-        .setExpirationTime(`${cfg.ttlSeconds}s`)
+        .setExpirationTime(`${ttlSeconds}s`)
         .sign(key);
     },
     /** Resolves to the principal and the token's expiry (epoch seconds), or throws UNAUTHENTICATED. */
@@ -64,7 +67,7 @@ export function createAccessTokens(cfg: AccessTokenConfig) {
         if (iat > now + CLOCK_SKEW_SECONDS || exp - iat > cfg.ttlSeconds + CLOCK_SKEW_SECONDS) throw new UnauthenticatedError('Invalid access token');
         const c = accessClaims.parse(payload);
         const result = {
-          principal: { userId: c.sub, email: c.email, role: c.role, tenantId: c.tid, tenantSubdomain: c.tsd, branchIds: c.br, permissions: c.perm },
+          principal: { userId: c.sub, email: c.email, role: c.role, tenantId: c.tid, tenantSubdomain: c.tsd, branchIds: c.br, permissions: c.perm, ...(c.scp ? { scopes: c.scp } : {}) },
           expiresAt: payload.exp as number,
         };
         verified.set(token, result);

@@ -1,5 +1,5 @@
-import { ForbiddenError, UnauthenticatedError, type Principal } from '@umi/kit';
-import { RequestCache, type Scope, type SharedDb, type TenantDb, type TenantRecord } from '@umi/db';
+import { AppError, ForbiddenError, UnauthenticatedError, type Principal } from '@umi/kit';
+import { RequestCache, sharedTables, sql, type Scope, type SharedDb, type TenantDb, type TenantRecord } from '@umi/db';
 import type { StockActor } from '@umi/ledger';
 import type { RequestBase } from './server';
 import type { SubgraphRuntime } from './runtime';
@@ -67,6 +67,14 @@ export async function bindRequest<D extends SubgraphRuntime, L>(
     if (!tenant || tenant.status !== 'active') throw new ForbiddenError('Tenant is not active');
     scope = { tenant, db: deps.data.tenantDb(tenant), principal };
     shared = deps.data.shared({ kind: 'tenant', tenantId: tenant.id }, tenant);
+    // An API client's token outlives nothing: revoking the client stops it on its next request.
+    if (principal.scopes) {
+      const live = await shared.transaction((tx) =>
+        tx.sql.maybeOne(sql`SELECT 1 AS live FROM ${sharedTables.api_clients} WHERE id = ${principal.userId}::uuid AND revoked_at IS NULL`),
+      );
+      // Status 200: the gateway passes a subgraph's GraphQL errors on, but takes any other status as a transport failure.
+      if (!live) throw new AppError('UNAUTHENTICATED', 'The API client has been revoked', { reason: 'API_CLIENT_REVOKED' }).withHttpStatus(200);
+    }
   } else if (principal?.role === 'SUPER_ADMIN') {
     shared = deps.data.shared({ kind: 'platform' }, null);
   } else {
