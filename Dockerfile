@@ -21,12 +21,14 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=fals
 # Dependencies first (cached until a manifest changes). npm ci needs every workspace's manifest.
 COPY package.json package-lock.json ./
 COPY clients/package.json clients/
+COPY dashboard/package.json dashboard/
 COPY gateway/package.json gateway/
 COPY packages/kit/package.json packages/kit/
 COPY packages/db/package.json packages/db/
 COPY packages/events/package.json packages/events/
 COPY packages/ledger/package.json packages/ledger/
 COPY packages/subgraph/package.json packages/subgraph/
+COPY packages/supply/package.json packages/supply/
 COPY platform/package.json platform/
 COPY testkit/package.json testkit/
 COPY simulators/package.json simulators/

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/generated/**', 'coverage/**', '.umi-data/**', 'supergraph.graphql'] },
+  { ignores: ['**/node_modules/**', '**/generated/**', 'dist/**', 'coverage/**', '.umi-data/**', 'supergraph.graphql'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,6 +18,11 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   { files: ['jest.config.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    // Browser code (bundled by scripts/build-web.mjs): the page's globals, no Node.
+    files: ['dashboard/src/**/*.ts', 'gateway/explorer/**/*.ts'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', HTMLElement: 'readonly', HTMLFormElement: 'readonly', HTMLCanvasElement: 'readonly', FormData: 'readonly' } },
+  },
   {
     // Subgraphs and the gateway reach data only through their request's scope: tagged SQL bound to the
     // tenant's schema, Prisma models without raw escape hatches, no pools (issue 10's "tenant-bound SQL").

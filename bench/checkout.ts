@@ -14,7 +14,7 @@ import type { Pool } from 'pg';
 import { operation } from '@umi/clients';
 import { tenantSchemaName, quoteIdent } from '@umi/db';
 import { dateInZone } from '@umi/kit';
-import { createTenant, createUser } from '@umi/testkit';
+import { createTenant, createUser, openTillSession } from '@umi/testkit';
 import { blockOptions, inPoolTransaction, measure, out, outHeader, outStatsTable, positiveInt, postGraphql, runMain, stringOptions, tableIn, timed, withPlatform, type Timed } from './lib';
 
 const CART_LINES = 3;
@@ -446,6 +446,8 @@ async function main(): Promise<void> {
     const branch = tenant.branches[0];
     if (!branch) throw new Error('createTenant returned no branch');
     const cashier = await createUser(p, tenant, 'CASHIER', [branch.id]);
+    // Every sale is booked to the seller's open till session.
+    await openTillSession(p, tenant, cashier.token, branch.id);
     const schema = tenantSchemaName(tenant.subdomain);
     const productIds = await seedStock(p.db.pool, schema, branch.id, opts.products);
     // The floor dates the sale as createSale does: by the branch's own calendar.

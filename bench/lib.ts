@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 import { Pool, type PoolClient } from 'pg';
 import { quoteIdent } from '@umi/db';
 import { createAccessTokens, createInternalTokens, type Principal } from '@umi/kit';
-import { startTestPlatform, type TestPlatform } from '@umi/testkit';
+import { createTestDatabase, startTestPlatform, SUPER_ADMIN, type TestPlatform } from '@umi/testkit';
+import { gatewayClient, startPlatformProcesses, Supervisor } from '@umi/testkit/processes';
+import { loadEnv } from '@umi/kit';
 import { startEmbeddedPostgres } from '@umi/db/embedded-postgres';
 
 /** Report lines go straight to stdout: the lint rule bans console, and the figures need none of its formatting. */
@@ -26,10 +28,17 @@ export function positiveInt(value: string, flag: string): number {
   return n;
 }
 
+/**
+ * `--processes`: every request bench can run the platform as docker compose does (four subgraphs,
+ * the relay and a gateway, each its own Node process, Redis between them) instead of in-process.
+ */
+const PROCESSES_FLAG = '--processes';
+export const asProcesses = process.argv.includes(PROCESSES_FLAG);
+
 /** Every bench option is a string with a default, checked by the script: one call declares them all (unknown flags still fail). */
 export function stringOptions<K extends string>(defaults: Record<K, string>): Record<K, string> {
   const options = Object.fromEntries(Object.entries<string>(defaults).map(([name, value]) => [name, { type: 'string' as const, default: value }]));
-  return parseArgs({ options }).values as Record<K, string>;
+  return parseArgs({ options, args: process.argv.slice(2).filter((a) => a !== PROCESSES_FLAG) }).values as Record<K, string>;
 }
 
 /** The options every alternating-block bench takes, so that they are read and checked alike. */
@@ -63,12 +72,19 @@ export interface Stats {
   p50: number;
   p95: number;
   p99: number;
+  /**
+   * CPU this process spent per operation (user + system, ms) over the path's blocks. In-process
+   * it is the whole platform's share (client, gateway, subgraphs; not PostgreSQL), and unlike
+   * latency it hardly moves when other work shares the machine's cores.
+   */
+  cpuMs: number;
 }
 
 /** Throughput is counted over the blocks' own wall time, not the run's, so alternation costs no path anything. */
-function stats(latencies: number[], wallMs: number): Stats {
+function stats(latencies: number[], wallMs: number, cpuMicros: number): Stats {
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
+    cpuMs: cpuMicros / 1000 / Math.max(1, sorted.length),
     count: sorted.length,
     rps: sorted.length / (wallMs / 1000),
     p50: percentile(sorted, 50),
@@ -90,9 +106,10 @@ export function timed(op: () => Promise<unknown>): Timed {
 }
 
 /** Runs `count` operations with `concurrency` in flight; returns the latencies and the wall time. */
-async function runBlock(op: Timed, count: number, concurrency: number): Promise<{ latencies: number[]; wallMs: number }> {
+async function runBlock(op: Timed, count: number, concurrency: number): Promise<{ latencies: number[]; wallMs: number; cpuMicros: number }> {
   const latencies: number[] = [];
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {
@@ -102,7 +119,8 @@ async function runBlock(op: Timed, count: number, concurrency: number): Promise<
       }
     }),
   );
-  return { latencies, wallMs: performance.now() - started };
+  const cpu = process.cpuUsage(cpu0);
+  return { latencies, wallMs: performance.now() - started, cpuMicros: cpu.user + cpu.system };
 }
 
 /** Paths are compared level by level, so the figures stay grouped by concurrency. */
@@ -127,8 +145,8 @@ export async function measure<P extends string>(
   }
   const results: LevelResult<P>[] = [];
   for (const concurrency of opts.concurrency) {
-    const acc = new Map<P, { latencies: number[]; wallMs: number }>(paths.map((name) => [name, { latencies: [], wallMs: 0 }]));
-    const of = (name: P) => acc.get(name) as { latencies: number[]; wallMs: number };
+    const acc = new Map<P, { latencies: number[]; wallMs: number; cpuMicros: number }>(paths.map((name) => [name, { latencies: [], wallMs: 0, cpuMicros: 0 }]));
+    const of = (name: P) => acc.get(name) as { latencies: number[]; wallMs: number; cpuMicros: number };
     let round = 0;
     while (paths.some((name) => of(name).latencies.length < opts.requests)) {
       const first = round % paths.length;
@@ -139,10 +157,11 @@ export async function measure<P extends string>(
         const r = await runBlock(ops[name], Math.min(opts.block, left), concurrency);
         of(name).latencies.push(...r.latencies);
         of(name).wallMs += r.wallMs;
+        of(name).cpuMicros += r.cpuMicros;
       }
       round++;
     }
-    const r = Object.fromEntries(paths.map((name) => [name, stats(of(name).latencies, of(name).wallMs)])) as Record<P, Stats>;
+    const r = Object.fromEntries(paths.map((name) => [name, stats(of(name).latencies, of(name).wallMs, of(name).cpuMicros)])) as Record<P, Stats>;
     results.push({ concurrency, r });
   }
   return results;
@@ -159,12 +178,13 @@ export function outStatsTable<P extends string>(
   results: LevelResult<P>[],
   layout: { count: string; rate: string; rateDigits: number; widths: number[] },
 ): void {
-  out(row(['path', layout.count, layout.rate, 'p50 ms', 'p95 ms', 'p99 ms'], layout.widths));
+  // With --processes this process is only the client, so its CPU says nothing of the platform's.
+  out(row(['path', layout.count, layout.rate, 'p50 ms', 'p95 ms', 'p99 ms', asProcesses ? 'client cpu ms/op' : 'cpu ms/op'], [...layout.widths, 17]));
   for (const { concurrency, r } of results) {
     out(`concurrency ${concurrency}`);
     for (const name of paths) {
       const s = r[name];
-      out(row([`  ${name}`, String(s.count), s.rps.toFixed(layout.rateDigits), s.p50.toFixed(2), s.p95.toFixed(2), s.p99.toFixed(2)], layout.widths));
+      out(row([`  ${name}`, String(s.count), s.rps.toFixed(layout.rateDigits), s.p50.toFixed(2), s.p95.toFixed(2), s.p99.toFixed(2), s.cpuMs.toFixed(2)], [...layout.widths, 17]));
     }
   }
 }
@@ -247,6 +267,42 @@ export interface Owned {
   pool(max: number): Pool;
 }
 
+/** The platform as separate processes behind the TestPlatform a bench uses (gateway URL, env with subgraph URLs, database). */
+async function startProcesses(label: string, overrides: Record<string, string>): Promise<TestPlatform> {
+  const supervisor = new Supervisor({ name: label });
+  let clean = false;
+  const db = await createTestDatabase();
+  try {
+    supervisor.watchDatabase(db.url, process.env.DATABASE_URL as string);
+    const redisUrl = process.env.REDIS_URL ?? (await supervisor.startRedis()).url!;
+    const run = await startPlatformProcesses(supervisor, { databaseUrl: db.url, redisUrl, superAdmin: SUPER_ADMIN, gateways: ['gateway'], overrides });
+    const client = gatewayClient(run.gateways[0]!, SUPER_ADMIN);
+    clean = true;
+    return {
+      ...client,
+      db,
+      env: loadEnv(run.env),
+      url: run.gateways[0]!.url!,
+      metricsUrl: (service) => run.metricsUrls[service === 'gateway' ? 'gateway' : service]!,
+      subgraph: () => {
+        throw new Error('--processes: stopping one subgraph is not supported by the benches');
+      },
+      // The relay process publishes on its own.
+      flushEvents: async () => {},
+      async close() {
+        await supervisor.stopAll();
+        await supervisor.close(true);
+        await db.drop();
+      },
+    };
+  } finally {
+    if (!clean) {
+      await supervisor.close(false);
+      await db.drop().catch(() => {});
+    }
+  }
+}
+
 /** The request benches start and stop the same things in the same order, however `body` ends. */
 export async function withPlatform(label: string, body: (p: TestPlatform, own: Owned) => Promise<void>): Promise<void> {
   let embedded: Embedded | undefined;
@@ -255,12 +311,15 @@ export async function withPlatform(label: string, body: (p: TestPlatform, own: O
   const pools: Pool[] = [];
   try {
     embedded = await startDatabase();
-    const p = (platform = await startTestPlatform({
-      LOG_LEVEL: 'silent',
+    const settings = {
+      LOG_LEVEL: asProcesses ? 'warn' : 'silent',
       // Far above what the bench sends, so the gateway's rate limiter never answers for the API.
       RATE_LIMIT_BURST: '100000000',
       RATE_LIMIT_PER_MINUTE: '100000000',
-    }));
+      // The hot-read caches are on as in production; UMI_BENCH_CACHE=off measures without them.
+      CACHE_ENABLED: process.env.UMI_BENCH_CACHE === 'off' ? 'false' : 'true',
+    };
+    const p = (platform = asProcesses ? await startProcesses(label, settings) : await startTestPlatform(settings));
     await body(p, {
       agent(maxSockets) {
         const a = new http.Agent({ keepAlive: true, maxSockets });
@@ -288,7 +347,7 @@ export async function principalOf(p: TestPlatform, accessToken: string): Promise
     secret: p.env.JWT_SECRET,
     issuer: p.env.JWT_ISSUER,
     audience: p.env.JWT_AUDIENCE,
-    ttlSeconds: 3600,
+    ttlSeconds: p.env.ACCESS_TOKEN_TTL_SECONDS,
   }).verify(accessToken);
   return principal;
 }

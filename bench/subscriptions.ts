@@ -21,7 +21,7 @@ import { createClient, type Client, type FormattedExecutionResult } from 'graphq
 import WebSocket from 'ws';
 import { operation } from '@umi/clients';
 import { addDays, dateInZone } from '@umi/kit';
-import { createTenant, createTestDatabase, SUPER_ADMIN, wsUrl, type TestDatabase, type TestPlatform } from '@umi/testkit';
+import { createTenant, createTestDatabase, openTillSession, SUPER_ADMIN, wsUrl, type TestDatabase, type TestPlatform } from '@umi/testkit';
 import {
   clockTicks,
   gatewayClient,
@@ -116,8 +116,8 @@ function problemGroups(svc: Service): { text: string; count: number; first: numb
 }
 
 /** The gateway's Prometheus counters and gauges, summed over their labels. */
-async function scrape(port: number): Promise<Map<string, number>> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+async function scrape(url: string): Promise<Map<string, number>> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`/metrics: HTTP ${res.status}`);
   const values = new Map<string, number>();
   for (const line of (await res.text()).split('\n')) {
@@ -374,7 +374,6 @@ async function main(): Promise<void> {
     const platform = await startPlatformProcesses(supervisor, { databaseUrl: db.url, redisUrl, superAdmin: SUPER_ADMIN, gateways: ['measured gateway', 'load gateway'] });
     const { subgraphs, relay } = platform;
     const [measured, loadGateway] = platform.gateways as [Service, Service];
-    const measuredPort = measured.port as number;
     const startMs = performance.now() - startedAt;
     const pid = (s: Service) => s.pid;
     out(
@@ -398,6 +397,8 @@ async function main(): Promise<void> {
         { token: t.adminToken },
       );
       const productId = product.createProduct.id;
+      // Every sale is booked to the seller's open till session.
+      await openTillSession(fixtures as TestPlatform, t, t.adminToken, branch.id);
       // Through the API rather than SQL: one receipt per tenant is cheap, and it keeps the ledger.
       await fixtures.ok(
         operation('ReceiveStock'),
@@ -431,7 +432,7 @@ async function main(): Promise<void> {
     // every subscription has reached its hub.
     const registered = Date.now() + LIVE_TIMEOUT_MS;
     for (;;) {
-      const live = (await scrape(measuredPort)).get('ws_subscriptions') ?? 0;
+      const live = (await scrape(platform.metricsUrls['measured gateway']!)).get('ws_subscriptions') ?? 0;
       if (live >= opts.subscribers) break;
       if (Date.now() > registered) throw new Error(`the measured gateway reports ${live} live subscriptions of ${opts.subscribers} after ${LIVE_TIMEOUT_MS / 1000} s`);
       await sleep(100);
@@ -457,7 +458,7 @@ async function main(): Promise<void> {
     // The measured gateway first, then the path of a sale and its event, then this process.
     const watched = [measured, loadGateway, ...subgraphs, relay, ...(redis ? [redis] : [])].map((s) => ({ name: s.name, pid: pid(s) }));
     watched.push({ name: 'this process (load, subscribers)', pid: process.pid });
-    const before = await scrape(measuredPort);
+    const before = await scrape(platform.metricsUrls['measured gateway']!);
     const sampler = sampleProcesses(watched, hz, SAMPLE_MS);
     const loadStartedAt = Date.now();
     const total = opts.rate * opts.seconds;
@@ -468,7 +469,7 @@ async function main(): Promise<void> {
     const expected = load.sales.reduce((n, s) => n + s.tenant.subscribers, 0);
     const deliveredNow = () => load.sales.reduce((n, s) => n + deliveries.of(s.id).length, 0);
     while (deliveredNow() < expected && performance.now() - lastResponse < STRAGGLER_MS) await sleep(50);
-    const after = await scrape(measuredPort);
+    const after = await scrape(platform.metricsUrls['measured gateway']!);
 
     const fromResponse: number[] = [];
     const fromSend: number[] = [];

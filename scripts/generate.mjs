@@ -2,11 +2,16 @@
 // 1. Prisma clients (shared and tenant schemas) without a native engine: `prisma generate` never
 //    runs the schema engine, but the CLI insists on finding one; pointing
 //    PRISMA_SCHEMA_ENGINE_BINARY at any existing file satisfies it (see the README).
-// 2. Resolver types of each subgraph from its SDL (GraphQL Code Generator, codegen.ts). Types only:
-//    nothing imports them at run time, so the production image (`--prisma-only`) skips them.
+// 2. Resolver types of each subgraph from its SDL (GraphQL Code Generator, codegen.ts), and the
+//    typed client with the persisted-operations manifest (clients/src/generated/typed/) over the
+//    API schema printed from the supergraph (clients/generated/schema.graphql).
+// 3. The browser pages the gateway serves (GraphiQL and the dashboard), bundled into dist/web/.
+//    `--prisma-only` (the production image's first step) skips 2 and 3; `--web` runs 2 and 3 alone.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { writeApiSchema } from './api-schema.mjs';
+import { buildWeb } from './build-web.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = {
@@ -24,9 +29,13 @@ function run(args) {
   }
 }
 
-for (const schema of ['prisma/shared.prisma', 'prisma/tenant.prisma']) {
-  run([join(root, 'node_modules/prisma/build/index.js'), 'generate', '--schema', schema]);
+if (!process.argv.includes('--web')) {
+  for (const schema of ['prisma/shared.prisma', 'prisma/tenant.prisma']) {
+    run([join(root, 'node_modules/prisma/build/index.js'), 'generate', '--schema', schema]);
+  }
 }
 if (!process.argv.includes('--prisma-only')) {
+  writeApiSchema(root);
   run([join(root, 'node_modules/@graphql-codegen/cli/cjs/bin.js'), '--config', 'codegen.ts']);
+  await buildWeb(root);
 }

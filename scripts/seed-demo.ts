@@ -65,7 +65,32 @@ export async function seedDemo(url: string, operatorEmail: string, operatorPassw
     }, adminAuth);
   }
   await seedCatalogue(url, adminAuth, ids);
+  await openDemoTills(url, adminAuth, ids, subdomain, users);
   return result;
+}
+
+/**
+ * Every sale belongs to a till session of its seller, so each demo seller gets a till with an open
+ * session at each branch they serve (the ADMIN at every branch): `npm start` sells at once.
+ */
+async function openDemoTills(
+  url: string,
+  adminAuth: Record<string, string>,
+  branchIds: Record<string, string>,
+  tenant: string,
+  users: { role: string; email: string; password: string; branches: string[] }[],
+) {
+  for (const u of users.filter((x) => x.role !== 'OPERATIONS')) {
+    const { login } = await gql<{ login: { accessToken: string } }>(url, LOGIN, { email: u.email, password: u.password, tenant });
+    const auth = { authorization: `Bearer ${login.accessToken}` };
+    for (const code of u.branches.length > 0 ? u.branches : Object.keys(branchIds)) {
+      const till = await gql<{ createTill: { id: string } }>(url, `mutation($b: ID!, $n: String!) { createTill(branchId: $b, name: $n) { id } }`, {
+        b: branchIds[code],
+        n: `${code} ${u.role.toLowerCase()} till`,
+      }, adminAuth);
+      await gql(url, `mutation($input: OpenTillInput!) { openTill(input: $input) { id } }`, { input: { tillId: till.createTill.id, openingFloat: '200.00' } }, auth);
+    }
+  }
 }
 
 /** A few everyday lines with stock at both branches, so the portals have something to show. */
@@ -88,5 +113,17 @@ async function seedCatalogue(url: string, adminAuth: Record<string, string>, bra
         }, adminAuth);
       }
     }
+  }
+}
+
+/**
+ * Points the demo tenant's mobile money at the simulators of this run (their ports change from one
+ * start to the next, so this runs at every start; configureMobileMoney replaces the settings).
+ */
+export async function configureDemoMobileMoney(url: string, subdomain: string, settings: Record<string, unknown>[]) {
+  const admin = await gql<{ login: { accessToken: string } }>(url, LOGIN, { email: 'admin@demo.umihealth.local', password: DEMO_PASSWORDS.admin, tenant: subdomain });
+  const adminAuth = { authorization: `Bearer ${admin.login.accessToken}` };
+  for (const input of settings) {
+    await gql(url, `mutation($input: MobileMoneySettingsInput!) { configureMobileMoney(input: $input) { provider } }`, { input }, adminAuth);
   }
 }

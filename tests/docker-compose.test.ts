@@ -213,15 +213,21 @@ describe('docker-compose.yml', () => {
 });
 
 describe('deploy/prometheus.yml', () => {
-  it("scrapes /metrics of the gateway and every subgraph on the port it listens on", () => {
+  it("scrapes /metrics of the gateway and every subgraph on its metrics port, never the API's", () => {
     const targets = prometheus.scrape_configs.flatMap((job) => {
       expect(job.metrics_path ?? '/metrics').toBe('/metrics');
       return job.static_configs.flatMap((c) => c.targets);
     });
     const expected = [
-      `gateway:${env('gateway').PORT}`,
-      ...SUBGRAPHS.map(({ name, portVar }) => `${name}:${env(name)[portVar]}`),
+      `gateway:${env('gateway').METRICS_PORT}`,
+      ...SUBGRAPHS.map(({ name, portVar }) => `${name}:${env(name)[portVar.replace('_PORT', '_METRICS_PORT')]}`),
     ];
+    for (const name of NODE_SERVERS) {
+      expect(env(name).METRICS_HOST).toBe('0.0.0.0');
+      // Published nowhere: only Prometheus on the compose network scrapes it.
+      expect((service(name).ports ?? []).join(',')).not.toMatch(/94\d\d/);
+    }
+    expect(env('gateway').METRICS_PORT).not.toBe(env('gateway').PORT);
     expect([...targets].sort()).toEqual([...expected].sort());
     expect(targets).toHaveLength(NODE_SERVERS.length);
   });

@@ -179,4 +179,20 @@ describe('Kubernetes manifests', () => {
       expect([...from].sort()).toEqual(services);
     }
   });
+
+  it('serves metrics on a port of its own, which only the scraper may reach', () => {
+    const metricsPorts: number[] = [];
+    for (const d of deployments.filter((x) => x.metadata.name !== 'relay')) {
+      const [c] = d.spec.template.spec.containers;
+      const ports = c.ports as { name: string; containerPort: number }[];
+      const metrics = ports.find((p) => p.name === 'metrics');
+      expect({ name: d.metadata.name, metrics: metrics?.containerPort }).toEqual({ name: d.metadata.name, metrics: expect.any(Number) });
+      expect(metrics!.containerPort).not.toBe(ports.find((p) => p.name === 'http')!.containerPort);
+      metricsPorts.push(metrics!.containerPort);
+    }
+    const scraper = ofKind('NetworkPolicy').find((np) => np.metadata.name === 'metrics-from-scraper')!;
+    const allowed = (scraper.spec.ingress as { ports: { port: number }[] }[]).flatMap((r) => r.ports.map((p) => p.port));
+    for (const port of metricsPorts) expect(allowed).toContain(port);
+    for (const api of [4000, 4001, 4002, 4003, 4004]) expect(allowed).not.toContain(api);
+  });
 });

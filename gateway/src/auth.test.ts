@@ -168,12 +168,14 @@ describe('the HTTP context', () => {
   it('gives each refusal its HTTP status', async () => {
     const { auth } = setup({ capacity: 1, perMinute: 1 });
     const build = createContextBuilder(auth);
-    const req = (headers: Record<string, string>) => ({ headers: { host: 'api.umihealth.com', ...headers }, ip: '198.51.100.7' }) as unknown as Request;
-    const status = async (headers: Record<string, string>) => (await refusal(build(req(headers)))).extensions.http;
+    const req = (headers: Record<string, string>, ip = '198.51.100.7') => ({ headers: { host: 'api.umihealth.com', ...headers }, ip }) as unknown as Request;
+    const status = async (headers: Record<string, string>, ip?: string) => (await refusal(build(req(headers, ip)))).extensions.http;
     const authorization = `Bearer ${await accessTokens.sign(acme)}`;
-    expect(await status({ authorization: 'Bearer nope' })).toEqual({ status: 401 });
+    // A refused token spends its IP's token: the second is refused for the rate limit.
+    expect(await status({ authorization: 'Bearer nope' }, '198.51.100.8')).toEqual({ status: 401 });
+    expect(await status({ authorization: 'Bearer nope' }, '198.51.100.8')).toMatchObject({ status: 429 });
     expect(await status({ authorization, 'x-tenant-id': 'beta' })).toEqual({ status: 403 });
-    expect(await status({ authorization })).toEqual({ status: 429 });
+    expect(await status({ authorization })).toEqual({ status: 429, headers: new Map([['retry-after', expect.stringMatching(/^[1-9]\d*$/)]]) });
     const ctx = await build(req({ 'x-request-id': 'trace-1234.abc', 'user-agent': 'x'.repeat(600) }));
     expect(ctx).toMatchObject({ requestId: 'trace-1234.abc', principal: null, tenantHint: null, ip: '198.51.100.7' });
     expect(ctx.userAgent).toHaveLength(512);

@@ -96,7 +96,7 @@ function bearerOf(raw: unknown): string | null {
 
 /**
  * The one authentication of the gateway, for HTTP requests and graphql-ws connections alike, in
- * this order: the bearer token (UNAUTHENTICATED), the door's tenant requirement (FORBIDDEN), one
+ * this order: the bearer token (UNAUTHENTICATED, after a token of the IP's bucket), the door's tenant requirement (FORBIDDEN), one
  * token of the caller's rate-limit bucket (TOO_MANY_REQUESTS with `retryAfter` seconds), then the
  * tenant named by X-Tenant-ID or the Host (FORBIDDEN when it is not the token's). The tenant check
  * comes after the charge so that probing other tenants with a token still costs from its bucket.
@@ -105,7 +105,11 @@ function bearerOf(raw: unknown): string | null {
 export function createAuthenticator(deps: AuthDeps) {
   const { metrics } = deps;
 
-  async function identify(raw: unknown, policy: DoorPolicy): Promise<Identity<Transport>> {
+  /**
+   * The caller's identity. A refused credential still costs a token of the IP's bucket: otherwise
+   * guessing or replaying tokens (each one a signature check) would be free and unlimited.
+   */
+  async function identify(raw: unknown, policy: DoorPolicy, ip: string | null): Promise<Identity<Transport>> {
     const token = bearerOf(raw);
     if (token === null && !policy.requireToken) return { principal: null, expiresAt: null };
     try {
@@ -114,6 +118,8 @@ export function createAuthenticator(deps: AuthDeps) {
       return await deps.accessTokens.verify(token);
     } catch (err) {
       metrics.authFailures.inc({ reason: policy.failureReason });
+      const outcome = await charge({ principal: null, ip }, policy.rateLimit);
+      if (!outcome.allowed) throw new TooManyRequestsError(Math.ceil(outcome.retryAfterMs / 1000));
       throw err;
     }
   }
@@ -133,7 +139,7 @@ export function createAuthenticator(deps: AuthDeps) {
   async function authenticate<T extends Transport>(req: AuthRequest<T>): Promise<Authentication<T>> {
     const policy = POLICIES[req.transport];
     const requestId = requestIdOf(req.requestIdHeader);
-    const { principal, expiresAt } = await identify(req.authorization, policy);
+    const { principal, expiresAt } = await identify(req.authorization, policy, req.ip);
     if (policy.requireTenant && principal && !principal.tenantId) throw deny(new ForbiddenError('Only a tenant’s users can subscribe to its events'));
     const rateLimit = await charge({ principal, ip: req.ip }, policy.rateLimit);
     if (!rateLimit.allowed) throw new TooManyRequestsError(Math.ceil(rateLimit.retryAfterMs / 1000));

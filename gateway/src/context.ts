@@ -15,7 +15,7 @@ export interface GatewayContext {
 }
 
 /** The status of each refusal of `authenticate`: the whole request is refused, not one field. */
-const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, TOO_MANY_REQUESTS: 429 };
+const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, TOO_MANY_REQUESTS: 429 };
 
 /** Builds the gateway context of an HTTP request from the gateway's one `authenticate`. */
 export function createContextBuilder(auth: Authenticator) {
@@ -34,7 +34,10 @@ export function createContextBuilder(auth: Authenticator) {
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       const status = HTTP_STATUS[String(err.extensions.code)];
-      throw status ? err.withHttpStatus(status) : err;
+      const retryAfter = err.extensions.retryAfter;
+      // RFC 9110: a 429 says when to come back, for clients that read headers rather than bodies.
+      const headers: Record<string, string> = typeof retryAfter === 'number' ? { 'retry-after': String(Math.max(1, retryAfter)) } : {};
+      throw status ? err.withHttpStatus(status, headers) : err;
     }
   };
 }

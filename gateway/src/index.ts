@@ -12,6 +12,7 @@ import {
   type Env,
   type Logger,
   runMain,
+  startMetricsServer,
 } from '@umi/kit';
 import { createRedisBus, sharedMemoryBus } from '@umi/events/bus';
 import { createGateway } from './gateway';
@@ -40,10 +41,13 @@ export async function main(env: Env = loadEnv(), logger: Logger = createLogger('
     bus,
   });
   const port = await gateway.listen(env.PORT, env.HOST);
-  logger.info({ port }, 'gateway listening');
+  const metricsServer = await startMetricsServer(metrics, env.METRICS_PORT, env.METRICS_HOST);
+  logger.info({ port, metricsPort: metricsServer.port }, 'gateway listening');
   return {
     port,
+    metricsPort: metricsServer.port,
     async close() {
+      await metricsServer.close();
       await gateway.close();
       if (reader) await bus.close();
       reader?.disconnect();

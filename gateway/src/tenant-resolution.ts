@@ -1,4 +1,4 @@
-import { ForbiddenError, type Principal } from '@umi/kit';
+import { BadUserInputError, ForbiddenError, type Principal } from '@umi/kit';
 
 /** Labels of the platform's own hosts, never a tenant. */
 const NON_TENANT_LABELS = new Set(['www', 'api', 'app', 'gateway']);
@@ -23,6 +23,11 @@ export function subdomainOf(host: string | undefined, baseDomain: string): strin
  * resolves the hint (login is the only anonymous operation that uses it).
  */
 export function resolveTenantHint(principal: Principal | null, header: string | undefined, host: string | null): string | null {
+  // A tenant is named by its subdomain or its UUID; anything else is the caller's mistake, and is
+  // refused here rather than carried (unbounded) into every subgraph's internal token.
+  if (header !== undefined && header.trim() !== '' && !/^[A-Za-z0-9-]{1,128}$/.test(header.trim())) {
+    throw new BadUserInputError('X-Tenant-ID must be a tenant subdomain or id (letters, digits and dashes, at most 128 characters)');
+  }
   const named = [header?.trim().toLowerCase(), host].filter((v): v is string => Boolean(v));
   if (principal) {
     const own = [principal.tenantId, principal.tenantSubdomain].filter((v): v is string => Boolean(v)).map((v) => v.toLowerCase());

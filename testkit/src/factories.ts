@@ -67,3 +67,27 @@ export async function createUser(
   );
   return { id: u.createUser.id, email, password, token: await login(p, email, password, tenant.subdomain) };
 }
+
+/**
+ * Opens a till session for the user of `token` at the branch (every sale and dispensing is booked
+ * to one): creates a till with the tenant's ADMIN, then opens it as the user. Returns both ids.
+ */
+export async function openTillSession(
+  p: TestPlatform,
+  tenant: Pick<TenantFixture, 'adminToken'>,
+  token: string,
+  branchId: string,
+  openingFloat = '0.00',
+): Promise<{ tillId: string; sessionId: string }> {
+  const till = await p.ok<{ createTill: { id: string } }>(
+    `mutation($b: ID!, $n: String!) { createTill(branchId: $b, name: $n) { id } }`,
+    { b: branchId, n: `Till ${randomBytes(3).toString('hex')}` },
+    { token: tenant.adminToken },
+  );
+  const session = await p.ok<{ openTill: { id: string } }>(
+    `mutation($input: OpenTillInput!) { openTill(input: $input) { id } }`,
+    { input: { tillId: till.createTill.id, openingFloat } },
+    { token },
+  );
+  return { tillId: till.createTill.id, sessionId: session.openTill.id };
+}

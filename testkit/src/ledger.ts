@@ -37,3 +37,19 @@ export async function registerBreaks(pool: Pool, schema: string): Promise<{ bran
   );
   return rows;
 }
+
+/**
+ * Sales that committed only in part: no item, or stock moved for them that differs from their
+ * items (SALE movements referencing the sale against the items' quantities), or no payment for a
+ * sale marked paid. One request is one transaction, so this must be [] whatever failed around it.
+ */
+export async function partialSales(pool: Pool, schema: string): Promise<{ id: string; items: number; moved: number; paid: boolean; status: string }[]> {
+  const { rows } = await pool.query(
+    `SELECT s.id::text, s.payment_status AS status,
+            coalesce((SELECT sum(i.quantity) FROM "${schema}".sale_items i WHERE i.sale_id = s.id), 0)::int AS items,
+            coalesce((SELECT -sum(m.quantity) FROM "${schema}".stock_movements m WHERE m.reference_id = s.id AND m.type = 'SALE'), 0)::int AS moved,
+            EXISTS (SELECT 1 FROM "${schema}".payments p WHERE p.sale_id = s.id) AS paid
+     FROM "${schema}".sales s`,
+  );
+  return rows.filter((r) => r.items === 0 || r.items !== r.moved || (r.status === 'PAID' && !r.paid));
+}

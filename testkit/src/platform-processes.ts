@@ -16,6 +16,8 @@ export interface PlatformSettings {
   databaseUrl: string;
   redisUrl: string;
   subgraphPorts: Record<SubgraphName, number>;
+  /** Where each subgraph serves /metrics (0 or absent: any free port). */
+  subgraphMetricsPorts?: Partial<Record<SubgraphName, number>>;
   /** The platform operator the platform creates at start (testkit's SUPER_ADMIN). */
   superAdmin: { email: string; password: string };
   /** Settings to change, e.g. a low rate limit for an overload drill. */
@@ -50,7 +52,10 @@ export function platformEnv(s: PlatformSettings): Record<string, string> {
   for (const name of SUBGRAPHS) {
     settings[`${name.toUpperCase()}_PORT`] = String(s.subgraphPorts[name]);
     settings[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${s.subgraphPorts[name]}/graphql`;
+    // Fixed default metrics ports would collide between platforms running side by side.
+    settings[`${name.toUpperCase()}_METRICS_PORT`] = String(s.subgraphMetricsPorts?.[name] ?? 0);
   }
+  settings.METRICS_PORT = '0';
   Object.assign(settings, s.overrides);
   loadEnv(settings);
   const platformKeys = new Set(Object.keys(envSchema.shape));
@@ -67,6 +72,8 @@ export interface PlatformProcesses {
   relay: Service;
   /** One per name asked for, in that order; `url` is its GraphQL endpoint. */
   gateways: Service[];
+  /** Where each process serves /metrics, by service name (subgraphs' and gateways' names). */
+  metricsUrls: Record<string, string>;
 }
 
 /**
@@ -78,21 +85,29 @@ export async function startPlatformProcesses(
   supervisor: Supervisor,
   s: Omit<PlatformSettings, 'subgraphPorts'> & { gateways: readonly string[] },
 ): Promise<PlatformProcesses> {
-  const ports = await freePorts(SUBGRAPHS.length + s.gateways.length);
+  const services = SUBGRAPHS.length + s.gateways.length;
+  // The last port is the relay's health port (RELAY_PORT): a fixed default would collide between runs.
+  const ports = await freePorts(2 * services + 1);
+  const relayPort = ports[2 * services] as number;
   const subgraphPorts = Object.fromEntries(SUBGRAPHS.map((name, i) => [name, ports[i] as number])) as Record<SubgraphName, number>;
-  const env = platformEnv({ ...s, subgraphPorts });
+  const subgraphMetricsPorts = Object.fromEntries(SUBGRAPHS.map((name, i) => [name, ports[services + i] as number])) as Record<SubgraphName, number>;
+  const env = platformEnv({ ...s, subgraphPorts, subgraphMetricsPorts });
+  const metricsUrls: Record<string, string> = {};
+  for (const name of SUBGRAPHS) metricsUrls[name] = `http://127.0.0.1:${subgraphMetricsPorts[name]}/metrics`;
   const subgraphs = SUBGRAPHS.map((name) =>
     supervisor.startNode(name, `subgraphs/${name}/src/index.ts`, env, { port: subgraphPorts[name], url: `http://127.0.0.1:${subgraphPorts[name]}/graphql` }),
   );
   await allReady(subgraphs.map((svc) => svc.ready()));
   // The relay has no HTTP server: it is ready once it says so, which it does at info.
-  const relay = supervisor.startNode('relay', 'scripts/relay.ts', { ...env, LOG_LEVEL: 'info' }, { ready: logged('outbox relay running') });
+  const relay = supervisor.startNode('relay', 'scripts/relay.ts', { ...env, LOG_LEVEL: 'info', RELAY_PORT: String(relayPort) }, { ready: logged('outbox relay running') });
   const gateways = s.gateways.map((name, i) => {
     const port = ports[SUBGRAPHS.length + i] as number;
-    return supervisor.startNode(name, 'gateway/src/index.ts', { ...env, PORT: String(port) }, { port, url: `http://127.0.0.1:${port}/graphql` });
+    const metricsPort = ports[services + SUBGRAPHS.length + i] as number;
+    metricsUrls[name] = `http://127.0.0.1:${metricsPort}/metrics`;
+    return supervisor.startNode(name, 'gateway/src/index.ts', { ...env, PORT: String(port), METRICS_PORT: String(metricsPort) }, { port, url: `http://127.0.0.1:${port}/graphql` });
   });
   await allReady([relay, ...gateways].map((svc) => svc.ready()));
-  return { env, subgraphs, relay, gateways };
+  return { env, subgraphs, relay, gateways, metricsUrls };
 }
 
 /** Waits for every start to settle (so none is left half-started), then fails with the first failure. */

@@ -21,10 +21,14 @@ export interface TestPlatform {
   db: TestDatabase;
   env: Env;
   url: string;
+  /** Where a process of the platform serves /metrics (its internal port, not the API's). */
+  metricsUrl(service: keyof RunningFederation['metricsUrls']): string;
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, opts?: RequestOptions): Promise<GqlResult<T>>;
   /** Like gql but throws unless the response has data and no errors. */
   ok<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, opts?: RequestOptions): Promise<T>;
   loginSuperAdmin(): Promise<string>;
+  /** Stops or restarts one subgraph of the platform on its port. */
+  subgraph: RunningFederation['subgraph'];
   /** Publishes every committed outbox event now instead of waiting for the relay. */
   flushEvents(): Promise<void>;
   close(): Promise<void>;
@@ -50,6 +54,9 @@ export async function startTestPlatform(overrides: Record<string, string> = {}):
     RATE_LIMIT_PER_MINUTE: '100000',
     LOGIN_ATTEMPTS_PER_ACCOUNT: '1000',
     LOGIN_ATTEMPTS_PER_IP: '10000',
+    // Many suites arrange state by writing SQL straight into the tenant schema, which no cache can
+    // see; the caches' own suites turn them on.
+    CACHE_ENABLED: 'false',
     ...overrides,
   });
   let federation: RunningFederation;
@@ -85,6 +92,7 @@ export async function startTestPlatform(overrides: Record<string, string> = {}):
     db,
     env: federation.env,
     url,
+    metricsUrl: (service) => federation.metricsUrls[service],
     gql,
     ok,
     async loginSuperAdmin() {
@@ -94,6 +102,7 @@ export async function startTestPlatform(overrides: Record<string, string> = {}):
       );
       return d.login.accessToken;
     },
+    subgraph: (name) => federation.subgraph(name),
     flushEvents: () => federation.flushEvents(),
     async close() {
       await federation.close();

@@ -7,6 +7,8 @@ export const wsUrl = (httpUrl: string) => httpUrl.replace(/^http/, 'ws');
 export interface LiveSubscription<T> {
   /** Payloads received so far, in order. */
   events: T[];
+  /** The event id (`extensions.eventId`, the resume point) of each payload, in the same order. */
+  eventIds: string[];
   /** Errors the server sent for this subscription. */
   errors: unknown[];
   /** Resolves with the n-th payload (1-based) once it has arrived, or rejects after `timeoutMs`. */
@@ -24,6 +26,7 @@ export function subscribe<T = Record<string, unknown>>(url: string, token: strin
     lazy: false,
   });
   const events: T[] = [];
+  const eventIds: string[] = [];
   const errors: unknown[] = [];
   const waiters: (() => void)[] = [];
   const dispose = client.subscribe<T>(
@@ -31,7 +34,10 @@ export function subscribe<T = Record<string, unknown>>(url: string, token: strin
     {
       next: (value) => {
         if (value.errors) errors.push(...value.errors);
-        if (value.data) events.push(value.data as T);
+        if (value.data) {
+          events.push(value.data as T);
+          eventIds.push(String((value.extensions as { eventId?: unknown } | undefined)?.eventId ?? ''));
+        }
         for (const w of waiters.splice(0)) w();
       },
       error: (err) => {
@@ -43,6 +49,7 @@ export function subscribe<T = Record<string, unknown>>(url: string, token: strin
   );
   return {
     events,
+    eventIds,
     errors,
     nth(n, timeoutMs = 10_000) {
       return new Promise<T>((resolve, reject) => {

@@ -62,7 +62,7 @@ describe('contract: inventory', () => {
   }
 
   async function inventoryQueries(): Promise<number> {
-    const text = await (await fetch(p.env.INVENTORY_URL!.replace(/\/graphql$/, '/metrics'))).text();
+    const text = await (await fetch(p.metricsUrl('inventory'))).text();
     const line = text.split('\n').find((l) => l.startsWith('database_queries_total'));
     return Number(line?.split(' ').pop());
   }

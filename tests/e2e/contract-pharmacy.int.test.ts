@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { tenantSchemaName } from '@umi/db';
 import { addDays, createFieldCipher, createLogger, dateInZone, parseKeyring } from '@umi/kit';
 import { reencryptPatients } from '../../subgraphs/pharmacy/src/jobs/reencrypt';
-import { contractOperation, createTenant, createUser, ledgerBreaks, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
+import { contractOperation, createTenant, createUser, ledgerBreaks, openTillSession, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 const op = contractOperation;
 const TODAY = dateInZone('Africa/Lusaka');
@@ -54,6 +54,9 @@ describe('contract: pharmacy', () => {
       { token },
     );
 
+  /** Verification is the pharmacist's explicit act: nothing is supplied against a PENDING prescription. */
+  const verify = (id: string) => p.ok(op('VerifyPrescription'), { id }, { token: pharmacist.token });
+
   const dispense = (token: string, id: string, overrideReason?: string) =>
     p.gql<{ dispensePrescription: { id: string; status: string; dispensedAt: string; pharmacist: { id: string; email: string }; dispensedItems: { quantity: number; batchNumber: string; product: { id: string; sku: string } }[] } }>(
       overrideReason ? 'mutation($id: ID!, $r: String) { dispensePrescription(id: $id, overrideReason: $r) { id status } }' : op('DispensePrescription'),
@@ -65,8 +68,8 @@ describe('contract: pharmacy', () => {
   async function costs(): Promise<{ operations: number; queries: number }> {
     let operations = 0;
     let queries = 0;
-    for (const url of [p.env.TENANT_URL, p.env.PHARMACY_URL, p.env.INVENTORY_URL, p.env.POS_URL]) {
-      const text = await (await fetch(url!.replace(/\/graphql$/, '/metrics'))).text();
+    for (const service of ['tenant', 'pharmacy', 'inventory', 'pos'] as const) {
+      const text = await (await fetch(p.metricsUrl(service))).text();
       const read = (name: string) => Number(text.split('\n').find((l) => l.startsWith(name))?.split(' ').pop() ?? 0);
       operations += read('subgraph_operations_total');
       queries += read('database_queries_total');
@@ -85,6 +88,8 @@ describe('contract: pharmacy', () => {
       createUser(p, t, 'CASHIER', [br1]),
       createUser(p, t, 'PHARMACIST', [br2]),
     ]);
+    // Sales and dispensings are booked to the seller's open till session.
+    await Promise.all([openTillSession(p, t, pharmacist.token, br1), openTillSession(p, t, cashier.token, br1)]);
     product.simvastatin = await createProduct('SIM-20', 'simvastatin');
     product.clarithromycin = await createProduct('CLA-500', 'clarithromycin');
     product.amoxicillin = await createProduct('AMX-500', 'amoxicillin');
@@ -168,6 +173,7 @@ describe('contract: pharmacy', () => {
     const plain = (await prescribe(pharmacist.token, patient.id, [{ productId: product.amoxicillin, quantity: 15, dosage: '500mg three times daily', courseDays: 5 }])).data!.createPrescription;
     expect(code(await dispense(cashier.token, plain.id))).toBe('FORBIDDEN');
     expect(code(await dispense(otherPharmacist.token, plain.id))).toBe('FORBIDDEN');
+    await verify(plain.id);
     const done = await dispense(pharmacist.token, plain.id);
     expect(done.errors).toBeUndefined();
     expect(done.data!.dispensePrescription).toMatchObject({ status: 'DISPENSED', pharmacist: { id: pharmacist.id, email: pharmacist.email } });
@@ -182,6 +188,7 @@ describe('contract: pharmacy', () => {
       { productId: product.simvastatin, quantity: 10, dosage: '20mg' },
       { productId: product.clarithromycin, quantity: 10, dosage: '500mg' },
     ])).data!.createPrescription;
+    await verify(risky.id);
     const blocked = await dispense(pharmacist.token, risky.id);
     expect(blocked.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'SAFETY_OVERRIDE_REQUIRED' });
     const overridden = await dispense(pharmacist.token, risky.id, 'Prescriber confirmed by phone; statin paused during the course');
@@ -190,6 +197,7 @@ describe('contract: pharmacy', () => {
     expect(audit.rows[0].new_values.reason).toMatch(/Prescriber confirmed/);
 
     const short = (await prescribe(pharmacist.token, patient.id, [{ productId: product.paracetamol, quantity: 600, dosage: '1g four times daily' }])).data!.createPrescription;
+    await verify(short.id);
     const partial = await dispense(pharmacist.token, short.id);
     expect(partial.data?.dispensePrescription.status).toBe('PARTIALLY_DISPENSED');
     const nothing = await dispense(pharmacist.token, short.id);
@@ -209,6 +217,7 @@ describe('contract: pharmacy', () => {
     await receive(product.morphine, 'MOR-B', inDays(400), 30);
     const rx1 = (await prescribe(pharmacist.token, patient.id, [{ productId: product.morphine, quantity: 25, dosage: '10mg every 4 hours' }])).data!.createPrescription;
     expect(rx1.items[0]!.product.controlledSubstance).toBe(true);
+    await verify(rx1.id);
     await dispense(pharmacist.token, rx1.id);
     await p.ok(op('TransferStock'), { input: { fromBranchId: br1, toBranchId: br2, productId: product.morphine, quantity: 5 } }, { token: t.adminToken });
     // A second prescriber for the same controlled medicine within 30 days: double doctoring.
@@ -272,7 +281,8 @@ describe('contract: pharmacy', () => {
       p.gql(op('CreateSale'), { input: { branchId: br1, paymentMethod: 'CASH', idempotencyKey: randomUUID(), items: [{ productId: product.amoxicillin, quantity: 2 }], ...extra } }, { token: cashier.token });
     expect(code(await sell({}))).toBe('FORBIDDEN');
     const rx = (await prescribe(pharmacist.token, patient.id, [{ productId: product.amoxicillin, quantity: 2, dosage: '500mg' }])).data!.createPrescription;
-    expect(code(await sell({ patientId: patient.id, prescriptionIds: [rx.id] }))).toBe('FORBIDDEN'); // still PENDING
+    // Still PENDING: it supplies nothing until a pharmacist verifies it.
+    expect((await sell({ patientId: patient.id, prescriptionIds: [rx.id] })).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'PRESCRIPTION_NOT_VERIFIED' });
     const verified = await p.ok<{ verifyPrescription: { id: string; status: string } }>(op('VerifyPrescription'), { id: rx.id }, { token: pharmacist.token });
     expect(verified.verifyPrescription).toEqual({ id: rx.id, status: 'VERIFIED' });
     const other = (await createPatient(pharmacist.token)).data!.createPatient;

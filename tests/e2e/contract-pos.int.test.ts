@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { tenantSchemaName } from '@umi/db';
 import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, createUser, ledgerBreaks, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
+import { contractOperation, createTenant, createUser, ledgerBreaks, openTillSession, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 const op = contractOperation;
 const TODAY = dateInZone('Africa/Lusaka');
@@ -73,6 +73,8 @@ describe('contract: pos', () => {
     br2 = t.branches[1]!.id;
     schema = tenantSchemaName(t.subdomain);
     [cashier, pharmacist] = await Promise.all([createUser(p, t, 'CASHIER', [br1]), createUser(p, t, 'PHARMACIST', [br1])]);
+    // Every sale is booked to an open till session of its seller at the branch.
+    await Promise.all([openTillSession(p, t, cashier.token, br1), openTillSession(p, other, other.adminToken, other.branches[0]!.id)]);
     products.std = await product('STD-1', 'STANDARD');
     products.zero = await product('ZERO-1', 'ZERO_RATED');
     products.exempt = await product('EXM-1', 'EXEMPT');
@@ -105,8 +107,8 @@ describe('contract: pos', () => {
       status: 'COMPLETED',
       paymentMethod: 'CASH',
       subtotal: '305.00',
-      // 100.00 at 16% contains 13.79, per line: two lines of the standard product (two batches).
-      taxAmount: '27.58',
+      // VAT per line bought, not per batch: 200.00 at 16% contains 27.59 (per batch it was 2 x 13.79).
+      taxAmount: '27.59',
       discountAmount: '0.00',
       totalAmount: '305.00',
       cashier: { id: cashier.id, email: cashier.email },

@@ -45,7 +45,7 @@ describe('entity resolution in the domain subgraphs', () => {
   }
 
   const principalOf = async (token: string) =>
-    (await createAccessTokens({ secret: p.env.JWT_SECRET, issuer: p.env.JWT_ISSUER, audience: p.env.JWT_AUDIENCE, ttlSeconds: 60 }).verify(token)).principal;
+    (await createAccessTokens({ secret: p.env.JWT_SECRET, issuer: p.env.JWT_ISSUER, audience: p.env.JWT_AUDIENCE, ttlSeconds: p.env.ACCESS_TOKEN_TTL_SECONDS }).verify(token)).principal;
 
   it('resolves Product (inventory) and Patient (pharmacy) in key order, only for the caller’s tenant', async () => {
     const me = await principalOf(a.adminToken);

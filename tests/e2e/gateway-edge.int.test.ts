@@ -38,9 +38,29 @@ describe('the public endpoint', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(await ready.json()).toEqual({ status: 'ready', down: [] });
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    // Metrics live on an internal port, never on the public API's.
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
+    expect(new URL(p.metricsUrl('gateway')).port).not.toBe(new URL(p.url).port);
+    const metrics = await (await fetch(p.metricsUrl('gateway'))).text();
     expect(metrics).toMatch(/api_request_duration_seconds_bucket/);
     expect(metrics).toMatch(/auth_failures_total/);
+    for (const service of ['tenant', 'pharmacy', 'inventory', 'pos'] as const) {
+      expect(await (await fetch(p.metricsUrl(service))).text()).toMatch(/subgraph_operations_total/);
+    }
+    expect((await fetch(p.env.POS_URL!.replace(/\/graphql$/, '/metrics'))).status).toBe(404);
+  });
+
+  it('labels request metrics with known operation names only', async () => {
+    const token = await p.loginSuperAdmin();
+    const names = Array.from({ length: 20 }, (_, i) => `Attacker${i}_${'x'.repeat(200)}`);
+    for (const name of names) await p.gql(`query ${name} { me { id } }`, {}, { token });
+    await p.gql('query Me { me { id } }', {}, { token });
+    const metrics = await (await fetch(p.metricsUrl('gateway'))).text();
+    expect(metrics).not.toMatch(/Attacker/);
+    expect(metrics).toMatch(/api_request_duration_seconds_count\{[^}]*operation="other"/);
+    expect(metrics).toMatch(/api_request_duration_seconds_count\{[^}]*operation="Me"/);
+    const operations = new Set([...metrics.matchAll(/api_request_duration_seconds_count\{[^}]*operation="([^"]*)"/g)].map((m) => m[1]));
+    expect(operations.size).toBeLessThanOrEqual(4);
   });
 
   it('applies CORS to the portals’ origins only', async () => {

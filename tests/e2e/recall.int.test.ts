@@ -105,8 +105,8 @@ describe('recall of a lot', () => {
   /** Database statements the subgraphs ran so far. */
   async function statements(): Promise<number> {
     let queries = 0;
-    for (const url of [p.env.TENANT_URL, p.env.PHARMACY_URL, p.env.INVENTORY_URL, p.env.POS_URL]) {
-      const text = await (await fetch(url!.replace(/\/graphql$/, '/metrics'))).text();
+    for (const service of ['tenant', 'pharmacy', 'inventory', 'pos'] as const) {
+      const text = await (await fetch(p.metricsUrl(service))).text();
       queries += Number(text.split('\n').find((l) => l.startsWith('database_queries_total'))?.split(' ').pop() ?? 0);
     }
     return queries;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { addDays, dateInZone } from '@umi/kit';
 import { main as startGateway } from '@umi/gateway';
-import { contractOperation, createTenant, startTestPlatform, subscribe, type TenantFixture, type TestPlatform } from '@umi/testkit';
+import { contractOperation, createTenant, openTillSession, startTestPlatform, subscribe, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 const op = contractOperation;
 
@@ -96,6 +96,7 @@ describe('subscriptions through Redis', () => {
     p = await startTestPlatform({ REDIS_URL: redis.url });
     t = await createTenant(p, { branchCount: 1 });
     branchId = t.branches[0]!.id;
+    await openTillSession(p, t, t.adminToken, branchId);
     productId = (await p.ok<{ createProduct: { id: string } }>(op('CreateProduct'), { input: { sku: 'RDS-1', name: 'Redis test', requiresPrescription: false, controlledSubstance: false } }, { token: t.adminToken })).createProduct.id;
     await p.ok(op('ReceiveStock'), { input: { branchId, productId, batchNumber: 'RDS-B', expiryDate: addDays(dateInZone('Africa/Lusaka'), 300), quantity: 100_000, costPrice: '1.00', sellingPrice: '2.00' } }, { token: t.adminToken });
   });

@@ -5,6 +5,7 @@ import {
   contractOperation,
   createTenant,
   createUser,
+  openTillSession,
   startTestPlatform,
   subscribe,
   type TenantFixture,
@@ -70,6 +71,8 @@ describe('subscriptions', () => {
     productA = await product(a, 'SUB-A', a1, 10_000);
     await p.ok(op('ReceiveStock'), { input: { branchId: a2, productId: productA, batchNumber: 'SUB-A2', expiryDate: inDays(300), quantity: 10_000, costPrice: '1.00', sellingPrice: '10.00' } }, { token: a.adminToken });
     productB = await product(b, 'SUB-B', b.branches[0]!.id, 10_000);
+    // Every sale is booked to an open till session of its seller at the branch.
+    await Promise.all([openTillSession(p, a, a.adminToken, a1), openTillSession(p, a, a.adminToken, a2), openTillSession(p, b, b.adminToken, b.branches[0]!.id)]);
   });
   afterAll(async () => {
     for (const s of open) await s.close().catch(() => {});
@@ -78,6 +81,7 @@ describe('subscriptions', () => {
 
   it('streams SaleCompleted with fields from other subgraphs, keeps branch filters, and never crosses tenants', async () => {
     const cashier = await createUser(p, a, 'CASHIER', [a1]);
+    await openTillSession(p, a, cashier.token, a1);
     const adminAll = live<SaleEvent>(a.adminToken, 'SaleCompleted', { branchId: null });
     const cashierA1 = live<SaleEvent>(cashier.token, 'SaleCompleted', { branchId: a1 });
     const cashierAll = live<SaleEvent>(cashier.token, 'SaleCompleted');
@@ -131,6 +135,7 @@ describe('subscriptions', () => {
 
   it('enforces branch access and tenant boundaries at subscription time', async () => {
     const cashier = await createUser(p, a, 'CASHIER', [a1]);
+    await openTillSession(p, a, cashier.token, a1);
     const forbidden = live(cashier.token, 'SaleCompleted', { branchId: a2 });
     await expect(forbidden.nth(1, 5000)).rejects.toThrow(/FORBIDDEN|No access/);
     const foreign = live(a.adminToken, 'SaleCompleted', { branchId: b.branches[0]!.id });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { createFieldCipher, dateInZone, parseKeyring } from '@umi/kit';
 import { exportTenant, importTenant, tenantSchemaName } from '@umi/db';
-import { contractOperation as op, createTenant, createUser, createTestDatabase, ledgerBreaks, login, registerBreaks, startTestPlatform, type TenantFixture, type TestDatabase, type TestPlatform } from '@umi/testkit';
+import { contractOperation as op, createTenant, createUser, createTestDatabase, ledgerBreaks, login, openTillSession, registerBreaks, startTestPlatform, type TenantFixture, type TestDatabase, type TestPlatform } from '@umi/testkit';
 import { rekeyTenantCopy } from '../../subgraphs/pharmacy/src/jobs/reencrypt';
 
 const KEYS = `1:${randomBytes(32).toString('base64')}`;
@@ -70,6 +70,8 @@ describe('tenant backup and restore', () => {
     const till = await p.ok<{ createTill: { id: string } }>(op('CreateTill'), { branchId, name: 'Till 1' }, { token: t.adminToken });
     await p.ok(op('OpenTill'), { input: { tillId: till.createTill.id, openingFloat: '100.00' } }, { token: t.adminToken });
     const pharmacist = (await createUser(p, t, 'PHARMACIST', [branchId])).token;
+    // A dispensing is a sale booked to the pharmacist's own open till session.
+    await openTillSession(p, t, pharmacist, branchId);
     const patient = await p.ok<{ createPatient: { id: string } }>(op('CreatePatient'), { input: { firstName: 'Mwila', lastName: 'Banda', medicalHistory: 'asthma since 2019', allergies: ['penicillin'] } }, { token: pharmacist });
     const rx = await p.ok<{ createPrescription: { id: string } }>(
       op('CreatePrescription'),

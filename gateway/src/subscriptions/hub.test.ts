@@ -1,7 +1,7 @@
 import { Counter, Registry } from 'prom-client';
 import { createLogger, type Principal } from '@umi/kit';
 import { createMemoryBus, type EventEnvelope } from '@umi/events/bus';
-import { EventHub } from './hub';
+import { DEFAULT_FETCH_CONCURRENCY, EventHub } from './hub';
 import type { FetchPlan } from './plan';
 
 const TENANT = '11111111-1111-4111-8111-111111111111';
@@ -48,6 +48,9 @@ function setup(queueSize = 10, fetch?: (key: string) => Promise<{ data?: Record<
   return { bus, hub, metrics, fetched, value };
 }
 
+/** A payload as a subscriber receives it: the entity, and the event's position (its resume point). */
+const payload = (id: string) => ({ data: { saleCompleted: { id } }, extensions: { eventId: expect.stringMatching(/^\d+-\d+$/) } });
+
 const flush = () => new Promise((r) => setTimeout(r, 10));
 
 async function take(queue: AsyncIterator<unknown>, n: number): Promise<unknown[]> {
@@ -66,7 +69,7 @@ describe('EventHub', () => {
     expect(fetched.sort()).toEqual(['S:sale-1', 'S:sale-1', 'S:sale-2']); // cashiers share one fetch; the admin has another access
     expect(cashiers.map((q) => q.size)).toEqual([1, 1]);
     expect(admin.size).toBe(2);
-    expect(await take(admin, 2)).toEqual([{ data: { saleCompleted: { id: 'sale-1' } } }, { data: { saleCompleted: { id: 'sale-2' } } }]);
+    expect(await take(admin, 2)).toEqual([payload('sale-1'), payload('sale-2')]);
   });
 
   it('bounds a slow subscriber: the oldest events are dropped and counted, others are unaffected', async () => {
@@ -85,7 +88,7 @@ describe('EventHub', () => {
     await reading;
     expect(got).toHaveLength(10);
     expect(slow.size).toBe(3);
-    expect(await take(slow, 3)).toEqual([8, 9, 10].map((n) => ({ data: { saleCompleted: { id: `sale-${n}` } } })));
+    expect(await take(slow, 3)).toEqual([8, 9, 10].map((n) => payload(`sale-${n}`)));
     expect(await value(metrics.dropped)).toBe(7);
   });
 
@@ -109,8 +112,46 @@ describe('EventHub', () => {
     });
     const q = hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: null, principal: principal('ADMIN', []), plan: plan('S') });
     await bus.publish([sale(1, A1), sale(2, A1), sale(3, A1)]);
-    expect(await take(q, 2)).toEqual([{ data: { saleCompleted: { id: 'sale-1' } } }, { data: { saleCompleted: { id: 'sale-3' } } }]);
+    expect(await take(q, 2)).toEqual([payload('sale-1'), payload('sale-3')]);
     expect(await value(metrics.unresolved)).toBe(1);
     expect(Object.fromEntries(calls)).toEqual({ 'sale-1': 3, 'sale-2': 1, 'sale-3': 1 });
+  });
+
+  it('runs the payload fetches of a backlog a few at a time, not all at once, and still delivers every event in order', async () => {
+    let running = 0;
+    let peak = 0;
+    const { bus, hub } = setup(500, async (key) => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running -= 1;
+      return { data: { saleCompleted: { id: key } } };
+    });
+    const q = hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: null, principal: principal('ADMIN', []), plan: plan('S') });
+    // A Redis outage's backlog arrives in one read.
+    const backlog = Array.from({ length: 200 }, (_, i) => sale(i + 1, A1));
+    await bus.publish(backlog);
+    await new Promise((r) => setImmediate(r));
+    expect(hub.fetchLoad.active).toBeLessThanOrEqual(DEFAULT_FETCH_CONCURRENCY);
+    expect(hub.fetchLoad.waiting).toBeGreaterThan(100);
+    const got = await take(q, 200);
+    expect(peak).toBe(DEFAULT_FETCH_CONCURRENCY);
+    expect(got).toEqual(backlog.map((_, i) => payload(`sale-${i + 1}`)));
+  });
+
+  it('resumes after a position: the missed events of its branches, then live ones, none twice', async () => {
+    const { bus, hub } = setup(50);
+    const first = hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: null, principal: principal('CASHIER', [A1]), plan: plan('S') });
+    await bus.publish([sale(1, A1)]);
+    await flush();
+    const [seen] = (await take(first, 1)) as { extensions: { eventId: string } }[];
+    await first.return();
+    // Away: two sales at its branch, one at a branch it may not see, one of another tenant.
+    await bus.publish([sale(2, A1), sale(3, A2), sale(4, A1, OTHER_TENANT), sale(5, A1)]);
+    const resumed = hub.subscribe({ tenantId: TENANT, route: 'saleCompleted', branchId: null, principal: principal('CASHIER', [A1]), plan: plan('S'), after: seen!.extensions.eventId });
+    await bus.publish([sale(6, A1), sale(5, A1)]);
+    await flush();
+    expect(await take(resumed, 3)).toEqual([payload('sale-2'), payload('sale-5'), payload('sale-6')]);
+    expect(resumed.size).toBe(0);
   });
 });

@@ -18,11 +18,14 @@ import type { EventEnvelope, Topic } from '@umi/events/bus';
  */
 export const ROUTES = {
   saleCompleted: { topic: 'sale.completed', queryField: 'sale', key: (e: EventEnvelope) => String(e.data.saleId ?? '') },
+  paymentStatusChanged: { topic: 'payment.status_changed', queryField: 'sale', key: (e: EventEnvelope) => String(e.data.saleId ?? '') },
   lowStockAlert: { topic: 'inventory.low_stock', queryField: 'lowStockEvent', key: (e: EventEnvelope) => e.eventId },
 } as const satisfies Record<string, { topic: Topic; queryField: string; key: (e: EventEnvelope) => string }>;
 export type RouteName = keyof typeof ROUTES;
 
 export const KEY_VARIABLE = '__umiKey';
+/** The name of the query that fetches an event's payload (a known metric label). */
+export const PAYLOAD_OPERATION = 'SubscriptionEvent';
 
 export interface FetchPlan {
   /** Where the entity goes in the client's payload (the field's alias or name). */
@@ -80,7 +83,7 @@ export function buildFetchPlan(doc: DocumentNode, op: OperationDefinitionNode, f
       {
         kind: Kind.OPERATION_DEFINITION,
         operation: 'query' as OperationDefinitionNode['operation'],
-        name: { kind: Kind.NAME, value: 'SubscriptionEvent' },
+        name: { kind: Kind.NAME, value: PAYLOAD_OPERATION },
         variableDefinitions: [
           {
             kind: Kind.VARIABLE_DEFINITION,

@@ -3,6 +3,7 @@ import type http from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import {
   GraphQLError,
+  Kind,
   getOperationAST,
   NoSchemaIntrospectionCustomRule,
   parse,
@@ -15,9 +16,10 @@ import {
 import { getVariableValues } from 'graphql/execution/values';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { AppError, canViewBranch, introspectionEnabled, type Logger, type Metrics, type Principal } from '@umi/kit';
-import type { EventBus } from '@umi/events/bus';
+import { WebSocket, WebSocketServer } from 'ws';
+import { scopeError, scopeViolations } from '../scopes';
+import { AppError, canViewBranch, introspectionEnabled, withoutSuggestions, type Logger, type Metrics, type Principal } from '@umi/kit';
+import { POSITION, type EventBus } from '@umi/events/bus';
 import type { Authentication, Authenticator } from '../auth';
 import type { GatewayContext } from '../context';
 import { checkTokenLimit, limitRules } from '../limits';
@@ -54,6 +56,53 @@ const CLOSE: Record<string, [code: number, reason: string]> = {
   UNAUTHENTICATED: [CloseCode.Unauthorized, 'Unauthorized'],
   TOO_MANY_REQUESTS: [CloseCode.TooManyInitialisationRequests, 'Too many requests'],
 };
+
+/**
+ * Limits that hold before graphql-ws sees a socket: at most WS_MAX_UNAUTHENTICATED_PER_IP sockets
+ * of one IP waiting for their connection_init to be accepted (a client cannot hold hundreds of
+ * handshakes open for free), and WS_MAX_MESSAGES_PER_MINUTE messages per connection (a token
+ * bucket; every message is parsed). Either closes 4429. `release` marks a socket authenticated.
+ */
+function guardSockets(wss: WebSocketServer, env: Env, metrics: Metrics) {
+  const waiting = new Map<string, number>();
+  const pendingIp = new WeakMap<WebSocket, string>();
+  const rejected = metrics.counter('ws_connections_refused_total', 'graphql-ws sockets closed by the per-IP handshake or per-connection message limits');
+  const release = (socket: WebSocket) => {
+    const ip = pendingIp.get(socket);
+    if (ip === undefined) return;
+    pendingIp.delete(socket);
+    const left = (waiting.get(ip) ?? 1) - 1;
+    if (left <= 0) waiting.delete(ip);
+    else waiting.set(ip, left);
+  };
+  wss.on('connection', (socket, request) => {
+    const ip = request.socket.remoteAddress ?? 'unknown';
+    const held = waiting.get(ip) ?? 0;
+    if (held >= env.WS_MAX_UNAUTHENTICATED_PER_IP) {
+      rejected.inc();
+      socket.close(CloseCode.TooManyInitialisationRequests, 'Too many pending connections');
+      return;
+    }
+    waiting.set(ip, held + 1);
+    pendingIp.set(socket, ip);
+    socket.once('close', () => release(socket));
+    const capacity = env.WS_MAX_MESSAGES_PER_MINUTE;
+    const perMs = capacity / 60_000;
+    let tokens = capacity;
+    let at = Date.now();
+    socket.on('message', () => {
+      const now = Date.now();
+      tokens = Math.min(capacity, tokens + (now - at) * perMs);
+      at = now;
+      tokens -= 1;
+      if (tokens < 0 && socket.readyState === WebSocket.OPEN) {
+        rejected.inc();
+        socket.close(CloseCode.TooManyInitialisationRequests, 'Too many messages');
+      }
+    });
+  });
+  return { release };
+}
 
 /** The caller as the gateway context knows it, for fetching event payloads on their behalf. */
 function contextFor(principal: Principal, logger: Logger): GatewayContext {
@@ -104,6 +153,8 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
   const rules = [...specifiedRules, ...limitRules(env), ...(introspectionEnabled(env) ? [] : [NoSchemaIntrospectionCustomRule])];
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 256 * 1024 });
+  // Registered before graphql-ws's own handler, so these limits see every socket and message first.
+  const pending = guardSockets(wss, env, metrics);
   const disposable = useServer<Record<string, unknown>, { socket: WebSocket; request: http.IncomingMessage }>(
     {
       connectionInitWaitTimeout: env.WS_CONNECTION_INIT_TIMEOUT_MS,
@@ -129,6 +180,7 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
         const expiry = setTimeout(() => socket.close(CloseCode.Unauthorized, 'Token expired'), Math.max(0, expiresAt * 1000 - Date.now()));
         expiry.unref();
         connections.set(ctx, { principal, ip, expiry, subscriptions: 0 });
+        pending.release(socket);
         open += 1;
         return true;
       },
@@ -143,6 +195,11 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
       onSubscribe: async (ctx, _id, payload) => {
         const conn = connections.get(ctx);
         if (!conn) return [error('Not connected', 'UNAUTHENTICATED')];
+        // A socket closed for flooding still has this message handed over: do no work for it.
+        if (ctx.extra.socket.readyState !== WebSocket.OPEN) return [error('Connection closing', 'TOO_MANY_REQUESTS')];
+        // Paid before the document is lexed, parsed or validated: that work is what a flood costs us.
+        if (!(await deps.auth.charge(conn, 'ws_subscribe')).allowed) return [error('Too many requests', 'TOO_MANY_REQUESTS')];
+        if (conn.subscriptions >= env.WS_MAX_SUBSCRIPTIONS) return [error(`At most ${env.WS_MAX_SUBSCRIPTIONS} subscriptions per connection`, 'TOO_MANY_REQUESTS')];
         const tooLong = checkTokenLimit(payload.query, env.MAX_TOKENS);
         if (tooLong) return [tooLong];
         let document;
@@ -156,21 +213,30 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
         if (!op) return [error('No operation to run', 'BAD_USER_INPUT')];
         if (op.operation !== 'subscription') return [error('Only subscriptions are accepted over WebSocket; send queries and mutations over HTTP', 'BAD_USER_INPUT')];
         const invalid = validate(schema, document, rules);
-        if (invalid.length > 0) return invalid.map((e) => new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
-        if (conn.subscriptions >= env.WS_MAX_SUBSCRIPTIONS) return [error(`At most ${env.WS_MAX_SUBSCRIPTIONS} subscriptions per connection`, 'TOO_MANY_REQUESTS')];
-        if (!(await deps.auth.charge(conn, 'ws_subscribe')).allowed) return [error('Too many requests', 'TOO_MANY_REQUESTS')];
-        const field = op.selectionSet.selections[0] as FieldNode;
+        if (invalid.length > 0) return invalid.map((e) => new GraphQLError(withoutSuggestions(e.message), { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        if (conn.principal.scopes) {
+          const refused = scopeViolations(schema, document, conn.principal.scopes);
+          if (refused.length) return [scopeError(refused)];
+        }
+        const [root, ...more] = op.selectionSet.selections;
+        if (root?.kind !== Kind.FIELD || more.length > 0) {
+          return [error('A subscription selects exactly one field at its root, not a fragment', 'BAD_USER_INPUT')];
+        }
+        const field: FieldNode = root;
         const route = field.name.value as RouteName;
         if (!(route in ROUTES)) return [error(`${route} is not a subscription this gateway serves`, 'BAD_USER_INPUT')];
         const coerced = getVariableValues(schema, op.variableDefinitions ?? [], payload.variables ?? {});
-        if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { extensions: { code: 'BAD_USER_INPUT' } }));
-        const branchArg = field.arguments?.find((a) => a.name.value === 'branchId');
-        let branchId: string | null = null;
-        if (branchArg) {
-          const v = branchArg.value;
+        if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(withoutSuggestions(e.message), { extensions: { code: 'BAD_USER_INPUT' } }));
+        const argument = (name: string): string | null => {
+          const arg = field.arguments?.find((a) => a.name.value === name);
+          if (!arg) return null;
+          const v = arg.value;
           const value = v.kind === 'Variable' ? coerced.coerced[v.name.value] : v.kind === 'StringValue' ? v.value : null;
-          branchId = typeof value === 'string' ? value.toLowerCase() : null;
-        }
+          return typeof value === 'string' ? value : null;
+        };
+        const branchId = argument('branchId')?.toLowerCase() ?? null;
+        const after = argument('after');
+        if (after !== null && !POSITION.test(after)) return [error('after: not an event id (extensions.eventId of a payload received)', 'BAD_USER_INPUT')];
         const principal = conn.principal;
         if (branchId) {
           if (!canViewBranch(principal, branchId)) return [error('No access to this branch', 'FORBIDDEN')];
@@ -186,7 +252,7 @@ export function attachSubscriptions(server: http.Server, deps: SubscriptionDeps)
           document,
           operationName: payload.operationName,
           variableValues: coerced.coerced,
-          contextValue: { subscriber: { tenantId: principal.tenantId!, route, branchId, principal, plan }, conn },
+          contextValue: { subscriber: { tenantId: principal.tenantId!, route, branchId, principal, plan, after }, conn },
         };
       },
       subscribe: (args) => {

@@ -10,4 +10,5 @@ export * from './audit';
 export * from './tenant-directory';
 export * from './branch-directory';
 export * from './loader-utils';
+export * from './cache';
 export * from './tenant-backup';

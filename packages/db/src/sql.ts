@@ -18,18 +18,25 @@ export const TENANT_TABLES = [
   'compliance_events',
   'controlled_register',
   'dispensed_items',
+  'fiscal_devices',
+  'fiscal_documents',
+  'fiscal_item_registrations',
+  'fiscal_stock_sync',
   'idempotency_keys',
   'interaction_rules',
   'inventory_batches',
   'low_stock_state',
+  'mobile_money_settings',
   'number_sequences',
   'outbox',
   'patients',
+  'payment_attempts',
   'payments',
   'payouts',
   'prescription_items',
   'prescriptions',
   'product_branch_settings',
+  'product_fiscal_codes',
   'products',
   'purchase_order_items',
   'purchase_orders',
@@ -50,7 +57,7 @@ export const TENANT_TABLES = [
 export type TenantTableName = (typeof TENANT_TABLES)[number];
 
 /** Tables of the `shared` schema (platform data under row-level security). */
-export const SHARED_TABLES = ['plans', 'tenants', 'branches', 'users', 'user_branches', 'subscriptions', 'system_settings', 'refresh_tokens'] as const;
+export const SHARED_TABLES = ['plans', 'tenants', 'branches', 'users', 'user_branches', 'subscriptions', 'system_settings', 'refresh_tokens', 'mobile_money_references', 'api_clients'] as const;
 export type SharedTableName = (typeof SHARED_TABLES)[number];
 
 const TABLE = Symbol('table');

@@ -18,7 +18,9 @@ import { applyMigrations, inTransaction, loadMigrations, lockTenantSchema } from
  */
 export const BACKUP_FORMAT = 'umi-tenant-backup';
 export const BACKUP_VERSION = 1;
-const NOT_EXPORTED = new Set(['shared.refresh_tokens', 'shared.plans', 'shared.system_settings']);
+// mobile_money_references is an index of the tenant's own payment_attempts (which are exported):
+// the pos worker's sweep indexes a restored tenant's open attempts again.
+const NOT_EXPORTED = new Set(['shared.refresh_tokens', 'shared.plans', 'shared.system_settings', 'shared.mobile_money_references']);
 const BATCH = 500;
 
 export interface BackupHeader {

@@ -3,8 +3,8 @@ import { EventEmitter } from 'node:events';
 import type Redis from 'ioredis';
 import type { Logger } from '@umi/kit';
 
-/** Topics of the event bus (the design document's, plus the low-stock alert). */
-export const TOPICS = ['sale.completed', 'inventory.updated', 'inventory.low_stock', 'prescription.dispensed', 'user.created'] as const;
+/** Topics of the event bus (the design document's, plus the low-stock and fiscal backlog alerts and payment status changes). */
+export const TOPICS = ['sale.completed', 'inventory.updated', 'inventory.low_stock', 'prescription.dispensed', 'user.created', 'fiscal.backlog_alert', 'payment.status_changed'] as const;
 export type Topic = (typeof TOPICS)[number];
 
 /** The design document's message envelope. */
@@ -18,7 +18,38 @@ export interface EventEnvelope {
   metadata: { tenantId: string; branchId: string | null; userId: string | null; correlationId: string | null };
 }
 
-export type EventHandler = (event: EventEnvelope) => void;
+/**
+ * Receives an event and its position in its (tenant, topic) stream: the Redis stream id
+ * (`<ms>-<seq>`), or the in-process bus's id of the same form. Positions increase along a stream,
+ * and a subscriber that names the last one it saw can be replayed what followed.
+ */
+export type EventHandler = (event: EventEnvelope, position: string) => void;
+
+/** One event of a stream, with its position. */
+export interface StreamEntry {
+  position: string;
+  event: EventEnvelope;
+}
+
+/** What a stream still holds after a position. */
+export interface Replay {
+  entries: StreamEntry[];
+  /**
+   * False when the stream no longer holds every event after the position (older ones were trimmed
+   * past the retention window): the caller cannot be told it missed nothing.
+   */
+  complete: boolean;
+}
+
+/** Stream positions, `<ms>-<seq>`. */
+export const POSITION = /^\d{1,15}-\d{1,15}$/;
+
+/** Orders two stream positions (negative when `a` comes first). */
+export function comparePositions(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
+}
 
 /**
  * Publish/subscribe between the outbox relay and the gateways. Subscriptions are per tenant and
@@ -28,6 +59,11 @@ export type EventHandler = (event: EventEnvelope) => void;
 export interface EventBus {
   publish(events: EventEnvelope[]): Promise<void>;
   subscribe(tenantId: string, topic: Topic, handler: EventHandler): () => void;
+  /**
+   * Up to `limit` events of the tenant's topic after `position` (exclusive), oldest first, from
+   * what the stream retains (Redis: its MAXLEN; in process: the last `replayWindow` events).
+   */
+  replay(tenantId: string, topic: Topic, position: string, limit: number): Promise<Replay>;
   /**
    * Changes when the bus lost what it held (a Redis restart without persistence): the relay then
    * replays recently published events so that no subscriber misses one.
@@ -40,14 +76,41 @@ const streamKey = (tenantId: string, topic: Topic) => `umi:ev:${tenantId}:${topi
 
 /**
  * In-process bus for one machine without Redis (`npm start`): the relay and the gateway share it.
+ * It keeps the last `replayWindow` events of each stream, so that subscriptions can resume.
  */
-export function createMemoryBus(): EventBus {
+export function createMemoryBus(replayWindow = 1_000): EventBus {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   const epoch = randomUUID();
+  const kept = new Map<string, { entries: StreamEntry[]; trimmed: string | null }>();
+  let lastMs = 0;
+  let seq = 0;
+  /** Positions as Redis makes them: the time in ms, and a sequence within the same ms. */
+  const nextPosition = () => {
+    const now = Date.now();
+    if (now > lastMs) {
+      lastMs = now;
+      seq = 0;
+    } else seq += 1;
+    return `${lastMs}-${seq}`;
+  };
   return {
     async publish(events) {
-      for (const e of events) emitter.emit(streamKey(e.metadata.tenantId, e.eventType), e);
+      for (const e of events) {
+        const key = streamKey(e.metadata.tenantId, e.eventType);
+        const position = nextPosition();
+        let stream = kept.get(key);
+        if (!stream) kept.set(key, (stream = { entries: [], trimmed: null }));
+        stream.entries.push({ position, event: e });
+        if (stream.entries.length > replayWindow) stream.trimmed = stream.entries.shift()!.position;
+        emitter.emit(key, e, position);
+      }
+    },
+    async replay(tenantId, topic, position, limit) {
+      const stream = kept.get(streamKey(tenantId, topic));
+      if (!stream) return { entries: [], complete: true };
+      const entries = stream.entries.filter((x) => comparePositions(x.position, position) > 0).slice(0, limit);
+      return { entries, complete: stream.trimmed === null || comparePositions(position, stream.trimmed) >= 0 };
     },
     subscribe(tenantId, topic, handler) {
       const key = streamKey(tenantId, topic);
@@ -111,6 +174,21 @@ export function createRedisBus(publisher: Redis, reader: Redis, opts: RedisBusOp
       });
   }
 
+  /** Whether the stream still holds everything after `position` (Redis 7 reports what MAXLEN trimmed). */
+  async function retains(key: string, position: string): Promise<boolean> {
+    let info: unknown[];
+    try {
+      info = (await publisher.call('XINFO', 'STREAM', key)) as unknown[];
+    } catch {
+      return true; // No such stream: nothing was ever trimmed from it.
+    }
+    const at = info.indexOf('max-deleted-entry-id');
+    const deleted = at >= 0 ? String(info[at + 1]) : null;
+    // Before Redis 7 the field is absent and a trim cannot be told from a quiet stream.
+    if (!deleted || !POSITION.test(deleted) || deleted === '0-0') return true;
+    return comparePositions(position, deleted) >= 0;
+  }
+
   async function readLoop(): Promise<void> {
     while (running && handlers.size > 0) {
       try {
@@ -135,7 +213,7 @@ export function createRedisBus(publisher: Redis, reader: Redis, opts: RedisBusOp
             }
             for (const h of handlers.get(key) ?? []) {
               try {
-                h(event);
+                h(event, id);
               } catch (err) {
                 opts.onError?.(err);
               }
@@ -160,6 +238,20 @@ export function createRedisBus(publisher: Redis, reader: Redis, opts: RedisBusOp
       const results = await pipeline.exec();
       const failed = results?.find(([err]) => err);
       if (!results || failed) throw failed?.[0] ?? new Error('redis transaction aborted');
+    },
+    async replay(tenantId, topic, position, limit) {
+      const key = streamKey(tenantId, topic);
+      // XRANGE's exclusive start `(`: what follows the position.
+      const rows = (await publisher.xrange(key, `(${position}`, '+', 'COUNT', limit)) as [string, string[]][];
+      const entries: StreamEntry[] = [];
+      for (const [id, fields] of rows) {
+        try {
+          entries.push({ position: id, event: JSON.parse(fields[1] ?? '') as EventEnvelope });
+        } catch {
+          // Not an envelope: nothing a subscriber could be shown.
+        }
+      }
+      return { entries, complete: await retains(key, position) };
     },
     subscribe(tenantId, topic, handler) {
       const key = streamKey(tenantId, topic);

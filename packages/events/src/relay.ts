@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Counter } from 'prom-client';
-import type { Logger } from '@umi/kit';
+import { backoffMs, type Logger } from '@umi/kit';
 import { bindSql, inTransaction, pgExecutor, sql, sharedTables, tables } from '@umi/db';
 import type { EventBus, EventEnvelope, Topic } from './bus';
 
@@ -14,6 +14,10 @@ export interface RelayOptions {
   /** Events published this recently are published again when the bus lost its contents. */
   replayWindowSeconds?: number;
   batchSize?: number;
+  /** After a failed cycle, the first retry waits up to this long (ms), each next one twice as long... */
+  retryBaseMs?: number;
+  /** ...but never longer than this (ms). */
+  retryCapMs?: number;
   metrics?: { published: Counter; failures: Counter };
 }
 
@@ -67,6 +71,13 @@ export function startRelay(opts: RelayOptions) {
   const sweepMs = opts.sweepMs ?? 2_000;
   const batchSize = opts.batchSize ?? 500;
   const replayWindow = opts.replayWindowSeconds ?? 300;
+  const retryBaseMs = opts.retryBaseMs ?? 250;
+  const retryCapMs = opts.retryCapMs ?? 30_000;
+  // Failures in a row, and when the next attempt may run: while the bus or the database is away,
+  // every commit's notification would otherwise start a cycle that fails at once (172 in 10 s).
+  let failures = 0;
+  let retryAt = 0;
+  let retryTimer: NodeJS.Timeout | null = null;
   const tenants = new Map<string, string>(); // schema -> tenant id
   const pending = new Set<string>();
   let draining: Promise<void> | null = null;
@@ -139,14 +150,37 @@ export function startRelay(opts: RelayOptions) {
     }
   }
 
-  /** Runs a cycle unless one is running; a notification during a cycle is picked up by it. */
-  function kick(all: boolean): Promise<void> {
+  /**
+   * Runs a cycle unless one is running (a notification during a cycle is picked up by it) or the
+   * last ones failed and their backoff has not passed (the retry then covers every schema).
+   * `force` (flush) ignores the backoff.
+   */
+  function kick(all: boolean, force = false): Promise<void> {
     if (draining) return draining;
+    if (!force && Date.now() < retryAt) return Promise.resolve();
     draining = cycle(all)
-      .catch((err: unknown) => {
-        opts.metrics?.failures.inc();
-        logger.warn({ err: (err as Error).message }, 'outbox relay: will retry');
-      })
+      .then(
+        () => {
+          if (failures > 0) logger.info({ failures }, 'outbox relay: publishing again');
+          failures = 0;
+          retryAt = 0;
+        },
+        (err: unknown) => {
+          opts.metrics?.failures.inc();
+          // Exponential with full jitter: relays restarted together do not retry in step.
+          const delay = backoffMs(failures, retryBaseMs, retryCapMs);
+          failures += 1;
+          retryAt = Date.now() + delay;
+          logger.warn({ err: (err as Error).message, failures, retryInMs: delay }, 'outbox relay: will retry');
+          if (!stopped) {
+            if (retryTimer) clearTimeout(retryTimer);
+            retryTimer = setTimeout(() => {
+              retryTimer = null;
+              void kick(true);
+            }, delay);
+          }
+        },
+      )
       .finally(() => {
         draining = null;
       });
@@ -191,11 +225,16 @@ export function startRelay(opts: RelayOptions) {
   return {
     /** Resolves once the relay listens and has done its first sweep. */
     ready: started,
-    /** Drains everything now (tests, shutdown). */
-    flush: () => kick(true),
+    /** Drains everything now (tests, shutdown), whatever the backoff. */
+    flush: () => kick(true, true),
+    /** Cycles failed in a row (0 once publishing works). */
+    get failures() {
+      return failures;
+    },
     async stop(): Promise<void> {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (retryTimer) clearTimeout(retryTimer);
       await draining;
       // The connection's error handler may drop it while we wait (the server stopping first, as the
       // embedded one does on Ctrl-C): release what we hold, once.

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'TOO_MANY_REQUESTS'
   | 'PLAN_LIMIT_EXCEEDED'
+  | 'SERVICE_UNAVAILABLE'
+  | 'OUTCOME_UNKNOWN'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Base of every error the platform shows to clients on purpose. */
@@ -22,8 +24,10 @@ export class AppError extends GraphQLError {
    * The same error with an HTTP status, for errors that refuse a whole request at the gateway
    * (never from subgraphs: the gateway treats a non-2xx subgraph response as a transport failure).
    */
-  withHttpStatus(status: number): this {
-    (this.extensions as Record<string, unknown>).http = { status };
+  withHttpStatus(status: number, headers: Record<string, string> = {}): this {
+    // Apollo Server takes the status and headers (a Map) from `extensions.http` and drops the key.
+    const entries = Object.entries(headers);
+    (this.extensions as Record<string, unknown>).http = entries.length ? { status, headers: new Map(entries) } : { status };
     return this;
   }
 }
@@ -58,6 +62,16 @@ export class TooManyRequestsError extends AppError {
     super('TOO_MANY_REQUESTS', `Too many requests; retry in ${retryAfterSeconds}s`, { retryAfter: retryAfterSeconds });
   }
 }
+/**
+ * A dependency (a database connection, a process's capacity) failed or is away: nothing the
+ * request asked for was refused, and the same request may be sent again after `retryAfter` seconds
+ * (mutations with the same idempotency key).
+ */
+export class ServiceUnavailableError extends AppError {
+  constructor(message = 'Service temporarily unavailable; retry', retryAfterSeconds = 1) {
+    super('SERVICE_UNAVAILABLE', message, { retryable: true, retryAfter: retryAfterSeconds });
+  }
+}
 export class PlanLimitError extends AppError {
   constructor(message: string, limit: number) {
     super('PLAN_LIMIT_EXCEEDED', message, { limit });
@@ -69,6 +83,14 @@ export function fromZodError(error: ZodError, prefix = 'input'): BadUserInputErr
   const fields = error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].join('.'), message: i.message }));
   const first = fields[0];
   return new BadUserInputError(first ? `${first.path}: ${first.message}` : 'Invalid input', { fields });
+}
+
+/**
+ * A graphql-js message without its "Did you mean ...?" hint: suggestions name fields, types and
+ * enum values of the schema that the caller did not ask for (and may not see).
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^]*$/, '');
 }
 
 /** Codes produced by graphql-js and Apollo Server themselves, safe to show as they are. */
@@ -84,6 +106,7 @@ const PASS_THROUGH = new Set([
 
 const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'TOO_MANY_REQUESTS', 'PLAN_LIMIT_EXCEEDED',
+  'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN',
 ]);
 
 /**
@@ -101,7 +124,7 @@ export function maskError(
   const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : undefined;
   if (code !== undefined && (KNOWN.has(code) || PASS_THROUGH.has(code))) {
     const { stacktrace: _drop, http: _http, serviceName: _svc, exception: _exc, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions: { ...extensions, ...(correlationId ? { correlationId } : {}) } };
+    return { ...formatted, message: withoutSuggestions(formatted.message), extensions: { ...extensions, ...(correlationId ? { correlationId } : {}) } };
   }
   onInternal(original instanceof GraphQLError ? original.originalError ?? original : original);
   return {

@@ -12,3 +12,4 @@ export * from './validation';
 export * from './dates';
 export * from './field-crypto';
 export * from './http';
+export * from './admission';

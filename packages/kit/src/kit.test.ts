@@ -96,4 +96,13 @@ describe('tokens', () => {
     expect((await internal.verify(t, 'pos')).usr).toEqual(principal);
     await expect(internal.verify(t, 'tenant')).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
   });
+
+  it('accepts reusable internal tokens without a request id, verified once and still bound to their subgraph and secret', async () => {
+    const internal = createInternalTokens('z'.repeat(32), 60);
+    const t = await internal.sign({ ip: '10.0.0.1', ua: 'till', usr: principal, th: null }, 'inventory');
+    expect(await internal.verify(t, 'inventory')).toEqual({ ip: '10.0.0.1', ua: 'till', usr: principal, th: null });
+    expect((await internal.verify(t, 'inventory')).usr).toEqual(principal);
+    await expect(internal.verify(t, 'pos')).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    await expect(createInternalTokens('q'.repeat(32), 60).verify(t, 'inventory')).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+  });
 });

@@ -21,6 +21,11 @@ export const principalSchema = z.object({
   tenantSubdomain: z.string().nullable(),
   branchIds: z.array(z.string().uuid()),
   permissions: permissionsSchema,
+  /**
+   * Set for an API client (OAuth2 client credentials; userId is then the client's id): what it may
+   * do, e.g. catalogue:read. A user has no scopes: their role decides.
+   */
+  scopes: z.array(z.string()).optional(),
 });
 /** Who is calling, as established by a verified access token. */
 export type Principal = z.infer<typeof principalSchema>;

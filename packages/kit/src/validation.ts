@@ -21,17 +21,29 @@ export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, types: readonly ('string' | 'number')[], field = 'after'): (string | number)[] {
+export function decodeCursor(cursor: string, types: readonly ('string' | 'number' | 'uuid')[], field = 'after'): (string | number)[] {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw new BadUserInputError(`${field}: invalid cursor`);
   }
-  if (!Array.isArray(key) || key.length !== types.length || key.some((v, i) => typeof v !== types[i])) {
+  // A forged cursor reaches SQL as a comparison value: an id that is no UUID (or a string with a
+  // NUL) would fail in PostgreSQL as an internal error instead of the caller's bad input.
+  const fits = (v: unknown, t: 'string' | 'number' | 'uuid') =>
+    t === 'uuid' ? uuidSchema.safeParse(v).success : t === 'string' ? typeof v === 'string' && !v.includes('\0') : typeof v === 'number' && Number.isFinite(v);
+  if (!Array.isArray(key) || key.length !== types.length || key.some((v, i) => !fits(v, types[i]!))) {
     throw new BadUserInputError(`${field}: invalid cursor`);
   }
   return key as (string | number)[];
+}
+
+/**
+ * `value` as a literal inside a LIKE pattern (Prisma's startsWith/contains build one): `%` and `_`
+ * match themselves, not any text or any character. PostgreSQL's default escape is the backslash.
+ */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** A Relay connection of `rows` fetched with `first + 1` (the extra row only says there is more). */
@@ -53,7 +65,7 @@ export const timeCursor = (row: { createdAt: Date; id: string }) => encodeCursor
  */
 export function afterTimeCursor(after: string | null | undefined): { OR?: ({ createdAt: { lt: Date } } | { createdAt: Date; id: { lt: string } })[] } {
   if (!after) return {};
-  const [iso, id] = decodeCursor(after, ['string', 'string']) as [string, string];
+  const [iso, id] = decodeCursor(after, ['string', 'uuid']) as [string, string];
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) throw new BadUserInputError('after: invalid cursor');
   return { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] };

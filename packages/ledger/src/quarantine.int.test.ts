@@ -21,7 +21,7 @@ describe('quarantine of returned stock', () => {
   const actor: StockActor = { tenantId: randomUUID(), userId: randomUUID(), correlationId: 'test', service: 'pos' };
 
   async function product(sku: string, controlled = false): Promise<string> {
-    const { rows } = await db.pool.query(`INSERT INTO ${SCHEMA}.products (sku, name, controlled_substance) VALUES ($1, $1, $2) RETURNING id`, [sku, controlled]);
+    const { rows } = await db.pool.query(`INSERT INTO ${SCHEMA}.products (sku, name, controlled_substance, requires_prescription) VALUES ($1, $1, $2, $2) RETURNING id`, [sku, controlled]);
     return rows[0].id as string;
   }
 

@@ -22,7 +22,7 @@ describe('stock ledger', () => {
   const actor: StockActor = { tenantId: randomUUID(), userId: randomUUID(), correlationId: 'test', service: 'inventory' };
 
   async function product(sku: string, opts: { controlled?: boolean; reorderLevel?: number } = {}): Promise<string> {
-    const { rows } = await db.pool.query(`INSERT INTO ${SCHEMA}.products (sku, name, controlled_substance) VALUES ($1, $1, $2) RETURNING id`, [
+    const { rows } = await db.pool.query(`INSERT INTO ${SCHEMA}.products (sku, name, controlled_substance, requires_prescription) VALUES ($1, $1, $2, $2) RETURNING id`, [
       sku,
       opts.controlled ?? false,
     ]);

@@ -1,5 +1,5 @@
-import { ForbiddenError, UnauthenticatedError, type Principal } from '@umi/kit';
-import type { Scope, SharedDb, TenantDb, TenantRecord } from '@umi/db';
+import { AppError, ForbiddenError, UnauthenticatedError, type Principal } from '@umi/kit';
+import { RequestCache, sharedTables, sql, type Scope, type SharedDb, type TenantDb, type TenantRecord } from '@umi/db';
 import type { StockActor } from '@umi/ledger';
 import type { RequestBase } from './server';
 import type { SubgraphRuntime } from './runtime';
@@ -22,6 +22,8 @@ export interface SubgraphContext<D, L> extends RequestBase {
   shared: SharedDb;
   scope: TenantScope | null;
   loaders: L;
+  /** The request's view of the hot-read caches (bypassed in mutations; see RequestCache). */
+  cache: RequestCache;
 }
 
 /** What a subgraph's loaders are built from, once per request. */
@@ -29,6 +31,7 @@ export interface LoaderScope<D> {
   deps: D;
   shared: SharedDb;
   scope: TenantScope | null;
+  cache: RequestCache;
 }
 
 // A scope no row can match: what anonymous requests read the shared schema under.
@@ -64,13 +67,23 @@ export async function bindRequest<D extends SubgraphRuntime, L>(
     if (!tenant || tenant.status !== 'active') throw new ForbiddenError('Tenant is not active');
     scope = { tenant, db: deps.data.tenantDb(tenant), principal };
     shared = deps.data.shared({ kind: 'tenant', tenantId: tenant.id }, tenant);
+    // An API client's token outlives nothing: revoking the client stops it on its next request.
+    if (principal.scopes) {
+      const live = await shared.transaction((tx) =>
+        tx.sql.maybeOne(sql`SELECT 1 AS live FROM ${sharedTables.api_clients} WHERE id = ${principal.userId}::uuid AND revoked_at IS NULL`),
+      );
+      // Status 200: the gateway passes a subgraph's GraphQL errors on, but takes any other status as a transport failure.
+      if (!live) throw new AppError('UNAUTHENTICATED', 'The API client has been revoked', { reason: 'API_CLIENT_REVOKED' }).withHttpStatus(200);
+    }
   } else if (principal?.role === 'SUPER_ADMIN') {
     shared = deps.data.shared({ kind: 'platform' }, null);
   } else {
     shared = deps.data.shared(NOBODY, null);
   }
-  const ctx = Object.assign(base, { principal, shared, scope }) as Omit<SubgraphContext<D, L>, 'loaders'>;
-  return Object.assign(ctx, { loaders: createLoaders({ deps, shared, scope }) });
+  // Rebinding (after login) keeps the request's cache view, which may already be in mutation mode.
+  const cache = (base as { cache?: RequestCache }).cache ?? new RequestCache(deps.cache);
+  const ctx = Object.assign(base, { principal, shared, scope, cache }) as Omit<SubgraphContext<D, L>, 'loaders'>;
+  return Object.assign(ctx, { loaders: createLoaders({ deps, shared, scope, cache }) });
 }
 
 /** The audit fields of the request's caller (who, from where, which request). */

@@ -1,7 +1,8 @@
+import type { Express } from 'express';
 import { readFileSync } from 'node:fs';
 import { parse, type DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
-import { createLogger, loadEnv, subgraphPort, type Env, type Logger, type SubgraphName } from '@umi/kit';
+import { createLogger, loadEnv, startMetricsServer, subgraphMetricsPort, subgraphPort, type Env, type Logger, type SubgraphName } from '@umi/kit';
 import { bindRequest, type LoaderScope, type SubgraphContext } from './context';
 import { createSubgraphRuntime, type SubgraphRuntime } from './runtime';
 import { createSubgraphServer, type RequestBase } from './server';
@@ -19,6 +20,8 @@ export interface SubgraphDefinition<D extends SubgraphRuntime, L> {
   dependencies?: (runtime: SubgraphRuntime) => Omit<D, keyof SubgraphRuntime> & { close?(): Promise<void> };
   /** The request's DataLoaders. */
   loaders: (scope: LoaderScope<D>) => L;
+  /** Plain HTTP routes beside /graphql, over the process's dependencies. */
+  routes?: (deps: D) => (app: Express) => void;
   /** Runs once before the server listens (e.g. ensuring the platform operator exists). */
   onStart?: (deps: D) => Promise<void>;
 }
@@ -34,7 +37,7 @@ export interface Subgraph<D extends SubgraphRuntime, L> {
   /** The request context for a verified request (what the server builds per request). */
   createContext(deps: D): (base: RequestBase) => Promise<SubgraphContext<D, L>>;
   /** Starts the subgraph on its port; resolves once it listens. */
-  main(env?: Env): Promise<{ port: number; close(): Promise<void> }>;
+  main(env?: Env): Promise<{ port: number; metricsPort: number; close(): Promise<void> }>;
 }
 
 /** Declares a subgraph from its SDL, resolvers, policy and loaders. */
@@ -68,8 +71,20 @@ export function defineSubgraph<D extends SubgraphRuntime, L>(def: SubgraphDefini
       logger: deps.logger,
       metrics: deps.metrics,
       maxRepresentations: deps.env.MAX_ENTITY_REPRESENTATIONS,
+      maxInFlight: deps.env.MAX_IN_FLIGHT,
+      shutdownTimeoutMs: deps.env.SHUTDOWN_TIMEOUT_MS,
       createContext: createContext(deps),
       ready: () => deps.data.ping(),
+      routes: def.routes?.(deps),
+      mutationStarted: (ctx) => {
+        ctx.cache.bypass = true;
+      },
+      // A tenant's mutation bumps what it touched in that tenant; the operator's bump every tenant.
+      // An anonymous one that bound no tenant (a refused login, a logout) changed nothing cached.
+      mutationFinished: async (ctx) => {
+        if (ctx.scope) await ctx.cache.commit(ctx.scope.tenant.id);
+        else if (ctx.principal) await ctx.cache.commit(null);
+      },
     });
   }
 
@@ -85,10 +100,13 @@ export function defineSubgraph<D extends SubgraphRuntime, L>(def: SubgraphDefini
       await def.onStart?.(deps);
       const server = await createServer(deps);
       const port = await server.listen(subgraphPort(env, def.name), env.SUBGRAPH_HOST);
-      logger.info({ port }, `${def.name} subgraph listening`);
+      const metricsServer = await startMetricsServer(deps.metrics, subgraphMetricsPort(env, def.name), env.METRICS_HOST);
+      logger.info({ port, metricsPort: metricsServer.port }, `${def.name} subgraph listening`);
       return {
         port,
+        metricsPort: metricsServer.port,
         async close() {
+          await metricsServer.close();
           await server.close();
           await deps.close();
         },

@@ -3,6 +3,7 @@ import {
   createInternalTokens,
   createLogger,
   createMetrics,
+  createRedis,
   type AccessTokens,
   type Env,
   type Logger,
@@ -12,12 +13,15 @@ import {
 } from '@umi/kit';
 import {
   createAppPool,
+  createReadinessProbe,
+  createCache,
   createBranchDirectory,
   createSharedClient,
   createTenantDirectory,
   scopedShared,
   TenantClients,
   type BranchDirectory,
+  type Cache,
   type Scope,
   type SharedDb,
   type TenantDb,
@@ -34,7 +38,7 @@ export interface DataAccess {
   tenantDb(tenant: TenantRecord): TenantDb;
   /** The shared schema under `scope`; `tenant` binds tagged SQL's tenant tables (audit rows). */
   shared(scope: Scope, tenant: TenantRecord | null): SharedDb;
-  /** Resolves when PostgreSQL answers (readiness). */
+  /** Resolves when PostgreSQL answers on the readiness connection, not the request pool (readiness). */
   ping(): Promise<void>;
 }
 
@@ -50,6 +54,8 @@ export interface SubgraphRuntime {
   branches: BranchDirectory;
   accessTokens: AccessTokens;
   internalTokens: InternalTokens;
+  /** The hot-read caches; null when CACHE_ENABLED is off (every read goes to PostgreSQL). */
+  cache: Cache | null;
   close(): Promise<void>;
 }
 
@@ -59,6 +65,8 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
   const log = logger ?? createLogger(name, env.LOG_LEVEL);
   const metrics = createMetrics(name);
   const appPool = createAppPool(env.DATABASE_URL, env.DATABASE_POOL_MAX, env.DATABASE_APP_ROLE);
+  // Readiness on its own connection: a saturated request pool must not read as a database down.
+  const readiness = createReadinessProbe(env.DATABASE_URL, env.DATABASE_APP_ROLE, env.READINESS_TIMEOUT_MS);
   const shared = createSharedClient(appPool);
   const tenants = new TenantClients(appPool, env.TENANT_CLIENT_CACHE_SIZE);
   metrics.gauge('database_connections_active', 'Connections held by this process', () => appPool.totalCount - appPool.idleCount);
@@ -71,6 +79,17 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
       return query(...args);
     };
   });
+  // Its own connection with a short command timeout: a stalled Redis must cost a read milliseconds, not seconds.
+  let closing = false;
+  const cacheRedis = env.CACHE_ENABLED && env.REDIS_URL ? createRedis(env.REDIS_URL, log, { commandTimeout: 500, maxRetriesPerRequest: 0 }) : null;
+  const cache = env.CACHE_ENABLED
+    ? createCache({
+        redis: cacheRedis,
+        registry: metrics.registry,
+        ttlMs: env.CACHE_TTL_SECONDS * 1000,
+        onError: (err, what) => !closing && log.warn({ err: (err as Error).message, what }, 'cache bypassed until redis is back'),
+      })
+    : null;
   metrics.gauge('tenant_clients_cached', 'Tenant Prisma clients in the cache', () => tenants.stats().cached);
   return {
     name,
@@ -80,15 +99,17 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
     data: {
       tenantDb: (tenant) => tenants.db(tenant.schemaName),
       shared: (scope, tenant) => scopedShared(shared, scope, tenant?.schemaName ?? null),
-      ping: async () => {
-        await appPool.query('SELECT 1');
-      },
+      ping: () => readiness.check(),
     },
     directory: createTenantDirectory(shared),
     branches: createBranchDirectory(shared),
     accessTokens: createAccessTokens({ secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS }),
     internalTokens: createInternalTokens(env.INTERNAL_JWT_SECRET, env.INTERNAL_TOKEN_TTL_SECONDS),
+    cache,
     async close() {
+      await readiness.close();
+      closing = true;
+      cacheRedis?.disconnect();
       await tenants.close();
       await shared.$disconnect();
       await appPool.end();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -7,11 +8,16 @@ import express from 'express';
 import { type DocumentNode } from 'graphql';
 import { applyMiddleware, middleware } from 'graphql-middleware';
 import { allow, shield, deny, type IRules } from 'graphql-shield';
+import { isConnectionError } from '@umi/db';
 import {
   BadUserInputError,
+  createAdmission,
   createHttpServer,
   ForbiddenError,
+  jsonErrorHandler,
+  securityHeaders,
   INTERNAL_HEADER,
+  ServiceUnavailableError,
   UnauthenticatedError,
   maskError,
   type InternalTokens,
@@ -44,10 +50,23 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   logger: Logger;
   metrics: Metrics;
   maxRepresentations: number;
+  /** Requests worked on at once; beyond it the subgraph answers SERVICE_UNAVAILABLE at once. */
+  maxInFlight?: number;
+  /** On close, how long requests in flight may take to finish (ms). */
+  shutdownTimeoutMs?: number;
   /** Builds the request's context (tenant, db, loaders) from the verified base. */
   createContext(base: RequestBase): Promise<TContext>;
   /** Readiness: resolves when the subgraph's dependencies answer. */
   ready(): Promise<void>;
+  /** Plain HTTP routes of the subgraph beside /graphql (e.g. provider callbacks the gateway forwards). */
+  routes?: (app: express.Express) => void;
+  /** A mutation's operation was resolved: its reads must not come from caches. */
+  mutationStarted?(ctx: TContext): void;
+  /**
+   * A mutation finished (its transaction committed or rolled back) and its answer is about to
+   * leave: invalidate what it changed now, so that no one reads older data once the client has it.
+   */
+  mutationFinished?(ctx: TContext): Promise<void>;
 }
 
 /**
@@ -81,6 +100,25 @@ function representationCap(max: number): ApolloServerPlugin<BaseContext> {
   };
 }
 
+/** Brackets mutations for the caches: bypass while running, invalidate before answering. */
+function mutationHooks<TContext extends BaseContext>(opts: Pick<SubgraphServerOptions<TContext>, 'mutationStarted' | 'mutationFinished'>): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      let mutation = false;
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation?.operation !== 'mutation') return;
+          mutation = true;
+          opts.mutationStarted?.(contextValue);
+        },
+        async willSendResponse({ contextValue }) {
+          if (mutation) await opts.mutationFinished?.(contextValue);
+        },
+      };
+    },
+  };
+}
+
 /** The rule that applies to `type.field` in a rule tree (a type's rule, its field's, or its `*`). */
 function ruleOf(rules: IRules, type: string, field: string): unknown {
   const r = (rules as Record<string, unknown>)[type];
@@ -108,7 +146,8 @@ function withoutAllowedFields(generator: ReturnType<typeof shield>, rules: IRule
 
 /**
  * A subgraph as an HTTP server: verification of the gateway's token on every request,
- * graphql-shield deny-by-default, masked internal errors, health and metrics endpoints.
+ * graphql-shield deny-by-default, masked internal errors, health endpoints (metrics are served
+ * apart, on the process's metrics port).
  * Tests build the same server and listen on an ephemeral port.
  */
 export async function createSubgraphServer<TContext extends BaseContext & RequestBase>(opts: SubgraphServerOptions<TContext>) {
@@ -132,14 +171,23 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
     introspection: true,
     hideSchemaDetailsFromClientErrors: true,
     includeStacktraceInErrorResponses: false,
+    // Shutdown is runMain's: drain first, then stop. Apollo's own handler would stop at once.
+    stopOnTerminationSignals: false,
     // Inline traces would hand resolver timings to every caller; no Apollo usage reporting here.
     // Cache-control hints are never used (every answer is one tenant's and private), and the
     // plugin wraps every field resolver: a large list paid for it on each field.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>, alwaysOk as ApolloServerPlugin<TContext>],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>, mutationHooks(opts), alwaysOk as ApolloServerPlugin<TContext>],
     formatError: (formatted, error) => {
       // A unique index that a concurrent request won first: the caller's write conflicts.
       const cause = (error as { originalError?: { code?: unknown } }).originalError;
       if (cause?.code === 'P2002') return { ...formatted, message: 'Conflicts with an existing record', extensions: { code: 'CONFLICT' } };
+      // A connection lost mid-request (terminated backend, reset socket): the request's
+      // transaction rolled back, and the same request may be sent again.
+      if (isConnectionError(cause ?? error)) {
+        opts.logger.warn({ err: (cause as Error | undefined)?.message }, 'database connection lost during a request');
+        const unavailable = new ServiceUnavailableError('The database connection was lost; retry the request');
+        return { ...formatted, message: unavailable.message, extensions: { ...unavailable.extensions } };
+      }
       return maskError(formatted, error, undefined, (err) => opts.logger.error({ err }, 'internal error'));
     },
   });
@@ -147,46 +195,69 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (_req, res) => {
+    if (http.draining) {
+      res.status(503).json({ status: 'draining' });
+      return;
+    }
     opts.ready().then(
       () => res.json({ status: 'ready' }),
       (err: Error) => res.status(503).json({ status: 'unavailable', reason: err.message }),
     );
   });
-  app.get('/metrics', (_req, res) => {
-    void opts.metrics.registry.metrics().then((text) => res.type(opts.metrics.registry.contentType).send(text));
-  });
+  opts.routes?.(app);
   // How many operations the gateway sends here: with database_queries_total, what a query plan costs.
   const operations = opts.metrics.counter('subgraph_operations_total', 'GraphQL operations received from the gateway');
+  const admission = createAdmission({
+    maxInFlight: opts.maxInFlight ?? 128,
+    // 200: the gateway reads any other status as a transport failure and would mask the code.
+    status: () => 200,
+    onRefused: () => opts.metrics.rateLimited.inc({ limit: 'in_flight_process' }),
+  });
   app.use(
     '/graphql',
     (_req, _res, next) => {
       operations.inc();
       next();
     },
+    admission.middleware,
     express.json({ limit: '2mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const token = req.headers[INTERNAL_HEADER];
         const claims = await opts.internalTokens.verify(typeof token === 'string' ? token : '', opts.name).catch((err: unknown) => {
           opts.metrics.authFailures.inc({ reason: 'internal_token' });
-          throw err;
+          // The whole request is refused: 401, not the 500 Apollo gives an error without a status.
+          throw err instanceof UnauthenticatedError ? err.withHttpStatus(401) : err;
         });
-        const logger = opts.logger.child({ requestId: claims.rid, tenantId: claims.usr?.tenantId ?? undefined });
-        return opts.createContext({
-          requestId: claims.rid,
-          ip: claims.ip,
-          userAgent: claims.ua,
-          principal: claims.usr,
-          tenantHint: claims.th,
-          logger,
-        });
+        // Reused tokens carry no request id; the gateway sends it beside them.
+        const header = req.headers['x-request-id'];
+        const requestId = claims.rid ?? (typeof header === 'string' && header.length > 0 && header.length <= 128 ? header : randomUUID());
+        const logger = opts.logger.child({ requestId, tenantId: claims.usr?.tenantId ?? undefined });
+        return opts
+          .createContext({
+            requestId,
+            ip: claims.ip,
+            userAgent: claims.ua,
+            principal: claims.usr,
+            tenantHint: claims.th,
+            logger,
+          })
+          .catch((err: unknown) => {
+            // The tenant lookup lost its connection: retryable, and answered 200 like every
+            // subgraph answer (a 500 would reach the client as a masked internal error).
+            if (!isConnectionError(err)) throw err;
+            logger.warn({ err: (err as Error).message }, 'database connection lost while building the request context');
+            throw new ServiceUnavailableError('The database connection was lost; retry the request').withHttpStatus(200);
+          });
       },
     }),
   );
+  app.use(jsonErrorHandler((err) => opts.logger.error({ err }, 'unhandled HTTP error')));
 
   const http = createHttpServer(app);
   return {
@@ -194,9 +265,12 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
     server: http.server,
     apollo,
     listen: http.listen,
+    admission,
+    /** Not ready at once, stops accepting, lets requests in flight finish (bounded), then stops. */
     async close(): Promise<void> {
+      const cut = await http.drain(opts.shutdownTimeoutMs ?? 0);
+      if (cut > 0) opts.logger.warn({ cut }, 'shutdown timeout: requests in flight were cut');
       await apollo.stop();
-      await http.close();
     },
   };
 }

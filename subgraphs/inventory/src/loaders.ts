@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { byId, groupBy, sql, tables, validIds } from '@umi/db';
+import { byId, groupBy, sql, tables, validIds, type CacheScope } from '@umi/db';
 import type { InventoryBatch, Product, ProductBranchSetting, PurchaseOrderItem, StockTransferItem, Supplier } from '@umi/db/tenant-models';
 import { requireTenant, type LoaderScope, type SubgraphRuntime } from '@umi/subgraph';
 
@@ -96,13 +96,50 @@ const STOCK_AGGREGATES = sql`
  */
 export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
   const db = () => requireTenant(scope).db;
-  const productById = new DataLoader<string, Product | null>(async (ids) => byId(ids, await db().product.findMany({ where: { id: { in: validIds(ids) } } })));
+  /** Reads through the tenant's caches (see RequestCache); no tenant, no cache. */
+  const cached = <T>(name: string, scopes: CacheScope[], key: string, load: () => Promise<T>): Promise<T> =>
+    scope.scope ? scope.cache.read(name, scope.scope.tenant.id, scopes, key, load) : load();
+  /** Per-key cached reads in front of a batched loader: hits cost no SQL, misses still share one query. */
+  const perKey = <K, V>(name: string, inner: DataLoader<K, V, string>, scopesOf: (k: K) => CacheScope[], keyOf: (k: K) => string) =>
+    new DataLoader<K, V, string>((keys) => Promise.all(keys.map((k) => cached(name, scopesOf(k), keyOf(k), () => inner.load(k)).catch((err: Error) => err))), {
+      cacheKeyFn: keyOf,
+    });
+  const branchScope = (k: { branchId: string }): CacheScope[] => [`branch:${k.branchId}`];
+  const dayKey = (k: StockKey) => `${stockKey(k)}|${k.today}`;
+  // Product rows change only through tenant-wide mutations (the catalogue), so they depend on no narrower scope.
+  const productById = perKey(
+    'product',
+    new DataLoader<string, Product | null>(async (ids) => byId(ids, await db().product.findMany({ where: { id: { in: validIds(ids) } } }))),
+    () => [],
+    (id) => id.toLowerCase(),
+  );
+  /** Every product held or configured at a branch with its stock and product row, by name. */
+  async function branchStockRows(branchId: string, today: string): Promise<StockRow[]> {
+    const rows = await db().sql.query<RawStockRow & Record<string, unknown>>(
+      sql`WITH k AS (
+            SELECT ${branchId}::uuid AS branch_id, product_id, ${today}::date AS today
+            FROM (SELECT product_id FROM ${tables.inventory_batches} WHERE branch_id = ${branchId}::uuid
+                  UNION SELECT product_id FROM ${tables.product_branch_settings} WHERE branch_id = ${branchId}::uuid) held
+          ), agg AS (
+            SELECT k.branch_id, k.product_id, ${STOCK_AGGREGATES}
+            FROM k
+            LEFT JOIN ${tables.inventory_batches} b ON b.branch_id = k.branch_id AND b.product_id = k.product_id
+            LEFT JOIN ${tables.product_branch_settings} s ON s.branch_id = k.branch_id AND s.product_id = k.product_id
+            GROUP BY k.branch_id, k.product_id
+          )
+          SELECT agg.branch_id::text, agg.product_id::text, agg.on_hand, agg.reserved, agg.available, agg.expired,
+                 agg.reorder_level, agg.reorder_quantity, agg.branch_price, agg.next_expiry, ${PRODUCT_COLUMNS}
+          FROM agg JOIN ${tables.products} p ON p.id = agg.product_id
+          ORDER BY p.name, p.id`,
+    );
+    return rows.map((r) => ({ ...toStockRow(r), product: splitProduct(r) }));
+  }
   return {
     productById,
     batchById: new DataLoader<string, InventoryBatch | null>(async (ids) => byId(ids, await db().inventoryBatch.findMany({ where: { id: { in: validIds(ids) } } }))),
     supplierById: new DataLoader<string, Supplier | null>(async (ids) => byId(ids, await db().supplier.findMany({ where: { id: { in: validIds(ids) } } }))),
     /** StockLevel for (branch, product, today) keys. Available: AVAILABLE batches not yet expired on the branch's date, less reservations. */
-    stock: new DataLoader<StockKey, StockRow, string>(
+    stock: perKey('stock_level', new DataLoader<StockKey, StockRow, string>(
       async (keys) => {
         const rows = await db().sql.query<RawStockRow>(
           sql`WITH k AS (
@@ -118,8 +155,8 @@ export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
         const map = new Map(rows.map((r) => [stockKey({ branchId: r.branch_id, productId: r.product_id }), toStockRow(r)]));
         return keys.map((k) => map.get(stockKey(k)) ?? new Error(`no stock row for ${stockKey(k)}`));
       },
-      { cacheKeyFn: stockKey },
-    ),
+      { cacheKeyFn: dayKey },
+    ), branchScope, dayKey),
     /**
      * Every product held or configured at a branch, with its product row (primed into
      * productById), by product name: one statement per branch, so the branch id stays a constant
@@ -129,34 +166,15 @@ export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
       (keys) =>
         Promise.all(
           keys.map(async ({ branchId, today }) => {
-            const rows = await db().sql.query<RawStockRow & Record<string, unknown>>(
-              sql`WITH k AS (
-                    SELECT ${branchId}::uuid AS branch_id, product_id, ${today}::date AS today
-                    FROM (SELECT product_id FROM ${tables.inventory_batches} WHERE branch_id = ${branchId}::uuid
-                          UNION SELECT product_id FROM ${tables.product_branch_settings} WHERE branch_id = ${branchId}::uuid) held
-                  ), agg AS (
-                    SELECT k.branch_id, k.product_id, ${STOCK_AGGREGATES}
-                    FROM k
-                    LEFT JOIN ${tables.inventory_batches} b ON b.branch_id = k.branch_id AND b.product_id = k.product_id
-                    LEFT JOIN ${tables.product_branch_settings} s ON s.branch_id = k.branch_id AND s.product_id = k.product_id
-                    GROUP BY k.branch_id, k.product_id
-                  )
-                  SELECT agg.branch_id::text, agg.product_id::text, agg.on_hand, agg.reserved, agg.available, agg.expired,
-                         agg.reorder_level, agg.reorder_quantity, agg.branch_price, agg.next_expiry, ${PRODUCT_COLUMNS}
-                  FROM agg JOIN ${tables.products} p ON p.id = agg.product_id
-                  ORDER BY p.name, p.id`,
-            );
-            return rows.map((r) => {
-              const product = splitProduct(r);
-              productById.prime(product.id, product);
-              return { ...toStockRow(r), product };
-            });
+            const rows = await cached('branch_stock', branchScope({ branchId }), `${branchId}|${today}`, () => branchStockRows(branchId, today));
+            for (const r of rows) if (r.product) productById.prime(r.product.id, r.product);
+            return rows;
           }),
         ),
       { cacheKeyFn: (k) => `${k.branchId}|${k.today}` },
     ),
     /** The branch's price for the product, else the price of the batch that would be sold next. */
-    price: new DataLoader<StockKey, string | null, string>(
+    price: perKey('branch_price', new DataLoader<StockKey, string | null, string>(
       async (keys) => {
         const rows = await db().sql.query<{ branch_id: string; product_id: string; price: string | null }>(
           sql`SELECT k.branch_id::text, k.product_id::text,
@@ -172,8 +190,10 @@ export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
         const map = new Map(rows.map((r) => [stockKey({ branchId: r.branch_id, productId: r.product_id }), r.price]));
         return keys.map((k) => map.get(stockKey(k)) ?? null);
       },
-      { cacheKeyFn: stockKey },
-    ),
+      { cacheKeyFn: dayKey },
+    ), branchScope, dayKey),
+    /** The product rows of a catalogue page or barcode lookup, cached for the whole tenant. */
+    cached,
     settings: new DataLoader<BranchProduct, ProductBranchSetting | null, string>(
       async (keys) => {
         const rows = await db().productBranchSetting.findMany({ where: { OR: keys.map((k) => ({ branchId: k.branchId, productId: k.productId })) } });

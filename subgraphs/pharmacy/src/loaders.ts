@@ -45,6 +45,21 @@ export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
       const groups = groupBy(rows, (r) => r.prescriptionId ?? '');
       return ids.map((id) => groups.get(id) ?? []);
     }),
+    /** The sales that supplied each prescription: named on the sale, or linked through its fills. */
+    salesByPrescription: new DataLoader<string, string[]>(async (ids) => {
+      const rows = await db().sql.query<{ prescription_id: string; sale_id: string }>(
+        sql`SELECT x.prescription_id::text, s.id::text AS sale_id FROM (
+              SELECT unnest(prescription_ids) AS prescription_id, id FROM ${tables.sales} WHERE prescription_ids && ${validIds(ids)}::uuid[]
+              UNION
+              SELECT i.prescription_id, d.sale_id FROM ${tables.dispensed_items} d JOIN ${tables.prescription_items} i ON i.id = d.prescription_item_id
+              WHERE d.sale_id IS NOT NULL AND i.prescription_id = ANY(${validIds(ids)}::uuid[])
+            ) x JOIN ${tables.sales} s ON s.id = x.id
+            WHERE x.prescription_id = ANY(${validIds(ids)}::uuid[])
+            ORDER BY s.created_at, s.id`,
+      );
+      const groups = groupBy(rows, (r) => r.prescription_id);
+      return ids.map((id) => (groups.get(id) ?? []).map((r) => r.sale_id));
+    }),
     dispensedByPrescription: new DataLoader<string, DispensedRow[]>(async (ids) => {
       const rows = await db().sql.query<DispensedRow>(
         sql`SELECT d.id::text, i.product_id::text, d.quantity, b.batch_number, b.expiry_date::text, d.dispensed_by::text, d.dispensed_at,

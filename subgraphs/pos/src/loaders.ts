@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { byId, groupBy, validIds } from '@umi/db';
-import type { Payment, Refund, RefundItem, Sale, SaleItem, Till, TillSession } from '@umi/db/tenant-models';
+import type { FiscalDocument, Payment, PaymentAttempt, Refund, RefundItem, Sale, SaleItem, Till, TillSession } from '@umi/db/tenant-models';
 import { requireTenant, type LoaderScope, type SubgraphRuntime } from '@umi/subgraph';
 
 export interface ProductInfo {
@@ -35,6 +35,18 @@ export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
       const rows = await db().payment.findMany({ where: { saleId: { in: validIds(ids) } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
       const groups = groupBy(rows, (r) => r.saleId);
       return ids.map((id) => groups.get(id) ?? []);
+    }),
+    /** A sale's fiscal documents (its invoice and credit notes), in queue order. */
+    fiscalBySale: new DataLoader<string, FiscalDocument[]>(async (ids) => {
+      const rows = await db().fiscalDocument.findMany({ where: { saleId: { in: validIds(ids) } }, orderBy: { seq: 'asc' } });
+      const groups = groupBy(rows, (r) => r.saleId);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    /** The request to pay of each mobile-money payment, null for the others. */
+    attemptByPayment: new DataLoader<string, PaymentAttempt | null>(async (ids) => {
+      const rows = await db().paymentAttempt.findMany({ where: { paymentId: { in: validIds(ids) } } });
+      const map = new Map(rows.map((r) => [r.paymentId, r]));
+      return ids.map((id) => map.get(id) ?? null);
     }),
     /** A sale's refunds, oldest first. */
     refundsBySale: new DataLoader<string, Refund[]>(async (ids) => {

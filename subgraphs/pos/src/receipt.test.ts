@@ -147,6 +147,33 @@ describe('renderReceipt', () => {
     expect(renderReceipt(receipt({ zraReceiptNumber: null }))).toContain('ZRA receipt: pending');
   });
 
+  it('prints the fiscal block once fiscalised: receipt number, VSDC time, SDC and MRC, internal data, signature and the whole QR content within the width', () => {
+    const qr = 'http://localhost:8080/common/link/ebm/receipt/indexEbmReceiptData?Data=1002345678000ABCDEFGHIJKLMNOP';
+    const text = renderReceipt(
+      receipt({
+        zraReceiptNumber: '42',
+        fiscal: {
+          invoiceNumber: 'LSK01-000123',
+          receiptNumber: '42',
+          sdcId: 'SDC0010000001',
+          mrcNumber: 'WIS00000001',
+          vsdcTime: '20260201003012',
+          internalData: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+          signature: 'ABCDEFGHIJKLMNOP',
+          qrContent: qr,
+        },
+      }),
+    );
+    expect(lines(text).every((l) => l.length <= 40)).toBe(true);
+    expect(text).toMatch(/ZRA SMART INVOICE/);
+    expect(text).toMatch(/Receipt no\.\s+42\n/);
+    expect(text).toMatch(/VSDC time\s+2026-02-01 00:30:12/);
+    expect(text).toContain('SDC0010000001');
+    expect(text).toContain('WIS00000001');
+    expect(text.split('QR:\n')[1]!.split('\n\n')[0]!.split('\n').map((l) => l.trim()).join('')).toBe(qr);
+    expect(renderReceipt(receipt())).not.toContain('ZRA SMART INVOICE');
+  });
+
   it('marks a refunded or voided sale, and only those', () => {
     expect(renderReceipt(receipt({ status: 'REFUNDED' }))).toContain('*** REFUNDED ***');
     expect(renderReceipt(receipt({ status: 'VOIDED' }))).toContain('*** VOIDED ***');

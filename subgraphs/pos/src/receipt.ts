@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import type { PaymentMethod, TaxCategory, TaxLine } from './pricing';
+import type { PaymentMethod, TaxCategory, TaxLine } from '@umi/supply';
 
 export interface ReceiptData {
   tenantName: string;
@@ -11,7 +11,7 @@ export interface ReceiptData {
   saleNumber: string;
   createdAt: Date;
   cashier: string;
-  status: 'COMPLETED' | 'PARTIALLY_REFUNDED' | 'REFUNDED' | 'VOIDED';
+  status: 'COMPLETED' | 'PARTIALLY_REFUNDED' | 'REFUNDED' | 'VOIDED' | 'PENDING_PAYMENT';
   pricesIncludeTax: boolean;
   items: { name: string; quantity: number; unitPrice: string; lineTotal: string; taxCategory: TaxCategory; batchNumber: string }[];
   subtotal: string;
@@ -21,6 +21,47 @@ export interface ReceiptData {
   taxLines: TaxLine[];
   payments: { method: PaymentMethod; amount: string; tendered: string | null; changeGiven: string | null; status: string }[];
   zraReceiptNumber: string | null;
+  /** The VSDC's answer, once the sale is fiscalised: printed as the receipt's fiscal block. */
+  fiscal?: FiscalBlock | null;
+}
+
+/** What ZRA Smart Invoice asks a receipt to print of the VSDC's answer. */
+export interface FiscalBlock {
+  invoiceNumber: string;
+  receiptNumber: string;
+  sdcId: string | null;
+  mrcNumber: string | null;
+  /** yyyyMMddHHmmss, the VSDC's (Zambian) time. */
+  vsdcTime: string | null;
+  internalData: string | null;
+  signature: string | null;
+  /** The QR code's content: the VSDC's receipt verification link. */
+  qrContent: string | null;
+}
+
+/** 20261130081512 -> 2026-11-30 08:15:12 */
+function vsdcTime(t: string): string {
+  return /^\d{14}$/.test(t) ? `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)} ${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}` : t;
+}
+
+/** Splits `text` into lines of `width` (links and signatures have no spaces to wrap at). */
+function chunks(text: string, width: number, indent = '  '): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += width - indent.length) out.push(indent + text.slice(i, i + width - indent.length));
+  return out;
+}
+
+function fiscalLines(f: FiscalBlock, width: number): string[] {
+  const out = [...center('ZRA SMART INVOICE', width)];
+  out.push(...row('Invoice no.', f.invoiceNumber, width));
+  out.push(...row('Receipt no.', f.receiptNumber, width));
+  if (f.vsdcTime) out.push(...row('VSDC time', vsdcTime(f.vsdcTime), width));
+  if (f.sdcId) out.push(...row('SDC ID', f.sdcId, width));
+  if (f.mrcNumber) out.push(...row('MRC', f.mrcNumber, width));
+  if (f.internalData) out.push('Internal data:', ...chunks(f.internalData, width));
+  if (f.signature) out.push('Receipt signature:', ...chunks(f.signature, width));
+  if (f.qrContent) out.push('QR:', ...chunks(f.qrContent, width));
+  return out;
 }
 
 // ZRA Smart Invoice tax type codes, which the VSDC expects to see printed against each line.
@@ -142,7 +183,8 @@ export function renderReceipt(d: ReceiptData, width = 40): string {
   }
   if (d.payments.length > 0) out.push(rule);
 
-  out.push(...wrap(`ZRA receipt: ${d.zraReceiptNumber ?? 'pending'}`, width, '  '));
+  out.push(...wrap(`ZRA receipt: ${d.fiscal?.receiptNumber ?? d.zraReceiptNumber ?? 'pending'}`, width, '  '));
+  if (d.fiscal) out.push(rule, ...fiscalLines(d.fiscal, width));
   out.push('', ...center('Thank you for your purchase', width));
   return out.join('\n') + '\n';
 }

@@ -37,6 +37,7 @@ export const permissions: IRules = {
     users: hasRole('ADMIN', 'OPERATIONS'),
     auditLogs: isAdmin,
     tenantSettings: isTenantUser,
+    apiClients: isAdmin,
   },
   Mutation: {
     login: allow,
@@ -46,7 +47,14 @@ export const permissions: IRules = {
     createBranch: isAdmin,
     createUser: isAdmin,
     updateTenantSettings: isAdmin,
+    createApiClient: isAdmin,
+    revokeApiClient: isAdmin,
+    // Open like login: the credentials are the check, and attempts spend the per-IP login bucket.
+    issueClientToken: allow,
   },
+  ApiClient: isAdmin,
+  CreatedApiClient: isAdmin,
+  ClientToken: allow,
   Tenant: isTenantOrOperator,
   Branch: isTenantOrOperator,
   User: isAuthenticated,

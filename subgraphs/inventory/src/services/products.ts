@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeCursor, encodeCursor, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
+import { BadUserInputError, decodeCursor, encodeCursor, escapeLike, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
 import { recordAudit, type TenantTx } from '@umi/db';
 import type { TenantPrisma } from '@umi/db/tenant-models';
 import { requireTenant } from '@umi/subgraph';
@@ -71,6 +71,7 @@ async function defaultTaxCategory(tx: Pick<TenantTx, 'tenantSetting'>) {
 export async function createProduct(ctx: InventoryContext, input: unknown) {
   const { db } = requireTenant(ctx);
   const data = parseInput(createSchema, input);
+  assertControlledIsPrescriptionOnly(data);
   return db.transaction(async (tx) => {
     const product = await tx.product.create({
       data: {
@@ -87,12 +88,32 @@ export async function createProduct(ctx: InventoryContext, input: unknown) {
   });
 }
 
-async function changeProduct(ctx: InventoryContext, id: string, data: TenantPrisma.ProductUpdateInput, action: string) {
+/**
+ * A controlled substance is prescription-only (the database's products_controlled_is_prescription_only
+ * says so too): a product that would be controlled and sold over the counter is BAD_USER_INPUT.
+ */
+function assertControlledIsPrescriptionOnly(p: { controlledSubstance: boolean; requiresPrescription: boolean }): void {
+  if (p.controlledSubstance && !p.requiresPrescription) {
+    throw new BadUserInputError('input.requiresPrescription: a controlled substance is prescription-only', {
+      field: 'input.requiresPrescription',
+      reason: 'CONTROLLED_REQUIRES_PRESCRIPTION',
+    });
+  }
+}
+
+async function changeProduct(
+  ctx: InventoryContext,
+  id: string,
+  data: TenantPrisma.ProductUpdateInput,
+  action: string,
+  check: (before: { controlledSubstance: boolean; requiresPrescription: boolean }) => void = () => undefined,
+) {
   const { db } = requireTenant(ctx);
   const productId = parseInput(uuidSchema, id, 'id');
   return db.transaction(async (tx) => {
     const before = await tx.product.findFirst({ where: { id: productId, deletedAt: null } });
     if (!before) throw new NotFoundError('Product', { field: 'id' });
+    check(before);
     const after = await tx.product.update({ where: { id: productId }, data });
     await recordAudit(tx, { ...auditOf(ctx), action, entityType: 'Product', entityId: productId, oldValues: before, newValues: after });
     return after;
@@ -101,7 +122,12 @@ async function changeProduct(ctx: InventoryContext, id: string, data: TenantPris
 
 export function updateProduct(ctx: InventoryContext, id: string, input: unknown) {
   const data = parseInput(updateSchema, input);
-  return changeProduct(ctx, id, data as TenantPrisma.ProductUpdateInput, 'UPDATE');
+  return changeProduct(ctx, id, data as TenantPrisma.ProductUpdateInput, 'UPDATE', (before) =>
+    assertControlledIsPrescriptionOnly({
+      controlledSubstance: data.controlledSubstance ?? before.controlledSubstance,
+      requiresPrescription: data.requiresPrescription ?? before.requiresPrescription,
+    }),
+  );
 }
 
 /** Stops stocking and selling a product; its batches and history stay. */
@@ -120,15 +146,17 @@ const listSchema = z.object({
 export async function listProducts(ctx: InventoryContext, rawArgs: unknown) {
   const { db } = requireTenant(ctx);
   const args = parseInput(listSchema, rawArgs, 'args');
-  const after = args.after ? (decodeCursor(args.after, ['string', 'string']) as [string, string]) : null;
+  const after = args.after ? (decodeCursor(args.after, ['string', 'uuid']) as [string, string]) : null;
   const and: TenantPrisma.ProductWhereInput[] = [{ deletedAt: null }];
   if (!args.includeInactive) and.push({ isActive: true });
   if (args.search) {
-    const prefix = { startsWith: args.search, mode: 'insensitive' as const };
+    const prefix = { startsWith: escapeLike(args.search), mode: 'insensitive' as const };
     and.push({ OR: [{ name: prefix }, { genericName: prefix }, { sku: prefix }] });
   }
   if (after) and.push({ OR: [{ name: { gt: after[0] } }, { name: after[0], id: { gt: after[1] } }] });
-  const rows = await db.product.findMany({ where: { AND: and }, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: args.first + 1 });
+  const rows = await ctx.loaders.cached('products', [], JSON.stringify([args.search ?? null, args.includeInactive === true, after, args.first]), () =>
+    db.product.findMany({ where: { AND: and }, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: args.first + 1 }),
+  );
   for (const p of rows.slice(0, args.first)) ctx.loaders.productById.prime(p.id, p);
   const cursor = (p: { name: string; id: string }) => encodeCursor([p.name, p.id]);
   return toConnection(rows, args.first, cursor);
@@ -139,7 +167,7 @@ export async function productByBarcode(ctx: InventoryContext, barcode: string) {
   const { db } = requireTenant(ctx);
   const code = barcode.trim();
   if (!code) return null;
-  return db.product.findFirst({ where: { barcode: code, deletedAt: null, isActive: true } });
+  return ctx.loaders.cached('product_by_barcode', [], code, () => db.product.findFirst({ where: { barcode: code, deletedAt: null, isActive: true } }));
 }
 
 const settingsSchema = z.object({

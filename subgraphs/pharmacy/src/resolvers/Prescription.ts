@@ -19,4 +19,5 @@ export const Prescription: PrescriptionResolvers = {
   verifiedBy: (rx) => (rx.verifiedBy ? ref('User', rx.verifiedBy) : null),
   pharmacist: (rx) => (rx.pharmacistId ? ref('User', rx.pharmacistId) : null),
   dispensedItems: (rx, _, ctx) => ctx.loaders.dispensedByPrescription.load(rx.id),
+  sales: async (rx, _, ctx) => (await ctx.loaders.salesByPrescription.load(rx.id)).map((id) => ref('Sale', id)),
 };

@@ -1,23 +1,48 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { addDays, ConflictError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
 import { recordAudit } from '@umi/db';
 import { recordEvent } from '@umi/events';
 import { allocateStock, lockStockKeys, type Allocation } from '@umi/ledger';
+import {
+  applySupply,
+  loadSaleProducts,
+  lockPrescriptions,
+  nextSaleNumber,
+  ownOpenSession,
+  priceAllocations,
+  recordAlerts,
+  refusalOf,
+  runSafetyCheck,
+  SupplyReason,
+  writeSale,
+  type ItemTake,
+  type PaymentPlan,
+} from '@umi/supply';
 import { requireTenant } from '@umi/subgraph';
 import { actorOf, auditOf, branchDate, requireBranch } from '../policy';
 import type { PharmacyContext } from '../context';
-import { lockPrescription } from './prescriptions';
-import { recordAlerts, runSafetyCheck } from './safety';
 
-const argsSchema = z.object({ id: uuidSchema, overrideReason: z.string().trim().min(5, 'must say why (at least 5 characters)').max(1000).nullish() });
+const argsSchema = z.object({
+  id: uuidSchema,
+  overrideReason: z.string().trim().min(5, 'must say why (at least 5 characters)').max(1000).nullish(),
+  tillSessionId: uuidSchema.nullish(),
+});
+
+/** Unpaid until paid at the till: no payment rows, so nothing is PENDING in the session. */
+const UNPAID: PaymentPlan = { payments: [], paymentStatus: 'PENDING', changeGiven: '0.00' };
 
 /**
- * Fills a prescription from the branch's stock in one transaction (PHARMACIST of the branch):
- * the safety check runs again (the patient may have new prescriptions), an unresolved
- * CONTRAINDICATED warning needs an override reason, each item takes what stock allows
- * first-expiry-first-out (skipping batches that expire before the course ends), and controlled
- * products get their register line and a high-severity compliance event. A prescription with
- * nothing left to fill, cancelled or expired is CONFLICT.
+ * Fills a verified prescription from the branch's stock in one transaction (PHARMACIST of the
+ * branch), on the supply path every till sale takes (@umi/supply, in its lock order: the
+ * prescription and its items, the pharmacist's till session, then stock). The safety check runs
+ * again (the patient may have new prescriptions) and an unresolved CONTRAINDICATED warning needs
+ * an override reason; each item takes what is left of it as far as stock allows,
+ * first-expiry-first-out (skipping batches that expire before the course ends); what was supplied
+ * becomes ONE priced sale (VAT per line) booked to the pharmacist's open till session, unpaid until
+ * paid at the till (`paySale`). Controlled products get their register lines (naming the
+ * prescription) and a high-severity compliance event. PENDING (unverified), cancelled, expired or
+ * fully supplied prescriptions are CONFLICT.
  */
 export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknown): Promise<string> {
   const { db, tenant, principal } = requireTenant(ctx);
@@ -29,20 +54,24 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
   const userId = principal.userId;
 
   return db.transaction(async (tx) => {
-    const rx = await lockPrescription(tx, args.id);
+    const locked = await lockPrescriptions(tx, [args.id]);
+    const rx = locked.prescriptions[0];
+    if (!rx) throw new NotFoundError('Prescription', { field: 'id' });
     if (rx.status === 'DISPENSED') throw new ConflictError('The prescription has already been dispensed in full', { reason: 'ALREADY_DISPENSED' });
-    if (rx.status === 'CANCELLED') throw new ConflictError('The prescription is cancelled');
-    if (rx.validUntil.toISOString().slice(0, 10) < today) throw new ConflictError('The prescription has expired', { reason: 'EXPIRED' });
-    const patient = await tx.patient.findUniqueOrThrow({ where: { id: rx.patientId } });
-    const items = await tx.prescriptionItem.findMany({ where: { prescriptionId: rx.id }, orderBy: [{ lineNo: 'asc' }, { id: 'asc' }] });
-    const products = await tx.product.findMany({ where: { id: { in: items.map((i) => i.productId) } } });
-    const productById = new Map(products.map((p) => [p.id, p]));
+    const refusal = refusalOf(rx, today);
+    if (refusal) throw refusal;
+    const patient = await tx.patient.findUniqueOrThrow({ where: { id: rx.patient_id } });
+    const items = [...locked.items].sort((a, b) => a.line_no - b.line_no || a.id.localeCompare(b.id));
+    const products = await loadSaleProducts(tx, branch.id, today, [...new Set(items.map((i) => i.product_id))], () => 'id');
 
     const warnings = await runSafetyCheck(tx, {
-      items: items.map((i) => productById.get(i.productId)!),
+      items: items.map((i) => {
+        const p = products.get(i.product_id)!;
+        return { id: p.id, name: p.name, genericName: p.generic_name, atcCode: p.atc_code, controlledSubstance: p.controlled_substance };
+      }),
       patient,
       excludePrescriptionId: rx.id,
-      prescriber: { name: rx.prescriberName, license: rx.prescriberLicense },
+      prescriber: { name: rx.prescriber_name, license: rx.prescriber_license },
       today,
     });
     await recordAlerts(tx, warnings, { prescriptionId: rx.id, patientId: patient.id, raisedBy: userId });
@@ -50,7 +79,7 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
     if (blocking.length > 0) {
       if (!args.overrideReason) {
         throw new ConflictError(`Contraindicated: ${blocking.map((a) => a.message).join('; ')}. A pharmacist may override with a reason.`, {
-          reason: 'SAFETY_OVERRIDE_REQUIRED',
+          reason: SupplyReason.SAFETY_OVERRIDE_REQUIRED,
         });
       }
       const now = new Date();
@@ -60,37 +89,44 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
         action: 'OVERRIDE_SAFETY_ALERT',
         entityType: 'Prescription',
         entityId: rx.id,
-        branchId: rx.branchId,
+        branchId: rx.branch_id,
         newValues: { reason: args.overrideReason, alerts: blocking.map((a) => ({ id: a.id, message: a.message })) },
       });
       await tx.complianceEvent.create({
         data: {
-          branchId: rx.branchId,
+          branchId: rx.branch_id,
           eventType: 'SAFETY_OVERRIDE',
           severity: 'high',
-          description: `Contraindicated warning overridden on ${rx.prescriptionNumber}`,
+          description: `Contraindicated warning overridden on ${rx.prescription_number}`,
           data: { prescriptionId: rx.id, patientId: patient.id, reason: args.overrideReason, alerts: blocking.map((a) => a.message) },
           reportedBy: userId,
         },
       });
     }
 
+    // The sale this fill becomes is booked to the pharmacist's own open session (lock order 2).
+    const session = await ownOpenSession(tx, principal, rx.branch_id, args.tillSessionId, 'tillSessionId');
+    const saleId = randomUUID();
+    const saleNumber = await nextSaleNumber(tx, branch.code);
+
     // Every product's stock locked up front in key order: two fills over the same products queue.
-    await lockStockKeys(tx, items.map((i) => ({ branchId: rx.branchId, productId: i.productId })));
+    await lockStockKeys(tx, items.map((i) => ({ branchId: rx.branch_id, productId: i.product_id })));
     const actor = actorOf(ctx);
-    const filled: { itemId: string; productId: string; allocations: Allocation[] }[] = [];
+    const takes: ItemTake[] = [];
+    const allocations: Allocation[] = [];
     for (const item of items) {
-      const wanted = item.quantity - item.quantityDispensed;
+      const wanted = item.quantity - item.quantity_dispensed;
       if (wanted <= 0) continue;
-      const line = { productId: item.productId, notExpiringBefore: item.courseDays ? addDays(today, item.courseDays) : null };
+      const line = { productId: item.product_id, notExpiringBefore: item.course_days ? addDays(today, item.course_days) : null };
       const request = (quantity: number) =>
         allocateStock(tx, actor, {
-          branchId: rx.branchId,
+          branchId: rx.branch_id,
           today,
           type: 'DISPENSE',
           lines: [{ ...line, quantity }],
-          reference: rx.prescriptionNumber,
-          referenceId: rx.id,
+          // The register reads the prescription number; the movement points at the sale it became.
+          reference: rx.prescription_number,
+          referenceId: saleId,
           patientId: patient.id,
           prescriptionId: rx.id,
         });
@@ -99,73 +135,88 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
         taken = (await request(wanted)).movements;
       } catch (err) {
         // Short stock fills what there is; the rest stays for a later fill.
-        const available = err instanceof ConflictError && err.extensions.reason === 'INSUFFICIENT_STOCK' ? Number(err.extensions.available) : 0;
         if (!(err instanceof ConflictError) || err.extensions.reason !== 'INSUFFICIENT_STOCK') throw err;
+        const available = Number(err.extensions.available);
         if (available > 0) taken = (await request(available)).movements;
       }
-      if (taken.length > 0) filled.push({ itemId: item.id, productId: item.productId, allocations: taken });
-    }
-    if (filled.length === 0) throw new ConflictError('No stock at this branch to dispense any item of the prescription', { reason: 'INSUFFICIENT_STOCK' });
-
-    const now = new Date();
-    for (const f of filled) {
-      const quantity = f.allocations.reduce((n, a) => n + a.taken, 0);
-      await tx.dispensedItem.createMany({
-        data: f.allocations.map((a) => ({ prescriptionItemId: f.itemId, batchId: a.batchId, quantity: a.taken, dispensedBy: userId, dispensedAt: now })),
-      });
-      await tx.prescriptionItem.update({ where: { id: f.itemId }, data: { quantityDispensed: { increment: quantity } } });
-      const product = productById.get(f.productId)!;
-      if (product.controlledSubstance) {
-        await tx.complianceEvent.create({
-          data: {
-            branchId: rx.branchId,
-            eventType: 'CONTROLLED_SUBSTANCE_DISPENSED',
-            severity: 'high',
-            description: `${quantity} x ${product.name} dispensed on ${rx.prescriptionNumber}`,
-            data: {
-              prescriptionId: rx.id,
-              patientId: patient.id,
-              productId: product.id,
-              quantity,
-              batches: f.allocations.map((a) => ({ batchNumber: a.batchNumber, quantity: a.taken })),
-            },
-            reportedBy: userId,
-          },
-        });
+      const quantity = taken.reduce((n, a) => n + a.taken, 0);
+      if (quantity > 0) {
+        takes.push({ itemId: item.id, prescriptionId: rx.id, productId: item.product_id, quantity });
+        allocations.push(...taken);
       }
     }
-    const after = await tx.prescriptionItem.findMany({ where: { prescriptionId: rx.id } });
-    const complete = after.every((i) => i.quantityDispensed >= i.quantity);
-    await tx.prescription.update({
-      where: { id: rx.id },
-      data: {
-        status: complete ? 'DISPENSED' : 'PARTIALLY_DISPENSED',
-        pharmacistId: userId,
-        dispensedAt: now,
-        ...(rx.verifiedBy ? {} : { verifiedBy: userId, verifiedAt: now }),
-      },
+    if (takes.length === 0) throw new ConflictError('No stock at this branch to dispense any item of the prescription', { reason: 'INSUFFICIENT_STOCK' });
+
+    const { priced, pricesIncludeTax } = priceAllocations(products, allocations, '0.00');
+    await writeSale(tx, {
+      id: saleId,
+      saleNumber,
+      branchId: rx.branch_id,
+      tillSessionId: session.id,
+      patientId: patient.id,
+      cashierId: userId,
+      paymentMethod: 'CASH',
+      prescriptionIds: [rx.id],
+      pricesIncludeTax,
+      priced,
+      plan: UNPAID,
+      event: null,
     });
+    // The fills name the sale, so they follow it.
+    await applySupply(tx, takes, allocations, { userId, isPharmacist: principal.role === 'PHARMACIST', saleId });
+
+    for (const t of takes) {
+      const product = products.get(t.productId)!;
+      if (!product.controlled_substance) continue;
+      const batches = allocations.filter((a) => a.productId === t.productId);
+      await tx.complianceEvent.create({
+        data: {
+          branchId: rx.branch_id,
+          eventType: 'CONTROLLED_SUBSTANCE_DISPENSED',
+          severity: 'high',
+          description: `${t.quantity} x ${product.name} dispensed on ${rx.prescription_number}`,
+          data: {
+            prescriptionId: rx.id,
+            patientId: patient.id,
+            productId: product.id,
+            quantity: t.quantity,
+            saleId,
+            batches: batches.map((a) => ({ batchNumber: a.batchNumber, quantity: a.taken })),
+          },
+          reportedBy: userId,
+        },
+      });
+    }
+    const after = await tx.prescription.findUniqueOrThrow({ where: { id: rx.id }, select: { status: true } });
+    const complete = after.status === 'DISPENSED';
     await recordEvent(tx, {
       eventType: 'prescription.dispensed',
       serviceName: 'pharmacy',
       aggregateId: rx.id,
       data: {
         prescriptionId: rx.id,
-        prescriptionNumber: rx.prescriptionNumber,
+        prescriptionNumber: rx.prescription_number,
         patientId: patient.id,
         complete,
-        items: filled.map((f) => ({ productId: f.productId, quantity: f.allocations.reduce((n, a) => n + a.taken, 0) })),
+        saleId,
+        items: takes.map((t) => ({ productId: t.productId, quantity: t.quantity })),
       },
-      metadata: { tenantId: tenant.id, branchId: rx.branchId, userId, correlationId: ctx.requestId },
+      metadata: { tenantId: tenant.id, branchId: rx.branch_id, userId, correlationId: ctx.requestId },
     });
     await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'DISPENSE',
       entityType: 'Prescription',
       entityId: rx.id,
-      branchId: rx.branchId,
+      branchId: rx.branch_id,
       oldValues: { status: rx.status },
-      newValues: { status: complete ? 'DISPENSED' : 'PARTIALLY_DISPENSED', items: filled.map((f) => ({ productId: f.productId, batches: f.allocations.map((a) => [a.batchNumber, a.taken]) })) },
+      newValues: {
+        status: after.status,
+        saleId,
+        saleNumber,
+        totalAmount: priced.totalAmount,
+        items: takes.map((t) => ({ productId: t.productId, batches: allocations.filter((a) => a.productId === t.productId).map((a) => [a.batchNumber, a.taken]) })),
+      },
     });
     return rx.id;
   });

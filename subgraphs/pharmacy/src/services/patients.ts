@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadUserInputError, decodeCursor, encodeCursor, ForbiddenError, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
+import { BadUserInputError, decodeCursor, encodeCursor, escapeLike, ForbiddenError, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '@umi/db';
 import type { Patient, TenantPrisma } from '@umi/db/tenant-models';
@@ -139,14 +139,14 @@ const listSchema = z.object({ search: z.string().trim().max(100).nullish(), firs
 export async function listPatients(ctx: PharmacyContext, rawArgs: unknown) {
   const { db } = requireTenant(ctx);
   const args = parseInput(listSchema, rawArgs, 'args');
-  const after = args.after ? (decodeCursor(args.after, ['string', 'string', 'string']) as [string, string, string]) : null;
+  const after = args.after ? (decodeCursor(args.after, ['string', 'string', 'uuid']) as [string, string, string]) : null;
   const and: TenantPrisma.PatientWhereInput[] = [{ deletedAt: null }];
   const s = args.search;
   if (s) {
     if (/^p-?\d+$/i.test(s)) and.push({ patientNumber: { startsWith: s.toUpperCase().replace(/^P-?/, 'P-') } });
     else if (/^\+?[0-9 ()-]{3,}$/.test(s)) and.push({ phone: { startsWith: s } });
     else {
-      const prefix = { startsWith: s, mode: 'insensitive' as const };
+      const prefix = { startsWith: escapeLike(s), mode: 'insensitive' as const };
       and.push({ OR: [{ lastName: prefix }, { firstName: prefix }] });
     }
   }

@@ -6,7 +6,7 @@ import { lockRow, nextNumber } from '@umi/ledger';
 import { requireTenant } from '@umi/subgraph';
 import { auditOf, branchDate, requireBranch, type BranchNeed } from '../policy';
 import type { PharmacyContext } from '../context';
-import { recordAlerts, runSafetyCheck } from './safety';
+import { recordAlerts, runSafetyCheck } from '@umi/supply';
 
 const createSchema = z.object({
   branchId: uuidSchema,
@@ -30,11 +30,15 @@ const createSchema = z.object({
     .max(50),
 });
 
-/** The tenant's prescription validity in days (90 unless the tenant says otherwise). */
-async function validityDays(tx: TenantTx): Promise<number> {
-  const row = await tx.tenantSetting.findUnique({ where: { key: 'prescription_validity_days' } });
-  const days = Number(row?.value ?? 90);
-  return Number.isInteger(days) && days > 0 ? days : 90;
+/**
+ * The tenant's prescription validity in days: 90 unless the tenant says otherwise, and for a
+ * prescription listing a controlled substance its own, shorter validity (30 unless changed).
+ */
+async function validityDays(tx: TenantTx, controlled: boolean): Promise<number> {
+  const [key, fallback] = controlled ? ['controlled_prescription_validity_days', 30] : ['prescription_validity_days', 90];
+  const row = await tx.tenantSetting.findUnique({ where: { key } });
+  const days = Number(row?.value ?? fallback);
+  return Number.isInteger(days) && days > 0 ? days : fallback;
 }
 
 /** Locks the prescription row for the rest of the transaction and returns it fresh. */
@@ -63,7 +67,9 @@ export async function createPrescription(ctx: PharmacyContext, input: unknown) {
       if (!p) throw new NotFoundError('Product', { field: `input.items[${i}].productId` });
       if (!p.isActive) throw new BadUserInputError(`input.items[${i}].productId: ${p.name} is inactive`, { field: `input.items[${i}].productId` });
     });
-    const validUntil = addDays(data.datePrescribed, await validityDays(tx));
+    // A controlled prescription is valid for its own period and never repeats: its items' quantities
+    // are all it ever supplies (partial fills allowed, Controlled Substances Act s.21).
+    const validUntil = addDays(data.datePrescribed, await validityDays(tx, products.some((p) => p.controlledSubstance)));
     if (validUntil < today) throw new BadUserInputError(`input.datePrescribed: the prescription expired on ${validUntil}`, { field: 'input.datePrescribed' });
     const number = await nextNumber(tx, `rx:${branch.code}`);
     const prescription = await tx.prescription.create({

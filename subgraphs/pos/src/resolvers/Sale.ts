@@ -3,9 +3,11 @@ import { canViewBranch } from '@umi/kit';
 import type { Sale as SaleRow, SaleItem as SaleItemRow } from '@umi/db/tenant-models';
 import { ref, requireTenant } from '@umi/subgraph';
 import type { SaleResolvers, SaleStatus } from '../generated/resolvers';
-import { taxLinesOf, type PaymentMethod, type TaxCategory, type TaxLine } from '../pricing';
+import { taxLinesOf, type PaymentMethod, type TaxCategory, type TaxLine } from '@umi/supply';
 import { renderReceipt } from '../receipt';
 import type { PosContext } from '../context';
+import { saleFiscal } from '../services/fiscal';
+import { readFiscalSettings } from '../fiscal/settings';
 
 const dec = (v: { toString(): string }) => new Decimal(v.toString());
 
@@ -24,17 +26,18 @@ const taxLines = (sale: SaleRow, items: SaleItemRow[]): TaxLine[] =>
 
 /** The 40-column till receipt of a sale, in its branch's time zone. */
 async function receiptText(s: SaleRow, ctx: PosContext): Promise<string> {
-  const { tenant } = requireTenant(ctx);
+  const { tenant, db } = requireTenant(ctx);
   const [items, payments, branch, cashier] = await Promise.all([
     ctx.loaders.itemsBySale.load(s.id),
     ctx.loaders.paymentsBySale.load(s.id),
     ctx.deps.branches.get(tenant.id, s.branchId),
     ctx.loaders.userById.load(s.cashierId),
   ]);
-  const names = await ctx.loaders.productById.loadMany(items.map((i) => i.productId));
+  const [names, fiscal, settings] = await Promise.all([ctx.loaders.productById.loadMany(items.map((i) => i.productId)), saleFiscal(ctx, s.id), readFiscalSettings(db.sql)]);
   return renderReceipt({
     tenantName: tenant.name,
-    tpin: tenant.tpin,
+    // The TPIN the invoices are fiscalised under, when configured.
+    tpin: settings.tpin ?? tenant.tpin,
     branchName: branch?.name ?? '',
     branchCode: branch?.code ?? '',
     timezone: branch?.timezone ?? 'Africa/Lusaka',
@@ -67,6 +70,19 @@ async function receiptText(s: SaleRow, ctx: PosContext): Promise<string> {
       status: p.status,
     })),
     zraReceiptNumber: s.zraReceiptNumber,
+    fiscal:
+      fiscal.status === 'FISCALISED' && fiscal.invoiceNumber && fiscal.receiptNumber
+        ? {
+            invoiceNumber: fiscal.invoiceNumber,
+            receiptNumber: fiscal.receiptNumber,
+            sdcId: fiscal.sdcId,
+            mrcNumber: fiscal.mrcNumber,
+            vsdcTime: fiscal.vsdcTime,
+            internalData: fiscal.internalData,
+            signature: fiscal.signature,
+            qrContent: fiscal.qrContent,
+          }
+        : null,
   });
 }
 
@@ -90,4 +106,5 @@ export const Sale: SaleResolvers = {
   refund: async (s, _, ctx) => (await ctx.loaders.refundsBySale.load(s.id)).at(-1) ?? null,
   refunds: (s, _, ctx) => ctx.loaders.refundsBySale.load(s.id),
   receipt: async (s, _, ctx) => ({ text: await receiptText(s, ctx) }),
+  fiscal: (s, _, ctx) => saleFiscal(ctx, s.id),
 };

@@ -1,6 +1,6 @@
 import { ref } from '@umi/subgraph';
 import type { SaleItemResolvers } from '../generated/resolvers';
-import type { TaxCategory } from '../pricing';
+import type { TaxCategory } from '@umi/supply';
 
 export const SaleItem: SaleItemResolvers = {
   product: (i) => ref('Product', i.productId),

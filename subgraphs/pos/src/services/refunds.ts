@@ -8,6 +8,8 @@ import { lockRow, quarantineStock } from '@umi/ledger';
 import { requireTenant } from '@umi/subgraph';
 import { actorOf, auditOf, branchDate, mayRefund, requireBranch } from '../policy';
 import type { PosContext } from '../context';
+import { CREDIT_NOTE_REASON_NAMES } from '../fiscal/codes';
+import { enqueueFiscal } from '../fiscal/queue';
 import { PosReason } from '../reasons';
 import { linePaid, planPayouts, refundShare, type RefundableLine } from '../refund-lines';
 import { ownOpenSession } from './tills';
@@ -86,6 +88,7 @@ const refundSchema = z.object({
   reason: z.string().trim().min(3, 'is required (at least 3 characters)').max(500),
   lines: z.array(lineSchema).min(1).max(200).nullish(),
   tillSessionId: uuidSchema.nullish(),
+  creditNoteReason: z.enum(CREDIT_NOTE_REASON_NAMES).nullish(),
 });
 
 /**
@@ -147,7 +150,9 @@ export async function refundSale(ctx: PosContext, args: unknown): Promise<string
     const sale = await lockSale(tx, data.id);
     if ((sale.status !== 'COMPLETED' && sale.status !== 'PARTIALLY_REFUNDED') || sale.paymentStatus !== 'PAID') {
       throw new ConflictError(
-        sale.status === 'COMPLETED' ? 'The sale is not paid yet; a pending payment is declined, not refunded' : `The sale is already ${sale.status}`,
+        sale.status === 'COMPLETED' || sale.status === 'PENDING_PAYMENT'
+          ? 'The sale is not paid yet; a pending payment is declined, not refunded'
+          : `The sale is already ${sale.status}`,
         { reason: PosReason.SALE_NOT_REFUNDABLE },
       );
     }
@@ -214,6 +219,7 @@ export async function refundSale(ctx: PosContext, args: unknown): Promise<string
     const whole = lines.every((l) => l.refundedQuantity + (picked.find((x) => x.line.id === l.id)?.quantity ?? 0) === l.quantity);
     const status = whole ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
     await tx.sale.update({ where: { id: sale.id }, data: { status, paymentStatus: whole ? 'REFUNDED' : 'PAID' } });
+    await enqueueFiscal(tx, { kind: 'CREDIT_NOTE', refundId, reason: data.creditNoteReason });
     await recordAudit(tx, {
       ...auditOf(ctx),
       action: 'REFUND',

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import Decimal from 'decimal.js';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, parseInput, uuidSchema, type Principal } from '@umi/kit';
-import { recordAudit, sql, tables, type SqlRunner, type TenantTx } from '@umi/db';
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
+import { recordAudit, sql, tables, type SqlRunner } from '@umi/db';
 import type { TillSession } from '@umi/db/tenant-models';
 import { lockRow } from '@umi/ledger';
 import { requireTenant } from '@umi/subgraph';
 import { auditOf, mayCloseSession, requireBranch } from '../policy';
 import { PosReason } from '../reasons';
 import type { PosContext } from '../context';
-import { decimalString, type PaymentMethod } from '../pricing';
+import { decimalString, type PaymentMethod } from '@umi/supply';
 
 export async function createTill(ctx: PosContext, args: { branchId: string; name: string }) {
   const { db } = requireTenant(ctx);
@@ -118,44 +118,7 @@ export function zReport(ctx: PosContext, session: TillSession): Promise<ZReportD
   return zReportOf(requireTenant(ctx).db, session);
 }
 
-/**
- * Locks a session row FOR SHARE and reads it: a closing (FOR UPDATE) waits for the transaction, and
- * the transaction for a closing in progress; other bookings to the session (sales, refunds) do not
- * wait for each other. Shared, so that a refund (session, then stock) and a checkout (stock, then
- * the session through the booking trigger) never deadlock.
- */
-export async function lockSessionShared(tx: TenantTx, id: string): Promise<TillSession | null> {
-  const locked = await tx.sql.query(sql`SELECT 1 FROM ${tables.till_sessions} WHERE id = ${id}::uuid FOR SHARE`);
-  return locked.length === 0 ? null : tx.tillSession.findUnique({ where: { id } });
-}
-
-/**
- * The open session of `p` at the branch that money is booked to, locked (shared) until the
- * transaction ends. `requested` names it; otherwise it is the caller's one open session there.
- * None: CONFLICT NO_OPEN_TILL_SESSION; several: TILL_SESSION_AMBIGUOUS; the named one closed:
- * TILL_SESSION_CLOSED; another user's: FORBIDDEN.
- */
-export async function ownOpenSession(tx: TenantTx, p: Principal, branchId: string, requested: string | null | undefined, field: string): Promise<TillSession> {
-  let id = requested ?? null;
-  if (!id) {
-    const open = await tx.tillSession.findMany({ where: { branchId, openedBy: p.userId, status: 'OPEN' }, select: { id: true }, take: 2 });
-    if (open.length === 0) {
-      throw new ConflictError('You have no open till session at this branch: open one first', { reason: PosReason.NO_OPEN_TILL_SESSION });
-    }
-    if (open.length > 1) {
-      throw new ConflictError(`You have several open till sessions at this branch: name one in ${field}`, { reason: PosReason.TILL_SESSION_AMBIGUOUS, field });
-    }
-    id = open[0]!.id;
-  }
-  const session = await lockSessionShared(tx, id);
-  if (!session) throw new NotFoundError('Till session', { field });
-  if (session.branchId !== branchId) throw new BadUserInputError(`${field}: the till session belongs to another branch`, { field });
-  if (session.openedBy !== p.userId) throw new ForbiddenError('Money is booked to your own till session, not to another user\'s');
-  if (session.status !== 'OPEN') {
-    throw new ConflictError('The till session is closed', { reason: requested ? PosReason.TILL_SESSION_CLOSED : PosReason.NO_OPEN_TILL_SESSION });
-  }
-  return session;
-}
+export { lockSessionShared, ownOpenSession } from '@umi/supply';
 
 const closeSchema = z.object({ sessionId: uuidSchema, countedCash: z.string() });
 

@@ -7,6 +7,7 @@ import { createBranch } from '../services/branches';
 import { updateSettings } from '../services/settings';
 import { provisionTenant } from '../services/tenants';
 import { createUser } from '../services/users';
+import { createApiClient, issueClientToken, revokeApiClient } from '../services/api-clients';
 
 /**
  * The request acts from now on as the user who just signed in (its scopes and loaders are rebound),
@@ -20,9 +21,22 @@ async function signedIn(ctx: TenantContext, result: AuthResult) {
 }
 
 export const Mutation: MutationResolvers = {
-  login: async (_, args, ctx) => signedIn(ctx, await login(ctx, args)),
-  refreshToken: async (_, args, ctx) => signedIn(ctx, await refresh(ctx, args.refreshToken)),
-  logout: (_, args, ctx) => logout(ctx, args.refreshToken),
+  createApiClient: (_, args, ctx) => createApiClient(ctx, args.input),
+  revokeApiClient: (_, args, ctx) => revokeApiClient(ctx, args.id),
+  issueClientToken: (_, args, ctx) => issueClientToken(ctx, args),
+  // Signing in or out changes user rows and tokens (last login), not the tenant's other cached data.
+  login: async (_, args, ctx) => {
+    ctx.cache.touches('users');
+    return signedIn(ctx, await login(ctx, args));
+  },
+  refreshToken: async (_, args, ctx) => {
+    ctx.cache.touches('users');
+    return signedIn(ctx, await refresh(ctx, args.refreshToken));
+  },
+  logout: (_, args, ctx) => {
+    ctx.cache.touches('users');
+    return logout(ctx, args.refreshToken);
+  },
   createTenant: async (_, args, ctx) => {
     const id = await provisionTenant(ctx, args.input);
     const tenant = await ctx.loaders.tenantById.load(id);

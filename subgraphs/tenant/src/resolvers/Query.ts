@@ -6,8 +6,10 @@ import { listAuditLogs } from '../services/audit-logs';
 import { listBranches } from '../services/branches';
 import { readSettings } from '../services/settings';
 import { listUsers } from '../services/users';
+import { listApiClients } from '../services/api-clients';
 
 export const Query: QueryResolvers = {
+  apiClients: (_, __, ctx) => listApiClients(ctx),
   me: (_, __, ctx) => (ctx.principal ? ctx.loaders.userById.load(ctx.principal.userId) : null),
   /** The platform operator's scope sees every tenant. */
   tenants: (_, __, ctx) => ctx.shared.transaction((tx) => tx.tenant.findMany({ where: { deletedAt: null }, orderBy: { createdAt: 'asc' } })),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadUserInputError, parseInput } from '@umi/kit';
+import { BadUserInputError, parseInput, uuidSchema } from '@umi/kit';
 import { requireTenant } from '@umi/subgraph';
 import type { TenantContext } from '../context';
 
@@ -17,7 +17,7 @@ function encodeCursor(timestamp: Date, id: string): string {
 function decodeCursor(cursor: string): { timestamp: Date; id: string } {
   const [ts, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const timestamp = new Date(ts ?? '');
-  if (!id || Number.isNaN(timestamp.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new BadUserInputError('after: invalid cursor');
+  if (!id || Number.isNaN(timestamp.getTime()) || !uuidSchema.safeParse(id).success) throw new BadUserInputError('after: invalid cursor');
   return { timestamp, id };
 }
 

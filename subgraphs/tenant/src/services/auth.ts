@@ -90,11 +90,13 @@ export async function login(ctx: TenantContext, args: { email: string; password:
     const b = await directory.resolve(ctx.tenantHint);
     if (!a || !b || a.id !== b.id) throw new ForbiddenError('The tenant argument and the request tenant differ');
   }
-  await limitAttempt(ctx, tenantKey ?? 'platform', email.success ? email.data : args.email.toLowerCase());
+  // The account is the tenant itself (however it is named: `Demo`, `demo` or its id) and the
+  // normalised email: keyed on the raw strings, each spelling would get its own attempts.
+  const tenant: TenantRecord | null = tenantKey ? await directory.resolve(tenantKey) : null;
+  const accountTenant = tenantKey ? (tenant?.id ?? `unknown:${tenantKey.toLowerCase()}`) : 'platform';
+  await limitAttempt(ctx, accountTenant, email.success ? email.data : args.email.trim().toLowerCase());
 
-  let tenant: TenantRecord | null = null;
   if (tenantKey) {
-    tenant = await directory.resolve(tenantKey);
     if (!tenant || tenant.status !== 'active') {
       await verifyPassword(null, args.password);
       metrics.authFailures.inc({ reason: 'unknown_tenant' });

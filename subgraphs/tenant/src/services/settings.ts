@@ -9,6 +9,8 @@ import { auditOf } from '../policy';
 export interface TenantSettings {
   pricesIncludeTax: boolean;
   prescriptionValidityDays: number;
+  /** Days a prescription listing a controlled substance may be filled after it was written. */
+  controlledPrescriptionValidityDays: number;
   controlledRegisterRetentionYears: number;
   /** What a new product is taxed as when its creator names no category. */
   defaultTaxCategory: TaxCategory;
@@ -20,16 +22,18 @@ type TaxCategory = z.infer<typeof taxCategorySchema>;
 const KEYS = {
   pricesIncludeTax: 'prices_include_tax',
   prescriptionValidityDays: 'prescription_validity_days',
+  controlledPrescriptionValidityDays: 'controlled_prescription_validity_days',
   controlledRegisterRetentionYears: 'controlled_register_retention_years',
   defaultTaxCategory: 'default_tax_category',
 } as const;
 
-const DEFAULTS: TenantSettings = { pricesIncludeTax: true, prescriptionValidityDays: 90, controlledRegisterRetentionYears: 5, defaultTaxCategory: 'STANDARD' };
+const DEFAULTS: TenantSettings = { pricesIncludeTax: true, prescriptionValidityDays: 90, controlledPrescriptionValidityDays: 30, controlledRegisterRetentionYears: 5, defaultTaxCategory: 'STANDARD' };
 
 const inputSchema = z
   .object({
     pricesIncludeTax: z.boolean().nullish(),
     prescriptionValidityDays: z.number().int().min(1).max(3650).nullish(),
+    controlledPrescriptionValidityDays: z.number().int().min(1).max(3650).nullish(),
     // DOMAIN.md: at least five years until the statute is confirmed.
     controlledRegisterRetentionYears: z.number().int().min(5, 'must be at least 5').max(100).nullish(),
     defaultTaxCategory: taxCategorySchema.nullish(),
@@ -43,6 +47,7 @@ async function settingsIn(db: Pick<TenantDb, 'tenantSetting'>): Promise<TenantSe
   return {
     pricesIncludeTax: (byKey.get(KEYS.pricesIncludeTax) as boolean | undefined) ?? DEFAULTS.pricesIncludeTax,
     prescriptionValidityDays: Number(byKey.get(KEYS.prescriptionValidityDays) ?? DEFAULTS.prescriptionValidityDays),
+    controlledPrescriptionValidityDays: Number(byKey.get(KEYS.controlledPrescriptionValidityDays) ?? DEFAULTS.controlledPrescriptionValidityDays),
     controlledRegisterRetentionYears: Number(byKey.get(KEYS.controlledRegisterRetentionYears) ?? DEFAULTS.controlledRegisterRetentionYears),
     defaultTaxCategory: taxCategorySchema.parse(byKey.get(KEYS.defaultTaxCategory) ?? DEFAULTS.defaultTaxCategory),
   };

@@ -84,6 +84,18 @@ describe('priceSale: VAT', () => {
     expect(sale.taxLines[0]!.taxAmount).toBe('0.02');
   });
 
+  it('computes VAT per line the customer bought, never per FEFO batch (issue 11: 3 x 0.10 holds 0.04)', () => {
+    const batch = (batchId: string, quantity: number): SaleLineInput => ({ ...line('0.10', quantity), batchId, batchNumber: batchId, lineKey: 'prod-1' });
+    const oneBatch = priceSale([batch('b1', 3)], inclusive);
+    const threeBatches = priceSale([batch('b1', 1), batch('b2', 1), batch('b3', 1)], inclusive);
+    expect(oneBatch.taxAmount).toBe('0.04');
+    expect(threeBatches.taxAmount).toBe('0.04');
+    // The rows still record their batches and their VAT adds up to the line's.
+    expect(threeBatches.lines.map((l) => l.batchId)).toEqual(['b1', 'b2', 'b3']);
+    expect(threeBatches.lines.reduce((s, l) => s.plus(l.taxAmount), new Decimal(0)).toFixed(2)).toBe('0.04');
+    expect(threeBatches.taxLines).toEqual([{ category: 'STANDARD', rate: '0.1600', taxableAmount: '0.26', taxAmount: '0.04' }]);
+  });
+
   it('multiplies large amounts exactly', () => {
     const sale = priceSale([line('999999999999.99', 1000, 'EXEMPT', '0.0000')], inclusive);
     expect(sale.lines[0]!.lineTotal).toBe('999999999999990.00');

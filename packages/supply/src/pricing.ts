@@ -14,6 +14,12 @@ export interface SaleLineInput {
   taxCategory: TaxCategory;
   /** A fraction, e.g. "0.1600". */
   taxRate: string;
+  /**
+   * Rows with the same key are the batches of ONE line the customer bought (a product and its
+   * quantity): VAT is computed on that line and shared out over its batches, so where FEFO took
+   * the units from never changes the VAT. A row without a key is a line of its own.
+   */
+  lineKey?: string;
 }
 export interface PricedLine extends SaleLineInput {
   lineTotal: string;
@@ -135,14 +141,28 @@ export function priceSale(lines: SaleLineInput[], opts: { pricesIncludeTax: bool
   }
   const discounts = spread(discount, totals);
 
+  // VAT per customer line (rounded half-up once per line), then shared out over the line's batch
+  // rows pro rata in whole ngwee, so the rows add up to the line's VAT exactly.
+  const groups = new Map<string, number[]>();
+  lines.forEach((line, i) => {
+    const key = line.lineKey === undefined ? `#${i}` : `k:${line.lineKey}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  const taxes: Decimal[] = lines.map(() => ZERO);
   let taxTotal = ZERO;
-  const priced = lines.map((line, i): PricedLine => {
-    const rate = rates[i]!;
-    const net = totals[i]!.minus(discounts[i]!);
+  for (const rows of groups.values()) {
+    const rate = rates[rows[0]!]!;
+    if (rows.some((i) => !rates[i]!.eq(rate))) throw bad(`lines[${rows[0]!}].taxRate`, 'the batches of one line must share its VAT rate');
+    const nets = rows.map((i) => totals[i]!.minus(discounts[i]!));
+    const net = nets.reduce((s, n) => s.plus(n), ZERO);
     const tax = opts.pricesIncludeTax ? ngwee(net.times(rate).div(rate.plus(1))) : ngwee(net.times(rate));
     taxTotal = taxTotal.plus(tax);
-    return { ...line, lineTotal: money(totals[i]!), discountAmount: money(discounts[i]!), taxAmount: money(tax) };
-  });
+    const shares = rows.length === 1 ? [tax] : spread(tax, nets);
+    rows.forEach((i, n) => (taxes[i] = shares[n]!));
+  }
+  const priced = lines.map(
+    (line, i): PricedLine => ({ ...line, lineTotal: money(totals[i]!), discountAmount: money(discounts[i]!), taxAmount: money(taxes[i]!) }),
+  );
 
   const discountTotal = discounts.reduce((s, d) => s.plus(d), ZERO);
   const total = opts.pricesIncludeTax ? subtotal.minus(discountTotal) : subtotal.plus(taxTotal).minus(discountTotal);
