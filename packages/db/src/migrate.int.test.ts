@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { createTestDatabase, TestDatabase, TEST_APP_ROLE } from '@umi/testkit/database';
 import { applyMigrations, inTransaction, lockTenantSchema, migrateAll, loadMigrations, pendingTenantSchemas } from './migrate';
@@ -46,7 +47,12 @@ describe('migration runner', () => {
       plan: 'basic',
       admin: { email: `admin@${subdomain}.test`, passwordHash: 'x', firstName: 'A', lastName: 'B' },
     });
-    const audit = { userId: null, ipAddress: null, userAgent: null, correlationId: null };
+    const audit = { userId: randomUUID(), ipAddress: null, userAgent: null, correlationId: null };
+    // The test above tampered with a checksum on purpose: put it back.
+    beforeAll(async () => {
+      const first = loadMigrations('shared')[0]!;
+      await db.pool.query('UPDATE shared.umi_migrations SET checksum = $2 WHERE name = $1', [first.name, first.checksum]);
+    });
     /** Marks schemas as behind in the directory only (their tables stay as they are). */
     const markBehind = (schemas: string[]) =>
       db.pool.query(`UPDATE shared.tenants SET schema_migrations = schema_migrations[1:cardinality(schema_migrations) - 1] WHERE schema_name = ANY($1)`, [schemas]);
@@ -59,7 +65,12 @@ describe('migration runner', () => {
       const barrier = async () => {
         if (++inside === 4) release();
         // Under one global lock only the first would ever get here: the barrier would time out.
-        await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${inside} of 4 provisionings ran at once`)), 20_000))]);
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([all, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`only ${inside} of 4 provisionings ran at once`)), 20_000)))]);
+        } finally {
+          clearTimeout(timer);
+        }
       };
       try {
         const ids = await Promise.all(['par-a', 'par-b', 'par-c', 'par-d'].map((s) => p.provision(tenant(s), audit as never, { beforeCommit: barrier })));

@@ -38,8 +38,9 @@ export interface TenantProvisioner {
  * so any failure leaves no tenant, no schema and no user behind. The migration advisory lock keeps
  * a concurrent migration run from seeing a half-made schema. `close` ends the pool.
  */
-export function createTenantProvisioner(databaseUrl: string, appRole: string): TenantProvisioner & { close(): Promise<void> } {
-  const pool = createOwnerPool(databaseUrl);
+export function createTenantProvisioner(databaseUrl: string, appRole: string, concurrency = 4): TenantProvisioner & { close(): Promise<void> } {
+  // Provisionings no longer queue on one lock, so the pool is what bounds them running side by side.
+  const pool = createOwnerPool(databaseUrl, concurrency);
   return {
     async provision(tenant, audit, hooks = {}) {
       const schema = tenantSchemaName(tenant.subdomain);
