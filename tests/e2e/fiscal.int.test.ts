@@ -287,15 +287,15 @@ describe('fiscal receipts (ZRA Smart Invoice through the VSDC simulator)', () =>
     expect(after.fiscal.receiptNumber).toBe(sale.fiscal.receiptNumber);
   });
 
-  // The issue asks for 30 s of VSDC downtime; 8 s keeps CI time reasonable and exercises the same
-  // path: every send fails, the backlog grows and alerts, then drains in order once the VSDC is back.
+  // 30 s of VSDC downtime during 50 sales: every send fails, the backlog grows and alerts, then
+  // drains in order once the VSDC is back.
   it('keeps selling through a VSDC outage, shows the backlog and alerts once, then fiscalises every sale exactly once and in order (two workers)', async () => {
     await p.ok('mutation { updateFiscalSettings(input: { backlogAlertSeconds: 3 }) { backlogAlertSeconds } }', {}, { token: t.adminToken });
     const registry = new Registry();
     worker({ registry });
     worker();
     const acceptedBefore = vsdc.invoices.length;
-    vsdc.control.fail({ forMs: 8_000 });
+    vsdc.control.fail({ forMs: 30_000 });
     const started = Date.now();
     const sales: { id: string; saleNumber: string }[] = [];
     for (let i = 0; i < 50; i++) sales.push(await sell([{ productId: i % 2 ? products.std : products.zero, quantity: 1 }]));
@@ -306,14 +306,17 @@ describe('fiscal receipts (ZRA Smart Invoice through the VSDC simulator)', () =>
       { b: br1 },
       { token: t.adminToken },
     );
-    if (madeIn < 7_000) {
+    // The sales take a few seconds, well inside the outage (asserted, so the checks below always run).
+    expect(madeIn).toBeLessThan(25_000);
+    {
       expect(backlog.fiscalBacklog.count).toBe(50);
       expect(backlog.fiscalBacklog.oldestInvoiceNumber).toBe(sales[0]!.saleNumber);
       expect(vsdc.invoices.length).toBe(acceptedBefore);
     }
     // The gauge follows the backlog while the VSDC is down.
     await sleep(4_000);
-    if (Date.now() - started < 7_500) {
+    expect(Date.now() - started).toBeLessThan(29_000);
+    {
       const gauge = (await registry.getSingleMetric('fiscal_backlog')!.get()).values.find((v) => v.labels.branch === br1);
       expect(gauge?.value).toBeGreaterThan(0);
     }
@@ -345,7 +348,7 @@ describe('fiscal receipts (ZRA Smart Invoice through the VSDC simulator)', () =>
     expect(alerts.rows.length).toBeLessThanOrEqual(3);
     expect(alerts.rows[0]!.payload.data.oldestInvoiceNumber).toBe(sales[0]!.saleNumber);
     await p.ok('mutation { updateFiscalSettings(input: { backlogAlertSeconds: 1800 }) { backlogAlertSeconds } }', {}, { token: t.adminToken });
-  });
+  }, 180_000);
 
   it('a worker killed after the VSDC answered but before the answer was stored sends nothing twice: the restarted worker gets the same receipt', async () => {
     const made = await sell([{ productId: products.exempt, quantity: 2 }]);
