@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation as op, createTenant, startTestPlatform, type GqlResult, type TenantFixture, type TestPlatform } from '@umi/testkit';
+import { contractOperation as op, createTenant, openTillSession, startTestPlatform, type GqlResult, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 describe('ambiguous answers', () => {
   let p: TestPlatform;
@@ -38,6 +38,7 @@ describe('ambiguous answers', () => {
     await p.ok(op('ReceiveStock'), {
       input: { branchId, productId, batchNumber: 'AMB-B1', expiryDate: addDays(dateInZone('Africa/Lusaka'), 300), quantity: 100, costPrice: '1.00', sellingPrice: '10.00' },
     }, { token: t.adminToken });
+    await openTillSession(p, t, t.adminToken, branchId);
   });
   afterAll(async () => {
     await p?.close();

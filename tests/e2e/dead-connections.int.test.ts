@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { tenantSchemaName } from '@umi/db';
 import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, createUser, ledgerBreaks, partialSales, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
+import { contractOperation, createTenant, createUser, ledgerBreaks, openTillSession, partialSales, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 const op = contractOperation;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -27,6 +27,7 @@ describe('dead database connections under load', () => {
     t = await createTenant(p, { branchCount: 1 });
     schema = tenantSchemaName(t.subdomain);
     cashier = await createUser(p, t, 'CASHIER', [t.branches[0]!.id]);
+    await openTillSession(p, t, cashier.token, t.branches[0]!.id);
     const r = await p.ok<{ createProduct: { id: string } }>(
       op('CreateProduct'),
       { input: { sku: 'KILL-1', name: 'Product KILL-1', requiresPrescription: false, controlledSubstance: false, taxCategory: 'STANDARD' } },
