@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation as op, createTenant, createUser, startTestPlatform, subscribe, type TenantFixture, type TestPlatform } from '@umi/testkit';
+import { contractOperation as op, createTenant, createUser, openTillSession, startTestPlatform, subscribe, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 interface SaleEvent {
   saleCompleted: { id: string; saleNumber: string };
@@ -66,6 +66,8 @@ describe.each(['in-process bus', 'Redis streams'] as const)('subscription resume
         input: { branchId, productId, batchNumber: `RES-${branchId.slice(0, 4)}`, expiryDate: addDays(dateInZone('Africa/Lusaka'), 300), quantity: 1_000, costPrice: '1.00', sellingPrice: '10.00', reorderLevel: 990 },
       }, { token: t.adminToken });
     }
+    // Every sale needs its seller's open till session at the branch.
+    await Promise.all([b1, b2].map((branchId) => openTillSession(p!, t, t.adminToken, branchId)));
   });
   afterAll(async () => {
     for (const s of open) await s.close().catch(() => {});
