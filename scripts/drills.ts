@@ -21,7 +21,7 @@ import { Client } from 'pg';
 import { operation } from '@umi/clients';
 import { tenantSchemaName } from '@umi/db';
 import { addDays, dateInZone } from '@umi/kit';
-import { createTenant, createTestDatabase, createUser, ledgerBreaks, partialSales, SUPER_ADMIN, type TestDatabase, type TestPlatform } from '@umi/testkit';
+import { createTenant, createTestDatabase, createUser, ledgerBreaks, openTillSession, partialSales, SUPER_ADMIN, type TestDatabase, type TestPlatform } from '@umi/testkit';
 import { gatewayClient, startPlatformProcesses, Supervisor, type PlatformProcesses, type Service } from '@umi/testkit/processes';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -155,6 +155,8 @@ async function main(): Promise<void> {
       const t = await createTenant(api, { branchCount: 1 });
       const branchId = (t.branches[0] as { id: string }).id;
       const cashier = await createUser(api, t, 'CASHIER', [branchId]);
+      // Every sale needs its seller's open till session at the branch.
+      await openTillSession(api, t, cashier.token, branchId);
       const p = await api.ok<{ createProduct: { id: string } }>(
         operation('CreateProduct'),
         { input: { sku: `DRILL-${name}`, name: `Drill ${name}`, requiresPrescription: false, controlledSubstance: false } },
