@@ -5,7 +5,7 @@ import { tenantSchemaName } from '@umi/db';
 import { addDays, dateInZone } from '@umi/kit';
 import { startFederation, type RunningFederation } from '@umi/platform';
 import { canConnect, freePorts } from '@umi/testkit/processes';
-import { contractOperation as op, createTenant, createUser, startTestPlatform, type GqlResult, type TenantFixture, type TestPlatform } from '@umi/testkit';
+import { contractOperation as op, createTenant, createUser, openTillSession, startTestPlatform, type GqlResult, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 /**
  * The hot-read caches (L1 per process, L2 in Redis) across two platforms that share PostgreSQL and
@@ -90,6 +90,7 @@ describe('hot-read caches across two platforms', () => {
       const productId = product.createProduct.id;
       await p.ok(op('ReceiveStock'), { input: { branchId, productId, batchNumber: `B${i}`, expiryDate: EXPIRY, quantity: 500, costPrice: '5.00', sellingPrice: price } }, { token: t.adminToken });
       const cashier = await createUser(p, t, 'CASHIER', [branchId]);
+      await openTillSession(p, t, cashier.token, branchId);
       return { t, branchId, productId, cashier: cashier.token };
     });
     [other, tenants] = await Promise.all([starting, Promise.all(made)]);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, createUser, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
+import { contractOperation, createTenant, createUser, openTillSession, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 const op = contractOperation;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,6 +29,7 @@ describe('overload by one tenant', () => {
   async function shop(): Promise<Shop> {
     const t = await createTenant(p, { branchCount: 1 });
     const cashier = await createUser(p, t, 'CASHIER', [t.branches[0]!.id]);
+    await openTillSession(p, t, cashier.token, t.branches[0]!.id);
     const r = await p.ok<{ createProduct: { id: string } }>(
       op('CreateProduct'),
       { input: { sku: 'FLOOD-1', name: 'Product FLOOD-1', requiresPrescription: false, controlledSubstance: false, taxCategory: 'STANDARD' } },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { tenantSchemaName } from '@umi/db';
 import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, createUser, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
+import { contractOperation, createTenant, createUser, openTillSession, startTestPlatform, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 const op = contractOperation;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -22,6 +22,7 @@ describe('readiness under a saturated pool', () => {
     p = await startTestPlatform();
     t = await createTenant(p, { branchCount: 1 });
     cashier = await createUser(p, t, 'CASHIER', [t.branches[0]!.id]);
+    await openTillSession(p, t, cashier.token, t.branches[0]!.id);
     const r = await p.ok<{ createProduct: { id: string } }>(
       op('CreateProduct'),
       { input: { sku: 'BUSY-1', name: 'Product BUSY-1', requiresPrescription: false, controlledSubstance: false, taxCategory: 'STANDARD' } },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { tenantSchemaName } from '@umi/db';
 import { addDays, dateInZone } from '@umi/kit';
-import { contractOperation, createTenant, createTestDatabase, createUser, subscribe, SUPER_ADMIN, type TenantFixture, type TestDatabase, type TestPlatform } from '@umi/testkit';
+import { contractOperation, createTenant, createTestDatabase, createUser, openTillSession, subscribe, SUPER_ADMIN, type TenantFixture, type TestDatabase, type TestPlatform } from '@umi/testkit';
 import { gatewayClient, startPlatformProcesses, Supervisor, type PlatformProcesses, type Service } from '@umi/testkit/processes';
 
 const op = contractOperation;
@@ -37,6 +37,7 @@ describe('SIGTERM drains each process', () => {
     t = await createTenant(api as TestPlatform, { branchCount: 1 });
     schema = tenantSchemaName(t.subdomain);
     cashier = await createUser(api as TestPlatform, t, 'CASHIER', [t.branches[0]!.id]);
+    await openTillSession(api as TestPlatform, t, cashier.token, t.branches[0]!.id);
     const r = await api.ok<{ createProduct: { id: string } }>(
       op('CreateProduct'),
       { input: { sku: 'TERM-1', name: 'Product TERM-1', requiresPrescription: false, controlledSubstance: false, taxCategory: 'STANDARD' } },
