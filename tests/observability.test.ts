@@ -1,7 +1,9 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTenant, startTestPlatform, type TestPlatform } from '@umi/testkit';
+import { randomUUID } from 'node:crypto';
+import { addDays, dateInZone } from '@umi/kit';
+import { contractOperation as op, createTenant, createUser, openTillSession, startTestPlatform, type TestPlatform } from '@umi/testkit';
 import { dashboardQueries, exportedMetricNames, promqlMetricNames, ruleQueries, unknownMetrics, type Query } from '@umi/testkit/observability';
 
 const root = join(__dirname, '..');
@@ -123,6 +125,37 @@ describe('dashboards and alert rules', () => {
     expect(value(after, 'branches_active_total') - value(before, 'branches_active_total')).toBe(2);
     // A pool in use shows: the gateway's own requests went through the subgraphs' pools.
     expect(value(after, 'db_pool_connections')).toBeGreaterThan(0);
+  });
+
+  it('counts a completed sale once, after it committed, and not a refused one', async () => {
+    const t = await createTenant(p, { branchCount: 1 });
+    const branchId = t.branches[0]!.id;
+    const product = await p.ok<{ createProduct: { id: string } }>(
+      op('CreateProduct'),
+      { input: { sku: 'OBS-1', name: 'Observed tablets', requiresPrescription: false, controlledSubstance: false, taxCategory: 'STANDARD' } },
+      { token: t.adminToken },
+    );
+    const productId = product.createProduct.id;
+    await p.ok(
+      op('ReceiveStock'),
+      { input: { branchId, productId, batchNumber: 'B1', expiryDate: addDays(dateInZone('Africa/Lusaka'), 200), quantity: 5, costPrice: '1.00', sellingPrice: '2.00' } },
+      { token: t.adminToken },
+    );
+    const cashier = await createUser(p, t, 'CASHIER', [branchId]);
+    const { sessionId } = await openTillSession(p, t, cashier.token, branchId);
+    const sold = async () => value(await (await fetch(p.metricsUrl('pos'))).text(), 'sales_completed_total');
+    const before = await sold();
+    const sale = (quantity: number) =>
+      p.gql(
+        'mutation($input: CreateSaleInput!) { createSale(input: $input) { id status } }',
+        { input: { branchId, paymentMethod: 'CASH', idempotencyKey: randomUUID(), items: [{ productId, quantity }], tillSessionId: sessionId } },
+        { token: cashier.token },
+      );
+    expect((await sale(2)).errors).toBeUndefined();
+    expect(await sold()).toBe(before + 1);
+    // More than the branch holds: refused, nothing committed, nothing counted.
+    expect((await sale(50)).errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(await sold()).toBe(before + 1);
   });
 
   it("labels the gateway's request histogram with known operation names only", async () => {
