@@ -1,5 +1,18 @@
 import { loadEnv, runMain } from '@umi/kit';
-import { startFiscalWorkerProcess } from '@umi/platform';
+import { serveRelayHealth, startFiscalWorkerProcess } from '@umi/platform';
 
-// The fiscal worker as its own process (docker compose runs one).
-runMain(() => startFiscalWorkerProcess(loadEnv()));
+// The fiscal worker as its own process (docker compose runs one), with its probes and metrics
+// (fiscal_backlog, fiscal_backlog_oldest_seconds, its pool) on FISCAL_PORT.
+runMain(async () => {
+  const env = loadEnv();
+  const fiscal = await startFiscalWorkerProcess(env);
+  let stopping = false;
+  const health = await serveRelayHealth({ port: env.FISCAL_PORT, host: env.SUBGRAPH_HOST, metrics: fiscal.metrics, ready: () => !stopping });
+  return {
+    async close() {
+      stopping = true;
+      await fiscal.close();
+      await health.close();
+    },
+  };
+});

@@ -31,6 +31,7 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as Compose;
 const services = compose.services;
 const dockerfile = read('Dockerfile');
 const prometheus = parse(read('deploy/prometheus.yml')) as {
+  rule_files?: string[];
   scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
 };
 
@@ -43,7 +44,7 @@ const SUBGRAPHS = [
 /** Long-running Node processes (each answers /healthz and /metrics). */
 const NODE_SERVERS = ['gateway', ...SUBGRAPHS.map((s) => s.name)];
 /** Every service running the project's image. */
-const NODE_SERVICES = ['migrate', 'relay', ...NODE_SERVERS];
+const NODE_SERVICES = ['migrate', 'relay', 'fiscal', ...NODE_SERVERS];
 /** Read by libraries, not by our code (so not in envSchema): @apollo/gateway's telemetry switch. */
 const LIBRARY_VARS = new Set(['APOLLO_TELEMETRY_DISABLED']);
 
@@ -98,7 +99,7 @@ function healthcheckPort(name: string): number | undefined {
 
 describe('docker-compose.yml', () => {
   it('has every service the platform needs', () => {
-    for (const name of ['postgres', 'redis', 'migrate', 'relay', 'tenant', 'pharmacy', 'inventory', 'pos', 'gateway', 'prometheus']) {
+    for (const name of ['postgres', 'redis', 'migrate', 'relay', 'fiscal', 'tenant', 'pharmacy', 'inventory', 'pos', 'gateway', 'prometheus', 'grafana']) {
       expect(services).toHaveProperty(name);
     }
   });
@@ -187,6 +188,8 @@ describe('docker-compose.yml', () => {
       expect([name, service(name).ports]).toEqual([name, undefined]);
     }
     expect(service('prometheus').ports).toEqual(['9090:9090']);
+    expect(service('grafana').ports).toEqual(['3001:3000']);
+    for (const name of ['relay', 'fiscal']) expect([name, service(name).ports]).toEqual([name, undefined]);
   });
 
   it('starts things in order: database, migration, subgraphs, gateway', () => {
@@ -206,9 +209,24 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('mounts deploy/prometheus.yml into Prometheus', () => {
+  it('mounts deploy/prometheus.yml and its alert rules into Prometheus', () => {
     expect(service('prometheus').image).toMatch(/^prom\/prometheus(:|$)/);
     expect(service('prometheus').volumes).toContainEqual(expect.stringMatching(/^\.\/deploy\/prometheus\.yml:\/etc\/prometheus\/prometheus\.yml/));
+    // The rule file Prometheus is told to load is the one mounted from deploy/prometheus/alerts.yml.
+    const mounted = (service('prometheus').volumes ?? []).find((v) => v.startsWith('./deploy/prometheus/alerts.yml:'));
+    expect(mounted).toBeDefined();
+    expect(prometheus.rule_files).toContain(mounted!.split(':')[1]);
+  });
+
+  it('provisions Grafana with the Prometheus data source and the dashboards', () => {
+    expect(service('grafana').image).toMatch(/^grafana\/grafana(:|$)/);
+    const volumes = service('grafana').volumes ?? [];
+    expect(volumes).toContainEqual(expect.stringMatching(/^\.\/deploy\/grafana\/provisioning:\/etc\/grafana\/provisioning(:ro)?$/));
+    const dashboards = volumes.find((v) => v.startsWith('./deploy/grafana/dashboards:'))?.split(':')[1];
+    const providers = parse(read('deploy/grafana/provisioning/dashboards/umi.yml')) as { providers: { options: { path: string } }[] };
+    expect(providers.providers.map((p) => p.options.path)).toEqual([dashboards]);
+    const sources = parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { datasources: { type: string; url: string }[] };
+    expect(sources.datasources).toContainEqual(expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090' }));
   });
 });
 
@@ -221,6 +239,9 @@ describe('deploy/prometheus.yml', () => {
     const expected = [
       `gateway:${env('gateway').METRICS_PORT}`,
       ...SUBGRAPHS.map(({ name, portVar }) => `${name}:${env(name)[portVar.replace('_PORT', '_METRICS_PORT')]}`),
+      // The relay and the fiscal worker serve no API: their probe port carries /metrics.
+      `relay:${env('relay').RELAY_PORT}`,
+      `fiscal:${env('fiscal').FISCAL_PORT}`,
     ];
     for (const name of NODE_SERVERS) {
       expect(env(name).METRICS_HOST).toBe('0.0.0.0');
@@ -229,7 +250,8 @@ describe('deploy/prometheus.yml', () => {
     }
     expect(env('gateway').METRICS_PORT).not.toBe(env('gateway').PORT);
     expect([...targets].sort()).toEqual([...expected].sort());
-    expect(targets).toHaveLength(NODE_SERVERS.length);
+    expect(targets).toHaveLength(NODE_SERVERS.length + 2);
+    expect([healthcheckPort('relay'), healthcheckPort('fiscal')]).toEqual([Number(env('relay').RELAY_PORT), Number(env('fiscal').FISCAL_PORT)]);
   });
 });
 

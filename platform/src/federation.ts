@@ -1,7 +1,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Env, SubgraphName } from '@umi/kit';
+import { startMetricsServer, type Env, type SubgraphName } from '@umi/kit';
 import { main as startGateway } from '@umi/gateway';
 import { inventory } from '@umi/subgraph-inventory';
 import { pharmacy } from '@umi/subgraph-pharmacy';
@@ -13,8 +13,11 @@ import { startRelayProcess } from './relay';
 export interface RunningFederation {
   url: string;
   env: Env;
-  /** Where each process serves /metrics (its internal port), by service: gateway, tenant, pharmacy, inventory, pos. */
-  metricsUrls: Record<'gateway' | 'tenant' | 'pharmacy' | 'inventory' | 'pos', string>;
+  /**
+   * Where each process serves /metrics (its internal port), by service: gateway, tenant, pharmacy,
+   * inventory, pos, relay, and fiscal when the fiscal worker runs here (FISCAL_WORKER).
+   */
+  metricsUrls: Record<'gateway' | 'tenant' | 'pharmacy' | 'inventory' | 'pos' | 'relay', string> & { fiscal?: string };
   /**
    * Stops or restarts one subgraph on its port (failure drills and tests of what clients see
    * while it is down); `stop` of a stopped one and `start` of a running one do nothing.
@@ -86,7 +89,18 @@ export async function startFederation(env: Env, opts: { ephemeralPorts?: boolean
     }
     const relay = await startRelayProcess(routed);
     started.push(relay);
-    if (routed.FISCAL_WORKER) started.push(await startFiscalWorkerProcess(routed));
+    // The relay and the fiscal worker keep registries of their own (as their own processes do,
+    // on RELAY_PORT and FISCAL_PORT): served here too, so that nothing they measure goes unseen.
+    const relayMetrics = await startMetricsServer(relay.metrics, opts.ephemeralPorts ? 0 : routed.RELAY_PORT, routed.METRICS_HOST);
+    started.push(relayMetrics);
+    metricsUrls.relay = metricsUrl(relayMetrics.port);
+    if (routed.FISCAL_WORKER) {
+      const fiscal = await startFiscalWorkerProcess(routed);
+      started.push(fiscal);
+      const fiscalMetrics = await startMetricsServer(fiscal.metrics, opts.ephemeralPorts ? 0 : routed.FISCAL_PORT, routed.METRICS_HOST);
+      started.push(fiscalMetrics);
+      metricsUrls.fiscal = metricsUrl(fiscalMetrics.port);
+    }
     return {
       url: `http://127.0.0.1:${gateway.port}/graphql`,
       env: routed,

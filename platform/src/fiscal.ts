@@ -20,6 +20,7 @@ export async function startFiscalWorkerProcess(env: Env, logger: Logger = create
     retryMaxMs: env.FISCAL_RETRY_MAX_MS,
     stockSyncLagMs: env.FISCAL_STOCK_SYNC_LAG_MS,
   });
+  metrics.pool(pool);
   logger.info('fiscal worker running');
   return {
     worker,

@@ -1,7 +1,7 @@
 import { createHttpServer, type HttpServer, type Metrics } from '@umi/kit';
 
 /**
- * The relay process's own small HTTP server (Kubernetes probes and Prometheus): it serves no API,
+ * The relay's (and the fiscal worker's) own small HTTP server (Kubernetes probes and Prometheus): it serves no API,
  * so liveness, readiness and metrics share one internal port. `ready()` turns false while the
  * process drains, so no new work is routed to a relay that is leaving.
  */

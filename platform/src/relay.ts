@@ -22,6 +22,8 @@ export async function startRelayProcess(env: Env, logger: Logger = createLogger(
       failures: metrics.counter('outbox_relay_failures_total', 'Relay cycles that failed (bus or database away) and will retry'),
     },
   });
+  metrics.pool(pool);
+  metrics.gauge('outbox_relay_lag_seconds', 'Age of the oldest committed outbox event not yet published, over every tenant (0 when none)', () => relay.lagSeconds());
   await relay.ready;
   logger.info({ bus: redis ? 'redis' : 'memory' }, 'outbox relay running');
   return {

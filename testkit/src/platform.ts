@@ -95,7 +95,11 @@ export async function startTestPlatform(overrides: Record<string, string> = {}):
     db,
     env: federation.env,
     url,
-    metricsUrl: (service) => federation.metricsUrls[service],
+    metricsUrl: (service) => {
+      const url = federation.metricsUrls[service];
+      if (!url) throw new Error(`${service} does not run in this platform (FISCAL_WORKER=false?)`);
+      return url;
+    },
     gql,
     ok,
     async loginSuperAdmin() {

@@ -42,7 +42,7 @@ describe('the public endpoint', () => {
     expect((await fetch(`${base}/metrics`)).status).toBe(404);
     expect(new URL(p.metricsUrl('gateway')).port).not.toBe(new URL(p.url).port);
     const metrics = await (await fetch(p.metricsUrl('gateway'))).text();
-    expect(metrics).toMatch(/api_request_duration_seconds_bucket/);
+    expect(metrics).toMatch(/graphql_request_duration_seconds_bucket/);
     expect(metrics).toMatch(/auth_failures_total/);
     for (const service of ['tenant', 'pharmacy', 'inventory', 'pos'] as const) {
       expect(await (await fetch(p.metricsUrl(service))).text()).toMatch(/subgraph_operations_total/);
@@ -57,9 +57,9 @@ describe('the public endpoint', () => {
     await p.gql('query Me { me { id } }', {}, { token });
     const metrics = await (await fetch(p.metricsUrl('gateway'))).text();
     expect(metrics).not.toMatch(/Attacker/);
-    expect(metrics).toMatch(/api_request_duration_seconds_count\{[^}]*operation="other"/);
-    expect(metrics).toMatch(/api_request_duration_seconds_count\{[^}]*operation="Me"/);
-    const operations = new Set([...metrics.matchAll(/api_request_duration_seconds_count\{[^}]*operation="([^"]*)"/g)].map((m) => m[1]));
+    expect(metrics).toMatch(/graphql_request_duration_seconds_count\{[^}]*operation="other"/);
+    expect(metrics).toMatch(/graphql_request_duration_seconds_count\{[^}]*operation="Me"/);
+    const operations = new Set([...metrics.matchAll(/graphql_request_duration_seconds_count\{[^}]*operation="([^"]*)"/g)].map((m) => m[1]));
     expect(operations.size).toBeLessThanOrEqual(4);
   });
 

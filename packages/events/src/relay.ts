@@ -227,6 +227,22 @@ export function startRelay(opts: RelayOptions) {
     ready: started,
     /** Drains everything now (tests, shutdown), whatever the backoff. */
     flush: () => kick(true, true),
+    /**
+     * Age in seconds of the oldest committed event not yet published, over every tenant's outbox
+     * (0 when none): the relay's lag. One indexed query per schema (outbox_unpublished_idx), run at
+     * scrape time, so a relay that stopped publishing still shows its lag growing.
+     */
+    async lagSeconds(): Promise<number> {
+      if (tenants.size === 0) await loadTenants();
+      let oldest: Date | null = null;
+      for (const schema of tenants.keys()) {
+        const row = await bindSql(pgExecutor(pool), schema).maybeOne<{ created_at: Date | null }>(
+          sql`SELECT min(created_at) AS created_at FROM ${tables.outbox} WHERE published_at IS NULL`,
+        );
+        if (row?.created_at && (!oldest || row.created_at < oldest)) oldest = row.created_at;
+      }
+      return oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0;
+    },
     /** Cycles failed in a row (0 once publishing works). */
     get failures() {
       return failures;

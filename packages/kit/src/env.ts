@@ -45,6 +45,8 @@ export const envSchema = z
     INVENTORY_METRICS_PORT: metricsPort.default(9403),
     POS_METRICS_PORT: metricsPort.default(9404),
     RELAY_PORT: port.default(4005),
+    /** The fiscal worker process's probes and /metrics (scripts/fiscal-worker.ts; it serves no API). */
+    FISCAL_PORT: port.default(4006),
     TENANT_URL: z.string().url().optional(),
     PHARMACY_URL: z.string().url().optional(),
     INVENTORY_URL: z.string().url().optional(),

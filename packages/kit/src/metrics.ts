@@ -8,9 +8,11 @@ export function createMetrics(service: string) {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
+    // The design document's name. `operation` is bounded by the caller (the gateway maps any name
+    // outside the portals' operations to `other`), never a client's free text.
     requestDuration: new Histogram({
-      name: 'api_request_duration_seconds',
-      help: 'GraphQL request duration',
+      name: 'graphql_request_duration_seconds',
+      help: 'GraphQL request duration at the gateway, by operation (the known operations, other, anonymous) and status',
       labelNames: ['operation', 'status'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
@@ -23,13 +25,33 @@ export function createMetrics(service: string) {
         name,
         help,
         registers: [registry],
+        // A value that cannot be read (the database away) shows as NaN: one failing gauge must not
+        // turn the whole scrape into an error and hide every other metric.
         async collect() {
-          this.set(await collect());
+          this.set(await Promise.resolve().then(collect).catch(() => Number.NaN));
         },
       });
     },
     counter(name: string, help: string): Counter {
       return new Counter({ name, help, registers: [registry] });
+    },
+    /**
+     * The connection pool's use, read at scrape time: open, idle and waiting clients. `waiting`
+     * above 0 for long means the process's budget (DATABASE_POOL_MAX) is too small for its load.
+     */
+    pool(pool: { totalCount: number; idleCount: number; waitingCount: number }): void {
+      const gauge = (name: string, help: string, read: () => number) =>
+        new Gauge({
+          name,
+          help,
+          registers: [registry],
+          collect() {
+            this.set(read());
+          },
+        });
+      gauge('db_pool_connections', 'Connections open in the PostgreSQL pool (busy and idle)', () => pool.totalCount);
+      gauge('db_pool_connections_idle', 'Idle connections in the PostgreSQL pool', () => pool.idleCount);
+      gauge('db_pool_waiting', 'Requests waiting for a PostgreSQL connection', () => pool.waitingCount);
     },
   };
 }

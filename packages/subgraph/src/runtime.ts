@@ -69,6 +69,7 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
   const readiness = createReadinessProbe(env.DATABASE_URL, env.DATABASE_APP_ROLE, env.READINESS_TIMEOUT_MS);
   const shared = createSharedClient(appPool);
   const tenants = new TenantClients(appPool, env.TENANT_CLIENT_CACHE_SIZE);
+  metrics.pool(appPool);
   metrics.gauge('database_connections_active', 'Connections held by this process', () => appPool.totalCount - appPool.idleCount);
   // Counted per connection so that tests and dashboards see how many statements a request costs.
   const queries = metrics.counter('database_queries_total', 'SQL statements sent to PostgreSQL');

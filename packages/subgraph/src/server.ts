@@ -8,6 +8,7 @@ import express from 'express';
 import { type DocumentNode } from 'graphql';
 import { applyMiddleware, middleware } from 'graphql-middleware';
 import { allow, shield, deny, type IRules } from 'graphql-shield';
+import { Histogram } from 'prom-client';
 import { isConnectionError } from '@umi/db';
 import {
   BadUserInputError,
@@ -176,7 +177,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
     // Inline traces would hand resolver timings to every caller; no Apollo usage reporting here.
     // Cache-control hints are never used (every answer is one tenant's and private), and the
     // plugin wraps every field resolver: a large list paid for it on each field.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>, mutationHooks(opts), alwaysOk as ApolloServerPlugin<TContext>],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), representationCap(opts.maxRepresentations) as ApolloServerPlugin<TContext>, mutationHooks(opts), subgraphTiming(opts.metrics) as ApolloServerPlugin<TContext>, alwaysOk as ApolloServerPlugin<TContext>],
     formatError: (formatted, error) => {
       // A unique index that a concurrent request won first: the caller's write conflicts.
       const cause = (error as { originalError?: { code?: unknown } }).originalError;
@@ -275,3 +276,29 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
   };
 }
 export type SubgraphServer = Awaited<ReturnType<typeof createSubgraphServer>>;
+
+/**
+ * `subgraph_request_duration_seconds` by status (ok, error): requests, errors and latency per
+ * subgraph (the registry's `service` label names it). No operation label here: the gateway's
+ * query plans name their fetches freely; `graphql_request_duration_seconds` at the gateway has the
+ * bounded operation names.
+ */
+function subgraphTiming(metrics: Metrics): ApolloServerPlugin {
+  const duration = new Histogram({
+    name: 'subgraph_request_duration_seconds',
+    help: 'GraphQL requests answered by this subgraph, by status (error: any error in the answer)',
+    labelNames: ['status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [metrics.registry],
+  });
+  return {
+    async requestDidStart() {
+      const end = duration.startTimer();
+      return {
+        async willSendResponse({ errors }) {
+          end({ status: errors?.length ? 'error' : 'ok' });
+        },
+      };
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import type { FieldCipher } from '@umi/kit';
+import type { Counter } from 'prom-client';
 import type { SubgraphContext, SubgraphRuntime } from '@umi/subgraph';
 import type { Loaders } from './loaders';
 
@@ -6,6 +7,8 @@ import type { Loaders } from './loaders';
 export type PharmacyDeps = SubgraphRuntime & {
   /** Encrypts and decrypts patients' sensitive fields with per-tenant keys. */
   cipher: FieldCipher;
+  /** `prescriptions_processed_total`: dispensings committed (a prescription supplied in full or in part). No tenant label: unbounded. */
+  prescriptionsProcessed: Counter;
 };
 
 /** A pharmacy request: the caller, its tenant scope and the request's loaders. */

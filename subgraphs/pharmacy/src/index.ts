@@ -13,10 +13,13 @@ export const pharmacy = defineSubgraph<PharmacyDeps, Loaders>({
   resolvers,
   policy: permissions,
   loaders: createLoaders,
-  dependencies: ({ env }) => {
+  dependencies: ({ env, metrics }) => {
     // Without keys patients' medical history could be neither written nor read: refuse to start.
     if (!env.PATIENT_DATA_KEYS) throw new Error('PATIENT_DATA_KEYS is required by the pharmacy subgraph');
-    return { cipher: createFieldCipher(parseKeyring(env.PATIENT_DATA_KEYS)) };
+    return {
+      cipher: createFieldCipher(parseKeyring(env.PATIENT_DATA_KEYS)),
+      prescriptionsProcessed: metrics.counter('prescriptions_processed_total', 'Prescriptions dispensed (supplied in full or in part), after commit'),
+    };
   },
 });
 

@@ -7,6 +7,7 @@ import { permissions } from './policy';
 import { resolvers } from './resolvers';
 import { callbackRoutes } from './services/mobile-money/callbacks';
 import { createMobileMoneyWorker } from './services/mobile-money/worker';
+import { paymentBacklog, salesCompleted } from './metrics';
 
 /** The pos subgraph: tills, sales, payments, receipts, refunds, mobile money. */
 export const pos = defineSubgraph<PosDeps, Loaders>({
@@ -18,6 +19,9 @@ export const pos = defineSubgraph<PosDeps, Loaders>({
   dependencies: (runtime) => {
     const cipher = runtime.env.PATIENT_DATA_KEYS ? createFieldCipher(parseKeyring(runtime.env.PATIENT_DATA_KEYS)) : null;
     const momo = createMobileMoneyWorker(runtime, cipher);
+    paymentBacklog(runtime);
+    // Registered now, so that the series exists (at 0) before the first sale: a rate over a missing series is no data.
+    salesCompleted(runtime.metrics);
     if (runtime.env.MOMO_WORKER) momo.start();
     return { cipher, momo, close: () => momo.stop() };
   },

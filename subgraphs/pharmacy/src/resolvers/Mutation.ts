@@ -20,7 +20,12 @@ export const Mutation: MutationResolvers = {
   createPrescription: (_, args, ctx) => createPrescription(ctx, args.input),
   verifyPrescription: (_, args, ctx) => verifyPrescription(ctx, args.id),
   cancelPrescription: (_, args, ctx) => cancelPrescription(ctx, args.id, args.reason),
-  dispensePrescription: async (_, args, ctx) => prescriptionById(ctx, await dispensePrescription(ctx, args)),
+  dispensePrescription: async (_, args, ctx) => {
+    const id = await dispensePrescription(ctx, args);
+    // Committed: the supply is counted once its transaction is in (a refused dispensing is not).
+    ctx.deps.prescriptionsProcessed.inc();
+    return prescriptionById(ctx, id);
+  },
   createInteractionRule: (_, args, ctx) => createInteractionRule(ctx, args.input),
   deactivateInteractionRule: (_, args, ctx) => deactivateInteractionRule(ctx, args.id),
 };

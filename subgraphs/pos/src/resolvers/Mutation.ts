@@ -7,6 +7,13 @@ import { closeTill, createTill, openTill } from '../services/tills';
 import { configureFiscalDevice, retryFiscalDocument, setProductFiscalCodes, updateFiscalSettings } from '../services/fiscal';
 import { configureMobileMoney } from '../services/mobile-money/settings';
 import { requireTenant } from '@umi/subgraph';
+import { salesCompleted } from '../metrics';
+
+/** Counts the sale once a payment that committed left it paid in full. */
+function countIfPaid<S extends { paymentStatus: string }>(ctx: PosContext, sale: S): S {
+  if (sale.paymentStatus === 'PAID') salesCompleted(ctx.deps.metrics).inc();
+  return sale;
+}
 
 /** Sales are loaded after their transaction commits, through the request's loader. */
 async function saleById(ctx: PosContext, id: string) {
@@ -24,6 +31,7 @@ export const Mutation: MutationResolvers = {
     ctx.cache.touches(`branch:${args.input.branchId.toLowerCase()}`);
     const { id, created } = await createSale(ctx, args.input);
     if (!created) return saleById(ctx, id);
+    countIfPaid(ctx, created.sale);
     // Committed: the requests to pay go out now (the worker's timer would find them anyway).
     if (created.attempts?.length) ctx.deps.momo.kick(requireTenant(ctx).tenant, created.attempts.map((a) => a.id));
     for (const p of created.payments) ctx.loaders.attemptByPayment.prime(p.id, created.attempts?.find((a) => a.paymentId === p.id) ?? null);
@@ -32,8 +40,9 @@ export const Mutation: MutationResolvers = {
     ctx.loaders.refundsBySale.prime(id, []);
     return created.sale;
   },
-  confirmPayment: async (_, args, ctx) => saleById(ctx, await confirmPayment(ctx, args)),
-  paySale: async (_, args, ctx) => saleById(ctx, await paySale(ctx, args.input)),
+  // Both answer a PENDING payment or an unpaid sale (else CONFLICT): PAID now means paid by this call.
+  confirmPayment: async (_, args, ctx) => countIfPaid(ctx, await saleById(ctx, await confirmPayment(ctx, args))),
+  paySale: async (_, args, ctx) => countIfPaid(ctx, await saleById(ctx, await paySale(ctx, args.input))),
   refundSale: async (_, args, ctx) => saleById(ctx, await refundSale(ctx, args)),
   createTill: (_, args, ctx) => createTill(ctx, args),
   openTill: (_, args, ctx) => openTill(ctx, args.input),

@@ -5,6 +5,7 @@ import { dateInZone, type FieldCipher } from '@umi/kit';
 import type { StockActor } from '@umi/ledger';
 import type { SubgraphRuntime } from '@umi/subgraph';
 import { answerPayment } from '../payments';
+import { salesCompleted } from '../../metrics';
 import { lockSale } from '../refunds';
 import { lockSessionShared } from '../tills';
 import { airtelClient, mtnClient, ProviderRefused, ProviderUnavailable, type ProviderClient, type ProviderConfig, type ProviderStatus } from './providers';
@@ -106,7 +107,9 @@ export function createMobileMoneyWorker(runtime: SubgraphRuntime, cipher: FieldC
   /** The provider's final answer, applied to the sale under its lock: completed, or voided with its stock back. */
   async function finalize(tenant: TenantRecord, db: TenantDb, a: AttemptRow, state: Final, s: { providerStatus: string | null; transactionId?: string | null; reason?: string | null }) {
     const branch = await runtime.branches.get(tenant.id, a.branch_id);
+    let completed = false;
     const done = await db.transaction(async (tx) => {
+      completed = false;
       const sale = await lockSale(tx, a.sale_id);
       const still = await tx.sql.query(sql`SELECT 1 FROM ${tables.payment_attempts} WHERE id = ${a.id}::uuid AND finalized_at IS NULL FOR UPDATE`);
       if (still.length === 0) return false;
@@ -115,7 +118,7 @@ export function createMobileMoneyWorker(runtime: SubgraphRuntime, cipher: FieldC
       // attempt still records what the provider said, for the reconciliation.
       if (payment.status === 'PENDING' && sale.status !== 'VOIDED') {
         const actor: StockActor = { tenantId: tenant.id, userId: null, isPharmacist: false, correlationId: `momo:${a.id}`, service: 'pos' };
-        await answerPayment(
+        ({ completed } = await answerPayment(
           tx,
           {
             actor,
@@ -133,7 +136,7 @@ export function createMobileMoneyWorker(runtime: SubgraphRuntime, cipher: FieldC
             tenantId: tenant.id,
             correlationId: `momo:${a.id}`,
           },
-        );
+        ));
       }
       await tx.sql.execute(
         sql`UPDATE ${tables.payment_attempts} SET state = ${state}, provider_status = coalesce(${s.providerStatus}, provider_status),
@@ -144,6 +147,7 @@ export function createMobileMoneyWorker(runtime: SubgraphRuntime, cipher: FieldC
       return true;
     });
     if (done) {
+      if (completed) salesCompleted(runtime.metrics).inc();
       log.info({ tenantId: tenant.id, attemptId: a.id, state }, 'mobile-money attempt final');
       // No mutation's response bumps the caches here: a voided sale put its stock back, so the
       // branch's cached stock must go (a failed bump leaves this process distrusting its cache).
