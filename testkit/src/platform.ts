@@ -54,6 +54,9 @@ export async function startTestPlatform(overrides: Record<string, string> = {}):
     RATE_LIMIT_PER_MINUTE: '100000',
     LOGIN_ATTEMPTS_PER_ACCOUNT: '1000',
     LOGIN_ATTEMPTS_PER_IP: '10000',
+    // Concurrency tests send dozens of requests of one tenant at once; admission control has its own tests.
+    MAX_IN_FLIGHT: '1000',
+    MAX_IN_FLIGHT_PER_TENANT: '1000',
     // Many suites arrange state by writing SQL straight into the tenant schema, which no cache can
     // see; the caches' own suites turn them on.
     CACHE_ENABLED: 'false',

@@ -7,8 +7,14 @@ import { assertRoleName, assertTenantSchema, quoteIdent } from './identifiers';
 /** Where the versioned SQL lives; one folder per kind of schema. */
 export const MIGRATIONS_DIR = resolve(__dirname, '../../../prisma/migrations');
 
-/** Key of the advisory lock that serialises migration runs and tenant provisioning. */
+/**
+ * Advisory lock keys. The shared schema's migrations take MIGRATION_LOCK_KEY exclusively; tenant
+ * provisioning, restores and tenant-schema migrations take it shared (so they only wait while the
+ * shared schema changes, never for each other), plus a lock per schema (TENANT_SCHEMA_LOCK_KEY with
+ * the schema's hash) so that two runners never migrate one schema at once.
+ */
 export const MIGRATION_LOCK_KEY = 4_242_001;
+export const TENANT_SCHEMA_LOCK_KEY = 4_242_002;
 
 export type MigrationKind = 'shared' | 'tenant';
 
@@ -66,7 +72,22 @@ export async function applyMigrations(
     done.push(m.name);
   }
   await grantAppRole(client, schema, appRole);
+  if (kind === 'tenant') {
+    // The directory's copy of the schema's version: what `pendingTenantSchemas` reads in one query.
+    // The shared tables force row-level security even on their owner: act as the platform.
+    await client.query(`SELECT set_config('app.platform', 'on', true)`);
+    await client.query(
+      `UPDATE shared.tenants SET schema_migrations = (SELECT coalesce(array_agg(name ORDER BY name), '{}') FROM ${s}.umi_migrations) WHERE schema_name = $1`,
+      [schema],
+    );
+  }
   return done;
+}
+
+/** Takes, for this transaction, the locks a change of one tenant schema needs (see MIGRATION_LOCK_KEY). */
+export async function lockTenantSchema(client: Pick<ClientBase, 'query'>, schema: string): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock_shared($1::bigint)', [MIGRATION_LOCK_KEY]);
+  await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [TENANT_SCHEMA_LOCK_KEY, schema]);
 }
 
 /** The application role reads and writes rows; it owns nothing, so row-level security binds it. */
@@ -97,34 +118,91 @@ export async function ensureAppRole(client: ClientBase, appRole: string): Promis
 
 export interface MigrationReport {
   shared: string[];
+  /** Tenant schemas migrated by this run, with what each got. */
   tenants: Record<string, string[]>;
+  /** Tenant schemas found behind the code's migrations (the rest were checked in the same query). */
+  pending: number;
+  /** Tenant schemas checked. */
+  checked: number;
+}
+
+export interface MigrateOptions {
+  /** Tenant schemas migrated at once (each on its own connection, in its own transaction). */
+  concurrency?: number;
+  /** Called after each tenant schema: done of total. */
+  onProgress?(done: number, total: number, schema: string): void;
+}
+
+/** Tenant schemas whose recorded migrations lack one of the code's, in one query whatever their number. */
+export async function pendingTenantSchemas(client: ClientBase): Promise<{ pending: string[]; checked: number }> {
+  const names = loadMigrations('tenant').map((m) => m.name);
+  const rows = await inTransaction(client, async () => {
+    // The shared tables force row-level security even on their owner (unless a superuser).
+    await client.query(`SELECT set_config('app.platform', 'on', true)`);
+    const r = await client.query<{ schema_name: string; behind: boolean }>(
+      `SELECT schema_name, NOT (schema_migrations @> $1::text[]) AS behind FROM shared.tenants WHERE deleted_at IS NULL ORDER BY schema_name`,
+      [names],
+    );
+    return r.rows;
+  });
+  return { pending: rows.filter((r) => r.behind).map((r) => r.schema_name), checked: rows.length };
+}
+
+async function sharedUpToDate(client: ClientBase): Promise<boolean> {
+  const { rows: exists } = await client.query<{ ok: boolean }>(`SELECT to_regclass('shared.umi_migrations') IS NOT NULL AS ok`);
+  if (!exists[0]?.ok) return false;
+  const { rows } = await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM shared.umi_migrations');
+  const applied = new Map(rows.map((r) => [r.name, r.checksum]));
+  return loadMigrations('shared').every((m) => applied.get(m.name) === m.checksum);
 }
 
 /**
- * Migrates the shared schema, then every tenant schema, each in its own transaction, under a
- * session advisory lock so that two runners (two processes starting at once) never interleave.
+ * Migrates the shared schema (under the exclusive lock, briefly), then every tenant schema that is
+ * behind, `concurrency` at a time, each in its own transaction under its own lock. Provisioning goes
+ * on meanwhile; a crashed run resumes where it stopped (a migrated schema is no longer behind); a
+ * run with nothing to do costs one query for all tenants.
  */
-export async function migrateAll(pool: Pool, appRole: string): Promise<MigrationReport> {
+export async function migrateAll(pool: Pool, appRole: string, opts: MigrateOptions = {}): Promise<MigrationReport> {
+  const report: MigrationReport = { shared: [], tenants: {}, pending: 0, checked: 0 };
   const client = await pool.connect();
+  let pending: string[];
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    try {
-      await ensureAppRole(client, appRole);
-      const report: MigrationReport = { shared: [], tenants: {} };
-      report.shared = await inTransaction(client, () => applyMigrations(client, 'shared', 'shared', appRole));
-      const { rows } = await client.query<{ schema_name: string }>(
-        'SELECT schema_name FROM shared.tenants WHERE deleted_at IS NULL ORDER BY schema_name',
-      );
-      for (const { schema_name } of rows) {
-        report.tenants[schema_name] = await inTransaction(client, () => applyMigrations(client, 'tenant', schema_name, appRole));
+    await ensureAppRole(client, appRole);
+    // The exclusive lock waits for every tenant schema being changed and holds up provisioning, so
+    // it is taken only when the shared schema has something to apply (or a file changed: then
+    // applyMigrations refuses under the lock).
+    if (!(await sharedUpToDate(client))) {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      try {
+        report.shared = await inTransaction(client, () => applyMigrations(client, 'shared', 'shared', appRole));
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
       }
-      return report;
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
+    ({ pending, checked: report.checked } = await pendingTenantSchemas(client));
   } finally {
     client.release();
   }
+  report.pending = pending.length;
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    const c = await pool.connect();
+    try {
+      for (let i = next++; i < pending.length; i = next++) {
+        const schema = pending[i]!;
+        report.tenants[schema] = await inTransaction(c, async () => {
+          await lockTenantSchema(c, schema);
+          return applyMigrations(c, 'tenant', schema, appRole);
+        });
+        opts.onProgress?.(++done, pending.length, schema);
+      }
+    } finally {
+      c.release();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, pending.length)) }, worker));
+  return report;
 }
 
 /** Runs `fn` between BEGIN and COMMIT on `client`, rolling back when it throws. */

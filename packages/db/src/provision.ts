@@ -1,7 +1,7 @@
 import { BadUserInputError, ConflictError } from '@umi/kit';
 import { recordAudit, type AuditEntry } from './audit';
 import { tenantSchemaName } from './identifiers';
-import { MIGRATION_LOCK_KEY, applyMigrations, inTransaction } from './migrate';
+import { applyMigrations, inTransaction, lockTenantSchema } from './migrate';
 import { createOwnerPool } from './pools';
 import { bindSql, pgExecutor, sharedTables, sql, type SqlRunner } from './sql';
 
@@ -38,8 +38,9 @@ export interface TenantProvisioner {
  * so any failure leaves no tenant, no schema and no user behind. The migration advisory lock keeps
  * a concurrent migration run from seeing a half-made schema. `close` ends the pool.
  */
-export function createTenantProvisioner(databaseUrl: string, appRole: string): TenantProvisioner & { close(): Promise<void> } {
-  const pool = createOwnerPool(databaseUrl);
+export function createTenantProvisioner(databaseUrl: string, appRole: string, concurrency = 4): TenantProvisioner & { close(): Promise<void> } {
+  // Provisionings no longer queue on one lock, so the pool is what bounds them running side by side.
+  const pool = createOwnerPool(databaseUrl, concurrency);
   return {
     async provision(tenant, audit, hooks = {}) {
       const schema = tenantSchemaName(tenant.subdomain);
@@ -49,7 +50,8 @@ export function createTenantProvisioner(databaseUrl: string, appRole: string): T
           const db = bindSql(pgExecutor(client), schema);
           // The shared tables force row-level security, which binds an owner that is not superuser too.
           await db.execute(sql`SELECT set_config('app.platform', 'on', true)`);
-          await db.execute(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}::bigint)`);
+          // Waits only while the shared schema migrates; provisionings run side by side.
+          await lockTenantSchema(client, schema);
           const plan = await db.maybeOne<{ max_branches: number; max_users: number; monthly_price: string; features: unknown }>(
             sql`SELECT max_branches, max_users, monthly_price::text AS monthly_price, features FROM ${sharedTables.plans} WHERE code = ${tenant.plan}`,
           );

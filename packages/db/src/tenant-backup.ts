@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { ClientBase, Pool } from 'pg';
 import { assertTenantSchema, isValidSubdomain, quoteIdent, tenantSchemaName } from './identifiers';
-import { MIGRATION_LOCK_KEY, applyMigrations, inTransaction, loadMigrations } from './migrate';
+import { applyMigrations, inTransaction, loadMigrations, lockTenantSchema } from './migrate';
 
 /**
  * One tenant's backup: its schema's rows and its rows of the shared tables, read in one snapshot,
@@ -89,6 +89,8 @@ export async function exportTenant(pool: Pool, ref: string, file: string): Promi
   const counts: Record<string, number> = {};
   try {
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // The shared tables force row-level security even on their owner: read them as the platform.
+    await c.query(`SELECT set_config('app.platform', 'on', true)`);
     const tenant = await resolveTenant(c, ref);
     const schema = assertTenantSchema(tenant.schema_name);
     const migrations = async (s: string) =>
@@ -271,7 +273,8 @@ export async function importTenant(pool: Pool, file: string, opts: ImportOptions
   const c = await pool.connect();
   try {
     await inTransaction(c, async () => {
-      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      await c.query(`SELECT set_config('app.platform', 'on', true)`);
+      await lockTenantSchema(c, schema);
       const clash = await c.query<{ id: string; schema_name: string; subdomain: string }>(
         'SELECT id::text, schema_name, subdomain FROM shared.tenants WHERE id = $1::uuid OR subdomain = $2 OR schema_name = $3',
         [tenantId, subdomain, schema],
