@@ -252,14 +252,14 @@ function sqlCheckout(pool: Pool, ctx: FloorContext, productIds: string[]): Check
       const rates = tax.rows[0]?.rates ?? {};
 
       const saleId = randomUUID();
-      const seq = await client.query<{ n: string }>(sql.nextNumber, [`sale:${branch.code}`]);
-      const saleNumber = `${branch.code}-${String(seq.rows[0]?.n).padStart(6, '0')}`;
-
       const lines = [...cart].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
       const locked = await client.query<{ product_id: string; controlled: boolean }>(sql.lock, [
         lines.map((l) => l.productId),
         lines.map(() => branch.id),
       ]);
+      // As createSale: the branch's sale number after the stock locks, so it is held the shortest time.
+      const seq = await client.query<{ n: string }>(sql.nextNumber, [`sale:${branch.code}`]);
+      const saleNumber = `${branch.code}-${String(seq.rows[0]?.n).padStart(6, '0')}`;
       // createSale would also write controlled-register lines for these; the fixture has none.
       if (locked.rows.some((r) => r.controlled)) throw new Error('sql: controlled products are not part of this bench');
       const batches = await client.query<BatchRow>(sql.batches, [branch.id, lines.map((l) => l.productId), today]);

@@ -233,6 +233,49 @@ describe('contract: pos', () => {
     expect(numbers[numbers.length - 1]! - numbers[0]!).toBe(9);
   });
 
+  it("a checkout waiting for stock holds no sale number: the branch's other tills keep selling, numbers stay gapless", async () => {
+    const busy = await product('BUSY-1', 'STANDARD');
+    const free = await product('FREE-1', 'STANDARD');
+    await receive(busy, 'BUSY-A', inDays(100), 5, '10.00');
+    await receive(free, 'FREE-A', inDays(100), 5, '10.00');
+    // Another transaction (a stock count, a slow sale of the same product) holds BUSY-1's stock lock.
+    const holder = await p.db.pool.connect();
+    let waiting: Promise<Gql & { data?: { createSale: SaleResult } | null }> | null = null;
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM "${schema}".product_branch_settings WHERE product_id = $1 AND branch_id = $2 FOR UPDATE`, [busy, br1]);
+      waiting = sale(cashier.token, { items: [{ productId: busy, quantity: 1 }] });
+      // The first checkout is queued on the stock lock...
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const { rows } = await p.db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()`);
+        if (rows[0].n > 0) break;
+        if (Date.now() > deadline) throw new Error('the first checkout never queued on the stock lock');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // ...and a sale of another product at the same branch completes meanwhile (it queued behind
+      // the first one's sale number, for as long as the stock lock was held, when the number came first).
+      let timer: NodeJS.Timeout | undefined;
+      const other = await Promise.race([
+        sale(cashier.token, { items: [{ productId: free, quantity: 1 }] }),
+        new Promise<'blocked'>((r) => (timer = setTimeout(() => r('blocked'), 20_000))),
+      ]);
+      clearTimeout(timer);
+      expect(other).not.toBe('blocked');
+      if (other === 'blocked') return;
+      expect(other.errors).toBeUndefined();
+      await holder.query('COMMIT');
+      const first = await waiting;
+      expect(first.errors).toBeUndefined();
+      // The first checkout took its number after the second: still one sequence, no gap.
+      expect(Number(first.data!.createSale.saleNumber.slice(5))).toBe(Number(other.data!.createSale.saleNumber.slice(5)) + 1);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
+      await waiting;
+    }
+  });
+
   it('refuses bad input with clear errors and writes nothing', async () => {
     const foreign = (await p.ok<{ createProduct: { id: string } }>(op('CreateProduct'), { input: { sku: 'F-1', name: 'Foreign', requiresPrescription: false, controlledSubstance: false } }, { token: other.adminToken })).createProduct.id;
     const pom = await product('POM-1', 'ZERO_RATED', { requiresPrescription: true });

@@ -54,7 +54,10 @@ export async function loadSaleProducts(
   return byId;
 }
 
-/** The branch's next gapless sale number, e.g. BR01-000042. */
+/**
+ * The branch's next gapless sale number, e.g. BR01-000042. Every sale of the branch queues on its
+ * sequence row from here to COMMIT: take it last in the lock order (./index.ts), after stock.
+ */
 export async function nextSaleNumber(tx: TenantTx, branchCode: string): Promise<string> {
   return `${branchCode}-${String(await nextNumber(tx, `sale:${branchCode}`)).padStart(6, '0')}`;
 }

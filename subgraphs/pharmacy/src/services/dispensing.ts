@@ -107,7 +107,6 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
     // The sale this fill becomes is booked to the pharmacist's own open session (lock order 2).
     const session = await ownOpenSession(tx, principal, rx.branch_id, args.tillSessionId, 'tillSessionId');
     const saleId = randomUUID();
-    const saleNumber = await nextSaleNumber(tx, branch.code);
 
     // Every product's stock locked up front in key order: two fills over the same products queue.
     await lockStockKeys(tx, items.map((i) => ({ branchId: rx.branch_id, productId: i.product_id })));
@@ -148,6 +147,10 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
     if (takes.length === 0) throw new ConflictError('No stock at this branch to dispense any item of the prescription', { reason: 'INSUFFICIENT_STOCK' });
 
     const { priced, pricesIncludeTax } = priceAllocations(products, allocations, '0.00');
+    // The branch's sale number last (the supply path's lock order): its sequence row stays locked
+    // until COMMIT and every sale of the branch needs it, so a fill waiting for stock holds none.
+    // The movements name the prescription, not the sale, so the number is first needed here.
+    const saleNumber = await nextSaleNumber(tx, branch.code);
     await writeSale(tx, {
       id: saleId,
       saleNumber,

@@ -123,36 +123,25 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
         `Prescription-only products need a verified prescription for the patient (patientId and prescriptionIds): ${pom.map((l) => l.name).join(', ')}`,
       );
     }
-    // Lock order 1: prescriptions and their items; 2: the till session; 3: stock.
+    // Lock order 1: prescriptions and their items; 2: the till session; 3: stock; 4: the sale number.
     const locked = await lockPrescriptions(tx, data.prescriptionIds ?? []);
     const takes = planTillSupply(locked, { patientId: data.patientId ?? null, today, lines: cartLines });
     const session = await ownOpenSession(tx, principal, branch.id, data.tillSessionId, 'input.tillSessionId');
-    const saleNumber = await nextSaleNumber(tx, branch.code);
 
-    if (patient) {
-      const warnings = await runSafetyCheck(tx, {
-        items: cartLines.map((l) => {
-          const p = byId.get(l.productId)!;
-          return { id: p.id, name: p.name, genericName: p.generic_name, atcCode: p.atc_code, controlledSubstance: p.controlled_substance };
-        }),
-        patient,
-        // The prescriptions this sale supplies are what is being sold, not other medicines.
-        excludePrescriptionId: null,
-        excludePrescriptionIds: [...new Set(takes.map((t) => t.prescriptionId))],
-        prescriber: null,
-        today,
-      });
-      await enforceSaleSafety(tx, {
-        warnings,
-        patientId: patient.id,
-        saleId,
-        saleNumber,
-        branchId: branch.id,
-        overrideReason: data.safetyOverrideReason ?? null,
-        actor: { userId: principal.userId, isPharmacist: principal.role === 'PHARMACIST' },
-        audit: auditOf(ctx),
-      });
-    }
+    const warnings = patient
+      ? await runSafetyCheck(tx, {
+          items: cartLines.map((l) => {
+            const p = byId.get(l.productId)!;
+            return { id: p.id, name: p.name, genericName: p.generic_name, atcCode: p.atc_code, controlledSubstance: p.controlled_substance };
+          }),
+          patient,
+          // The prescriptions this sale supplies are what is being sold, not other medicines.
+          excludePrescriptionId: null,
+          excludePrescriptionIds: [...new Set(takes.map((t) => t.prescriptionId))],
+          prescriber: null,
+          today,
+        })
+      : [];
 
     const actor = actorOf(ctx);
     // Each prescribed product's register lines name the prescription it was supplied against (and
@@ -165,6 +154,24 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
       groups.set(rx, [...(groups.get(rx) ?? []), { productId: l.productId, quantity: l.quantity }]);
     }
     await lockStockKeys(tx, cartLines.map((l) => ({ branchId: branch.id, productId: l.productId })));
+    // Lock order 4, last: the branch's sale number. Its sequence row stays locked until COMMIT and
+    // every sale of the branch needs it, so it is taken only once this sale holds its stock: a
+    // checkout waiting for stock (another till selling the same product) or checking safety holds
+    // no number, and the branch's other tills keep selling. A rollback releases the increment, so
+    // numbers stay gap-free. The movements and register lines carry the number, so it precedes them.
+    const saleNumber = await nextSaleNumber(tx, branch.code);
+    if (patient) {
+      await enforceSaleSafety(tx, {
+        warnings,
+        patientId: patient.id,
+        saleId,
+        saleNumber,
+        branchId: branch.id,
+        overrideReason: data.safetyOverrideReason ?? null,
+        actor: { userId: principal.userId, isPharmacist: principal.role === 'PHARMACIST' },
+        audit: auditOf(ctx),
+      });
+    }
     const allocations: Allocation[] = [];
     try {
       for (const [prescriptionId, lines] of groups) {
