@@ -1,7 +1,7 @@
 import type { FieldCipher } from '@umi/kit';
 import type { SubgraphContext, SubgraphRuntime } from '@umi/subgraph';
 import type { Loaders } from './loaders';
-import type { MobileMoneyWorker } from './services/mobile-money/worker';
+import type { MobileMoneyWorker } from './services/mobile-money/types';
 
 /** The pos process's dependencies: the shared runtime, the field cipher and the mobile-money worker. */
 export interface PosDeps extends SubgraphRuntime {

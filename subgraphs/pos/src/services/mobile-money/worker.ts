@@ -2,6 +2,9 @@ import { sql, sharedTables, tables, type TenantDb, type TenantRecord } from '@um
 import type { PaymentAttempt } from '@umi/db/tenant-models';
 import { recordEvent } from '@umi/events';
 import { dateInZone, type FieldCipher } from '@umi/kit';
+import type { MobileMoneyWorker } from './types';
+
+export type { MobileMoneyWorker };
 import type { StockActor } from '@umi/ledger';
 import type { SubgraphRuntime } from '@umi/subgraph';
 import { answerPayment } from '../payments';
@@ -26,16 +29,6 @@ interface AttemptRow {
   expires_at: Date;
 }
 
-export interface MobileMoneyWorker {
-  start(): void;
-  stop(): Promise<void>;
-  /** Works on these attempts of the tenant now (after the sale's commit, or on a callback's hint). */
-  kick(tenant: TenantRecord, attemptIds: string[]): void;
-  /** The tenant a reference belongs to, from the platform's index (never from a callback's body). */
-  tenantOf(reference: string): Promise<TenantRecord | null>;
-  /** Runs one pass over every attempt due (tests and the timer). */
-  tick(): Promise<void>;
-}
 
 /**
  * Sends the requests to pay recorded at checkout and finalises them: a status call with backoff
