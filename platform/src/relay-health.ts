@@ -17,7 +17,7 @@ export async function serveRelayHealth(opts: { port: number; host: string; metri
       const ok = opts.ready();
       res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ready' : 'draining' }));
     } else if (path === '/metrics') {
-      opts.metrics.registry.metrics().then(
+      opts.metrics.text().then(
         (text) => res.writeHead(200, { 'Content-Type': opts.metrics.registry.contentType }).end(text),
         () => res.writeHead(500).end(),
       );

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -6,8 +7,16 @@ export function createMetrics(service: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  const scraping = new AsyncLocalStorage<true>();
   return {
     registry,
+    /** The exposition text; what gauges read while it is made runs inside `scraping`. */
+    text: () => scraping.run(true, () => registry.metrics()),
+    /**
+     * True inside a scrape: the statements gauges send then are the scrape's, not a request's, and
+     * counters of request cost (database_queries_total) leave them out.
+     */
+    inScrape: () => scraping.getStore() === true,
     // The design document's name. `operation` is bounded by the caller (the gateway maps any name
     // outside the portals' operations to `other`), never a client's free text.
     requestDuration: new Histogram({
@@ -73,7 +82,7 @@ export async function startMetricsServer(metrics: Metrics, port: number, host: s
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    metrics.registry.metrics().then(
+    metrics.text().then(
       (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
       () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable'),
     );

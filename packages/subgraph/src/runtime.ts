@@ -76,7 +76,7 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
   appPool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      queries.inc();
+      if (!metrics.inScrape()) queries.inc();
       return query(...args);
     };
   });
