@@ -118,8 +118,8 @@ describe('Kubernetes manifests', () => {
     expect([...k.resources].sort()).toEqual(files.filter((f) => f !== 'kustomization.yaml').sort());
   });
 
-  it('runs the gateway, every subgraph and the relay, each with probes, requests and a disruption budget', () => {
-    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['gateway', 'inventory', 'pharmacy', 'pos', 'relay', 'tenant']);
+  it('runs the gateway, every subgraph, the relay and the fiscal worker, each with probes, requests and a disruption budget', () => {
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['fiscal', 'gateway', 'inventory', 'pharmacy', 'pos', 'relay', 'tenant']);
     for (const d of deployments) {
       const [c] = d.spec.template.spec.containers;
       expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
@@ -150,7 +150,7 @@ describe('Kubernetes manifests', () => {
       const [c] = d.spec.template.spec.containers;
       for (const e of c.env ?? []) expect(declared).toContain(e.name);
     }
-    const portVar: Record<string, string> = { gateway: 'PORT', tenant: 'TENANT_PORT', pharmacy: 'PHARMACY_PORT', inventory: 'INVENTORY_PORT', pos: 'POS_PORT', relay: 'RELAY_PORT' };
+    const portVar: Record<string, string> = { gateway: 'PORT', tenant: 'TENANT_PORT', pharmacy: 'PHARMACY_PORT', inventory: 'INVENTORY_PORT', pos: 'POS_PORT', relay: 'RELAY_PORT', fiscal: 'FISCAL_PORT' };
     for (const d of deployments) {
       const [c] = d.spec.template.spec.containers;
       const http = c.ports.find((p: { name: string }) => p.name === 'http').containerPort;
@@ -172,7 +172,7 @@ describe('Kubernetes manifests', () => {
       expect(any).toBe(false);
       expect([...from]).toEqual(['gateway']);
     }
-    const services = ['gateway', 'inventory', 'migrate', 'pharmacy', 'pos', 'relay', 'tenant'];
+    const services = ['fiscal', 'gateway', 'inventory', 'migrate', 'pharmacy', 'pos', 'relay', 'tenant'];
     for (const store of ['postgres', 'redis']) {
       const { any, from } = allowedSources({ 'app.kubernetes.io/name': store });
       expect(any).toBe(false);
@@ -182,7 +182,7 @@ describe('Kubernetes manifests', () => {
 
   it('serves metrics on a port of its own, which only the scraper may reach', () => {
     const metricsPorts: number[] = [];
-    for (const d of deployments.filter((x) => x.metadata.name !== 'relay')) {
+    for (const d of deployments.filter((x) => x.metadata.name !== 'relay' && x.metadata.name !== 'fiscal')) {
       const [c] = d.spec.template.spec.containers;
       const ports = c.ports as { name: string; containerPort: number }[];
       const metrics = ports.find((p) => p.name === 'metrics');
