@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { withDatabase } from './database';
-import { canConnect, logged, Supervisor } from './processes';
+import { canConnect, logged, redisServerOrSkip, Supervisor } from './processes';
 
 /** Redis's own answer, not just an open port: a restarted redis-server serves again. */
 function ping(port: number): Promise<string> {
@@ -48,6 +48,7 @@ describe('Supervisor', () => {
   });
 
   it('kills a redis-server, which is no crash, and restarts it on the same port', async () => {
+    if (!(await redisServerOrSkip('the redis-server restart test'))) return;
     const redis = await supervisor.startRedis();
     const port = redis.port as number;
     expect(redis.url).toBe(`redis://127.0.0.1:${port}`);

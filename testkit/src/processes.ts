@@ -10,3 +10,4 @@
 export * from './supervisor';
 export * from './platform-processes';
 export * from './proc-usage';
+export * from './redis-server';
