@@ -232,11 +232,10 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
 }
 
 /** The `sale.completed` event: the key and the figures a dashboard shows; the rest is fetched through the graph. */
-export function saleCompletedEvent(
-  ctx: PosContext,
-  sale: { id: string; saleNumber: string; branchId: string; totalAmount: string; items: { productId: string; quantity: number }[] },
-): NewEvent {
-  const { tenant, principal } = requireTenant(ctx);
+type CompletedSale = { id: string; saleNumber: string; branchId: string; totalAmount: string; items: { productId: string; quantity: number }[] };
+
+/** The `sale.completed` event of a sale, with who caused it (a request, or the mobile-money worker). */
+export function saleCompletedEventOf(sale: CompletedSale, by: { tenantId: string; userId: string | null; correlationId: string | null }): NewEvent {
   return {
     eventType: 'sale.completed',
     serviceName: 'pos',
@@ -248,8 +247,13 @@ export function saleCompletedEvent(
       totalAmount: sale.totalAmount,
       items: sale.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
     },
-    metadata: { tenantId: tenant.id, branchId: sale.branchId, userId: principal.userId, correlationId: ctx.requestId },
+    metadata: { tenantId: by.tenantId, branchId: sale.branchId, userId: by.userId, correlationId: by.correlationId },
   };
+}
+
+export function saleCompletedEvent(ctx: PosContext, sale: CompletedSale): NewEvent {
+  const { tenant, principal } = requireTenant(ctx);
+  return saleCompletedEventOf(sale, { tenantId: tenant.id, userId: principal.userId, correlationId: ctx.requestId });
 }
 
 /** Writes the `sale.completed` event of a sale paid after checkout (a confirmed mobile-money payment) and queues its invoice. */

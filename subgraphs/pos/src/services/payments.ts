@@ -12,7 +12,7 @@ import { lockSale, paymentsWithPayouts } from './refunds';
 import { lockSessionShared, ownOpenSession } from './tills';
 import { planPayments, type PaymentMethod } from '@umi/supply';
 import { enqueueFiscal } from '../fiscal/queue';
-import { recordSaleCompleted } from './checkout';
+import { recordSaleCompleted, saleCompletedEventOf } from './checkout';
 
 /** Returns every unit of a voided sale to the batch it came from: it never left the counter. */
 async function restockVoided(tx: TenantTx, actor: StockActor, sale: Sale, today: string) {
@@ -90,20 +90,13 @@ export async function answerPayment(
       // counter records in its own transaction, and its invoice queued for the VSDC in it too.
       await enqueueFiscal(tx, { kind: 'SALE', saleId: sale.id });
       const items = await tx.saleItem.findMany({ where: { saleId: sale.id } });
-      await recordEvent(tx, {
-        eventType: 'sale.completed',
-        serviceName: 'pos',
-        aggregateId: sale.id,
-        // The same data as checkout's sale.completed (see saleCompletedEvent there).
-        data: {
-          saleId: sale.id,
-          saleNumber: sale.saleNumber,
-          branchId: sale.branchId,
-          totalAmount: sale.totalAmount.toFixed(2),
-          items: items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
-        },
-        metadata: { tenantId: answer.tenantId, branchId: sale.branchId, userId: who.actor.userId, correlationId: answer.correlationId },
-      });
+      await recordEvent(
+        tx,
+        saleCompletedEventOf(
+          { id: sale.id, saleNumber: sale.saleNumber, branchId: sale.branchId, totalAmount: sale.totalAmount.toFixed(2), items },
+          { tenantId: answer.tenantId, userId: who.actor.userId, correlationId: answer.correlationId },
+        ),
+      );
     }
     return { completed: paid };
   }
