@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { addDays, dateInZone } from '@umi/kit';
 import { main as startGateway } from '@umi/gateway';
+import { redisServerOrSkip } from '@umi/testkit/processes';
 import { contractOperation, createTenant, openTillSession, startTestPlatform, subscribe, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
 const op = contractOperation;
@@ -42,14 +43,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function redisServerAvailable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const p = spawn('redis-server', ['--version'], { stdio: 'ignore' });
-    p.on('error', () => resolve(false));
-    p.on('exit', (code) => resolve(code === 0));
-  });
-}
-
 interface SaleEvent {
   saleCompleted: { id: string; saleNumber: string; items: { product: { sku: string } }[] };
 }
@@ -85,12 +78,8 @@ describe('subscriptions through Redis', () => {
   }
 
   beforeAll(async () => {
-    available = await redisServerAvailable();
-    if (!available) {
-      if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but redis-server is not installed');
-      process.stdout.write('skipping Redis subscription tests: redis-server is not installed\n');
-      return;
-    }
+    available = await redisServerOrSkip('the Redis subscription tests');
+    if (!available) return;
     redis = new OwnRedis(await freePort());
     await redis.start();
     p = await startTestPlatform({ REDIS_URL: redis.url });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
@@ -157,7 +158,10 @@ export interface ImportOptions {
   appRole: string;
 }
 
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const UUID_TEXT = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+/** Every UUID in a row's text (for rewriting), and a whole value that is one (for collecting ids). */
+const UUIDS = new RegExp(UUID_TEXT, 'gi');
+const IS_UUID = new RegExp(`^${UUID_TEXT}$`, 'i');
 
 /** Reads a backup file: its header, then its rows grouped by table in file order. */
 async function readBackup(file: string): Promise<{ header: BackupHeader; tables: Map<string, string[]>; counts: Record<string, number> }> {
@@ -256,18 +260,16 @@ export async function importTenant(pool: Pool, file: string, opts: ImportOptions
   // wherever it appears in the tenant's rows moves every reference with it.
   const ids = new Map<string, string>();
   if (opts.asCopy) {
-    const { randomUUID } = await import('node:crypto');
     ids.set(header.tenantId, randomUUID());
     for (const [key, rows] of tables) {
       if (!key.startsWith('shared.') || key === 'shared.tenants') continue;
       for (const row of rows) {
         const id = (JSON.parse(row) as { id?: unknown }).id;
-        if (typeof id === 'string' && UUID.test(id)) ids.set(id.toLowerCase(), randomUUID());
-        UUID.lastIndex = 0;
+        if (typeof id === 'string' && IS_UUID.test(id)) ids.set(id.toLowerCase(), randomUUID());
       }
     }
   }
-  const remap = ids.size === 0 ? (row: string) => row : (row: string) => row.replace(UUID, (m) => ids.get(m.toLowerCase()) ?? m);
+  const remap = ids.size === 0 ? (row: string) => row : (row: string) => row.replace(UUIDS, (m) => ids.get(m.toLowerCase()) ?? m);
   const tenantId = ids.get(header.tenantId) ?? header.tenantId;
 
   const c = await pool.connect();
