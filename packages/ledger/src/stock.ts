@@ -260,6 +260,8 @@ async function commitMoves(
       branchId,
       types: [...new Set(moves.map((m) => m.type))],
       reference: moves[0]?.reference ?? null,
+      // A till sale's movements are written before it has a number: they name it by id only.
+      referenceId: moves[0]?.referenceId ?? null,
       products: [...change].map(([productId, quantity]) => ({ productId, quantity })),
     },
     metadata: { tenantId: actor.tenantId, branchId, userId: actor.userId, correlationId: actor.correlationId },
