@@ -125,8 +125,8 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
       );
     }
     // Lock order 1: prescriptions and their items; 2: the till session; 3: stock; 4: the sale number.
-    const locked = await lockPrescriptions(tx, data.prescriptionIds ?? []);
-    const takes = planTillSupply(locked, { patientId: data.patientId ?? null, today, lines: cartLines });
+    const prescriptions = await lockPrescriptions(tx, data.prescriptionIds ?? []);
+    const takes = planTillSupply(prescriptions, { patientId: data.patientId ?? null, today, lines: cartLines });
     const session = await ownOpenSession(tx, principal, branch.id, data.tillSessionId, 'input.tillSessionId');
 
     const warnings = patient
@@ -154,7 +154,7 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
       const rx = rxOf.get(l.productId) ?? null;
       groups.set(rx, [...(groups.get(rx) ?? []), { productId: l.productId, quantity: l.quantity }]);
     }
-    await lockStockKeys(tx, cartLines.map((l) => ({ branchId: branch.id, productId: l.productId })));
+    const locked = await lockStockKeys(tx, cartLines.map((l) => ({ branchId: branch.id, productId: l.productId })));
     if (patient) {
       await enforceSaleSafety(tx, {
         warnings,
@@ -181,6 +181,7 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
           referenceId: saleId,
           patientId: data.patientId ?? null,
           prescriptionId,
+          locked,
         });
         allocations.push(...change.movements);
       }
