@@ -77,15 +77,19 @@ export async function anonymiseInactivePatients(
   const client = await pool.connect();
   const db = bindSql(pgExecutor(client), tenant.schemaName);
   let anonymised = 0;
+  // Keyset over patient ids: each batch starts after the last one, so active patients are checked
+  // once per run, not once per batch.
+  let afterId = '00000000-0000-0000-0000-000000000000';
   try {
     for (;;) {
       const { locked, done } = await inTransaction(client, async () => {
         const ids = (
           await db.query<{ id: string }>(
-            sql`SELECT p.id::text FROM ${tables.patients} p WHERE ${inactiveAt(now)} ORDER BY p.id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
+            sql`SELECT p.id::text FROM ${tables.patients} p WHERE p.id > ${afterId}::uuid AND ${inactiveAt(now)} ORDER BY p.id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
           )
         ).map((r) => r.id);
         if (ids.length === 0) return { locked: 0, done: 0 };
+        afterId = ids[ids.length - 1]!;
         const rows = await db.query<{ id: string; branch_id: string; patient_number: string }>(
           sql`UPDATE ${tables.patients} p SET
                 first_name = ${ANONYMISED_FIRST_NAME}, last_name = ${ANONYMISED_LAST_NAME},
