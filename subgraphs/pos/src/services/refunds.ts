@@ -17,7 +17,7 @@ import { ownOpenSession } from './tills';
 /** Locks the sale row for the rest of the transaction and returns it fresh. */
 export async function lockSale(tx: TenantTx, id: string): Promise<Sale> {
   await lockRow(tx, 'sales', id);
-  const sale = await tx.sale.findUnique({ where: { id } });
+  const sale = await tx.sale.findFirst({ where: { id } });
   if (!sale) throw new NotFoundError('Sale', { field: 'id' });
   return sale;
 }
@@ -218,7 +218,7 @@ export async function refundSale(ctx: PosContext, args: unknown): Promise<string
 
     const whole = lines.every((l) => l.refundedQuantity + (picked.find((x) => x.line.id === l.id)?.quantity ?? 0) === l.quantity);
     const status = whole ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
-    await tx.sale.update({ where: { id: sale.id }, data: { status, paymentStatus: whole ? 'REFUNDED' : 'PAID' } });
+    await tx.sale.update({ where: { id_createdAt: { id: sale.id, createdAt: sale.createdAt } }, data: { status, paymentStatus: whole ? 'REFUNDED' : 'PAID' } });
     await enqueueFiscal(tx, { kind: 'CREDIT_NOTE', refundId, reason: data.creditNoteReason });
     await recordAudit(tx, {
       ...auditOf(ctx),
