@@ -57,8 +57,8 @@ async function refundableLines(tx: TenantTx, sale: Sale): Promise<SaleLine[]> {
                coalesce(sum(r.quantity), 0)::int AS refunded_quantity, coalesce(sum(r.amount), 0)::text AS refunded_amount,
                coalesce(sum(r.tax_amount), 0)::text AS refunded_tax
         FROM ${tables.sale_items} i LEFT JOIN ${tables.refund_items} r ON r.sale_item_id = i.id
-        WHERE i.sale_id = ${sale.id}::uuid
-        GROUP BY i.id ORDER BY i.product_id, i.batch_number, i.id`,
+        WHERE i.sale_id = ${sale.id}::uuid AND i.sale_created_at = ${sale.createdAt}::timestamptz
+        GROUP BY i.id, i.sale_created_at ORDER BY i.product_id, i.batch_number, i.id`,
   );
   return rows.map((r) => ({
     id: r.id,
