@@ -2,10 +2,14 @@
 // has sales in several months: nothing is lost, the rows sit in their months, the application role
 // keeps exactly its privileges, references by id are still enforced (now by triggers), and
 // ensureSalePartitions makes the months ahead idempotently, also when called concurrently.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { PoolClient } from 'pg';
 import { createTestDatabase, TestDatabase, TEST_APP_ROLE } from '@umi/testkit/database';
 import { applyMigrations, inTransaction } from './migrate';
 import { ensureSalePartitions, utcMonth } from './sale-partitions';
+import { exportTenant, importTenant } from './tenant-backup';
 
 const SCHEMA = 'tenant_partition_test';
 const BRANCH = '00000000-0000-4000-8000-0000000000b1';
@@ -70,6 +74,7 @@ describe('sales partitioned by month (tenant migration 0010)', () => {
   });
 
   it('moves existing sales of five months into their partitions without losing or changing a row, and the app role keeps exactly its privileges', async () => {
+    await c.query(`INSERT INTO shared.tenants (name, subdomain, schema_name, plan, max_branches, max_users) VALUES ('Partitions', 'partition-test', $1, 'basic', 1, 10)`, [SCHEMA]);
     await inTransaction(c, () => applyMigrations(c, 'tenant', SCHEMA, TEST_APP_ROLE, (name) => name < '0010'));
     const before = await inSchema(async () => {
       await c.query(SEED);
@@ -192,5 +197,32 @@ describe('sales partitioned by month (tenant migration 0010)', () => {
     expect(report.created).toEqual([`sale_items_${month}`]);
     await c.query(`DELETE FROM ${SCHEMA}.sales WHERE id = md5('late')::uuid`);
     expect((await ensureSalePartitions(db.pool, SCHEMA, later, 0)).created).toEqual([`sales_${month}`]);
+  });
+
+  it('a backup restores into monthly partitions: every month made first, nothing in DEFAULT, the same rows', async () => {
+    const before = await inSchema(async () => (await c.query(FIGURES)).rows[0]);
+    const dir = mkdtempSync(join(tmpdir(), 'umi-partitions-'));
+    const other = await createTestDatabase();
+    try {
+      const file = join(dir, 'tenant.umi.gz');
+      await exportTenant(db.pool, 'partition-test', file);
+      await importTenant(other.pool, file, { appRole: TEST_APP_ROLE });
+      const o = await other.pool.connect();
+      try {
+        const after = await inTransaction(o, async () => {
+          await o.query(`SELECT set_config('search_path', $1, true)`, [SCHEMA]);
+          const figures = (await o.query(FIGURES)).rows[0];
+          const stray = (await o.query(`SELECT (SELECT count(*) FROM sales_default) + (SELECT count(*) FROM sale_items_default) AS n`)).rows[0].n;
+          const parts = (await o.query(`SELECT count(DISTINCT tableoid)::int AS n FROM sales`)).rows[0].n;
+          return { figures, stray: Number(stray), parts };
+        });
+        expect(after).toEqual({ figures: before, stray: 0, parts: 5 });
+      } finally {
+        o.release();
+      }
+    } finally {
+      await other.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
