@@ -166,18 +166,25 @@ CREATE INDEX sale_items_batch_idx ON sale_items (batch_id);
 -- ---------------------------------------------------------------------------------------------
 -- 5. References by id alone: foreign keys as triggers (see the head of this file)
 -- ---------------------------------------------------------------------------------------------
--- Referencing side. TG_ARGV: the referencing column, the referenced table. The functions run with
--- the caller's search_path, so they name tables in the trigger's own schema.
-CREATE FUNCTION sale_reference_exists() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Referencing side. TG_ARGV: the referencing column, the referenced table. This runs for every
+-- payment, refund, payout, fiscal document, ... so its lookup is static SQL with a cached plan (one
+-- probe of each month's primary-key index): dynamic SQL re-planned the query over every partition
+-- on each row, about 3 ms instead of 0.2 ms. Static SQL resolves names through search_path, so the
+-- function carries the schema's own (the migration runs with search_path set to the tenant schema;
+-- a tenant schema is never renamed, a restore under another name runs the migrations there).
+CREATE FUNCTION sale_reference_exists() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   ref uuid := (to_jsonb(NEW) ->> TG_ARGV[0])::uuid;
-  found_it boolean;
 BEGIN
   IF ref IS NULL THEN
     RETURN NULL;
   END IF;
-  EXECUTE format('SELECT true FROM %I.%I WHERE id = $1 FOR KEY SHARE', TG_TABLE_SCHEMA, TG_ARGV[1]) INTO found_it USING ref;
-  IF found_it IS NULL THEN
+  IF TG_ARGV[1] = 'sales' THEN
+    PERFORM 1 FROM sales WHERE id = ref FOR KEY SHARE;
+  ELSE
+    PERFORM 1 FROM sale_items WHERE id = ref FOR KEY SHARE;
+  END IF;
+  IF NOT FOUND THEN
     RAISE EXCEPTION 'insert or update on table "%" violates foreign key constraint "%"', TG_TABLE_NAME, TG_NAME
       USING ERRCODE = 'foreign_key_violation', SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME, CONSTRAINT = TG_NAME,
             DETAIL = format('Key (%s)=(%s) is not present in table "%s".', TG_ARGV[0], ref, TG_ARGV[1]);
