@@ -201,10 +201,11 @@ function floorStatements(schema: string) {
     items: (n: number) => {
       const rows = Array.from({ length: n }, (_, i) => {
         const b = i * 9;
-        return `($1::uuid, $${b + 2}::uuid, $${b + 3}::uuid, $${b + 4}, $${b + 5}::int, $${b + 6}::numeric, $${b + 7}, $${b + 8}::numeric, $${b + 9}::numeric, 0, $${b + 10}::numeric)`;
+        // The last parameter is the sale's created_at, which each line carries (its partition, 0010).
+        return `($1::uuid, $${b + 2}::uuid, $${b + 3}::uuid, $${b + 4}, $${b + 5}::int, $${b + 6}::numeric, $${b + 7}, $${b + 8}::numeric, $${b + 9}::numeric, 0, $${b + 10}::numeric, $${n * 9 + 2}::timestamptz)`;
       });
       return `INSERT INTO ${t('sale_items')}
-                (sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
+                (sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total, sale_created_at)
               VALUES ${rows.join(', ')}`;
     },
     payment: `INSERT INTO ${t('payments')} (sale_id, method, amount, tendered, change_given, status, processed_at, updated_at)
@@ -317,6 +318,7 @@ function sqlCheckout(pool: Pool, ctx: FloorContext, productIds: string[]): Check
         [
           saleId,
           ...priced.flatMap((l) => [l.p.line.productId, l.p.batch.id, l.p.batch.batch_number, l.p.take, l.unitPrice, l.category, l.rate, money(l.taxAmount), money(l.total)]),
+          now,
         ],
       );
       // A fully discounted sale takes no payment; with no discount that means a zero-priced cart.
