@@ -1,0 +1,91 @@
+/**
+ * The OpenTelemetry SDK of a process, loaded by `./tracing` only when tracing is configured: spans
+ * go over OTLP/HTTP (JSON) to `<endpoint>/v1/traces` in batches, and W3C trace context
+ * (`traceparent`) is read from incoming requests (and written by the gateway on its subgraph
+ * fetches, `injectTraceContext`).
+ */
+import { basename, dirname, sep } from 'node:path';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { boundSpanOperationName, markTracingStarted, setTracingFlush } from './trace-context';
+
+/** Probes and scrapes are not requests anyone traces: they would be most of the spans. */
+const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * The service name of the process from its entry point: `subgraphs/pos/src/index.ts` is umi-pos,
+ * `gateway/src/index.ts` umi-gateway, `scripts/start.ts` (the whole federation) umi-platform,
+ * any other script umi-<its name>. OTEL_SERVICE_NAME overrides it.
+ */
+export function serviceNameOf(entry: string | undefined): string {
+  if (!entry) return 'umi';
+  const parts = dirname(entry).split(sep);
+  const subgraph = parts.lastIndexOf('subgraphs');
+  if (subgraph >= 0 && parts[subgraph + 1]) return `umi-${parts[subgraph + 1]}`;
+  if (parts.includes('gateway')) return 'umi-gateway';
+  const name = basename(entry).replace(/\.[cm]?[jt]s$/, '');
+  return name === 'start' ? 'umi-platform' : `umi-${name}`;
+}
+
+/** Rewrites a client's operation name on spans that start with one (Apollo Gateway's). */
+const operationNameBound: SpanProcessor = {
+  onStart: (span) => boundSpanOperationName(span as unknown as Parameters<typeof boundSpanOperationName>[0]),
+  onEnd: () => {},
+  forceFlush: async () => {},
+  shutdown: async () => {},
+};
+
+export interface TracingOptions {
+  service: string;
+  /** Where spans go; default the OTLP/HTTP exporter to `endpoint`. */
+  exporter?: SpanExporter;
+  endpoint?: string;
+  sampleRatio?: number;
+}
+
+let provider: NodeTracerProvider | null = null;
+
+/** Starts the SDK and the http, pg and ioredis instrumentations once per process. */
+export function startTracing(options: TracingOptions): NodeTracerProvider {
+  if (provider) return provider;
+  const exporter = options.exporter ?? new OTLPTraceExporter({ url: `${(options.endpoint ?? '').replace(/\/+$/, '')}/v1/traces` });
+  provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': options.service }),
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 1) }),
+    spanProcessors: [operationNameBound, new BatchSpanProcessor(exporter)],
+  });
+  // Registers the AsyncLocalStorage context manager and the W3C trace-context and baggage propagators.
+  provider.register();
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+        // Outgoing node:http calls outside any request (none of ours) would each start a trace.
+        requireParentforOutgoingSpans: true,
+      }),
+      // Background loops (the relay's and workers' polling, stream reads) would start a trace per
+      // query or command: only work inside a traced request is recorded.
+      new PgInstrumentation({ requireParentSpan: true }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+    ],
+  });
+  const started = provider;
+  setTracingFlush(() => started.forceFlush());
+  markTracingStarted();
+  return provider;
+}
+
+/** Ends tracing: the spans still batched are exported first. */
+export async function shutdownTracing(): Promise<void> {
+  const p = provider;
+  provider = null;
+  await p?.shutdown();
+}
+
