@@ -18,7 +18,7 @@ export const tracingEnvSchema = z.object({
    * OpenTelemetry: where spans go over OTLP/HTTP (e.g. http://jaeger:4318; `/v1/traces` is
    * appended). Unset: no tracing SDK is started at all.
    */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL').optional(),
   /** The process's service name in traces; default from its entry point (umi-gateway, umi-pos, umi-relay, ...). */
   OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
   /** Share of new traces recorded (a trace started upstream keeps its caller's decision). */
