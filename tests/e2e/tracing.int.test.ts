@@ -117,8 +117,8 @@ describe('OpenTelemetry tracing across the gateway and the subgraphs', () => {
     const roots = trace.filter((s) => s.parentSpanId === null);
     expect(roots).toHaveLength(1);
     const root = roots[0]!;
-    expect(root).toMatchObject({ service: 'umi-gateway', kind: SERVER });
-    expect(root.attributes).toMatchObject({ 'umi.tenant_id': t.id, 'graphql.operation.name': 'CreateSale' });
+    expect(root).toMatchObject({ service: 'umi-gateway', kind: SERVER, name: 'POST /graphql' });
+    expect(root.attributes).toMatchObject({ 'umi.tenant_id': t.id, 'graphql.operation.name': 'CreateSale', 'url.path': '/graphql' });
     // Every other span's parent is in the trace (none orphaned by a lost context).
     const ids = new Set(trace.map((s) => s.spanId));
     expect(trace.filter((s) => s.parentSpanId !== null && !ids.has(s.parentSpanId)).map((s) => `${s.service}:${s.name}`)).toEqual([]);
@@ -169,6 +169,23 @@ describe('OpenTelemetry tracing across the gateway and the subgraphs', () => {
     );
     expect(spans.filter((s) => Object.values(s.attributes).some((v) => String(v).includes(name))).map((s) => s.name)).toEqual([]);
     expect(spans.find((s) => s.name === 'gateway.request')?.attributes['graphql.operation.name']).toBe('other');
+  }, 60_000);
+
+  it("keeps a provider callback's secret and a GET's query string out of every span", async () => {
+    if (!available) return;
+    const secret = `cbsecret${randomUUID().replace(/-/g, '')}`;
+    const origin = new URL(gateway.url as string).origin;
+    await fetch(`${origin}/callbacks/mtn/${secret}?ref=${secret}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const marker = `variable${randomUUID().replace(/-/g, '')}`;
+    await fetch(`${gateway.url}?query=${encodeURIComponent('query Me($m: String) { me { id } }')}&variables=${encodeURIComponent(JSON.stringify({ m: marker }))}`, {
+      headers: { authorization: `Bearer ${cashier.token}`, 'apollo-require-preflight': 'true' },
+    });
+    const callback = (await traceOf((s) => s.attributes['http.route'] === '/callbacks/:provider/:secret', () => true))[0]!;
+    expect(callback).toMatchObject({ name: 'POST /callbacks/:provider/:secret', attributes: expect.objectContaining({ 'url.path': '/callbacks/:provider/:secret' }) });
+    await traceOf((s) => s.attributes['http.request.method'] === 'GET' && s.attributes['http.route'] === '/graphql', () => true);
+    await sleep(1500);
+    const leaked = receiver.spans.filter((s) => s.name.includes(secret) || Object.values(s.attributes).some((v) => String(v).includes(secret) || String(v).includes(marker)));
+    expect(leaked.map((s) => `${s.service}:${s.name}`)).toEqual([]);
   }, 60_000);
 
   it('no process died on its own', () => {

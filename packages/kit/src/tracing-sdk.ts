@@ -4,6 +4,7 @@
  * (`traceparent`) is read from incoming requests (and written by the gateway on its subgraph
  * fetches, `injectTraceContext`).
  */
+import { IncomingMessage } from 'node:http';
 import { basename, dirname, sep } from 'node:path';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -17,6 +18,18 @@ import { boundSpanOperationName, markTracingStarted, setTracingFlush } from './t
 
 /** Probes and scrapes are not requests anyone traces: they would be most of the spans. */
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/** Routes that name a server span (`POST /graphql`); any other request's span is named by its method alone. */
+const NAMED_ROUTES = new Set(['/graphql', '/oauth/token', '/schema.graphql']);
+
+/**
+ * A request's path and route as traced. A provider callback's path carries its secret, and a query
+ * string may carry a GraphQL document and its variables (GET /graphql): neither leaves the process.
+ */
+export function tracedRequest(url: string | undefined): { path: string; route: string | null } {
+  const path = (url ?? '/').split('?')[0] || '/';
+  if (/^\/callbacks\/[^/]+\/[^/]+/.test(path)) return { path: '/callbacks/:provider/:secret', route: '/callbacks/:provider/:secret' };
+  return { path, route: NAMED_ROUTES.has(path) ? path : null };
+}
 
 /**
  * The service name of the process from its entry point: `subgraphs/pos/src/index.ts` is umi-pos,
@@ -67,6 +80,16 @@ export function startTracing(options: TracingOptions): NodeTracerProvider {
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+        // Replaces what the instrumentation read from the URL (its hook's attributes win).
+        startIncomingSpanHook: (req) => {
+          const { path, route } = tracedRequest(req.url);
+          return { 'url.path': path, 'url.query': undefined, ...(route ? { 'http.route': route } : {}) };
+        },
+        requestHook: (span, req) => {
+          if (!(req instanceof IncomingMessage)) return;
+          const { route } = tracedRequest(req.url);
+          if (route) span.updateName(`${req.method ?? 'GET'} ${route}`);
+        },
         // Outgoing node:http calls outside any request (none of ours) would each start a trace.
         requireParentforOutgoingSpans: true,
       }),

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadTracingEnv } from './env';
 import { boundSpanOperationName, labelRequestSpan, setOperationNameBound } from './trace-context';
-import { serviceNameOf } from './tracing-sdk';
+import { serviceNameOf, tracedRequest } from './tracing-sdk';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -22,6 +22,12 @@ describe('tracing', () => {
     expect(serviceNameOf('/app/scripts/relay.ts')).toBe('umi-relay');
     expect(serviceNameOf('/app/scripts/fiscal-worker.ts')).toBe('umi-fiscal-worker');
     expect(serviceNameOf('/app/scripts/start.ts')).toBe('umi-platform');
+  });
+
+  it("keeps a callback's secret and any query string out of the traced path", () => {
+    expect(tracedRequest('/callbacks/mtn/s3cr3t-value?x=1')).toEqual({ path: '/callbacks/:provider/:secret', route: '/callbacks/:provider/:secret' });
+    expect(tracedRequest('/graphql?query=%7Bme%7D&variables=%7B%7D')).toEqual({ path: '/graphql', route: '/graphql' });
+    expect(tracedRequest('/dashboard/app.js')).toEqual({ path: '/dashboard/app.js', route: null });
   });
 
   it('reads its settings with zod, and refuses a malformed endpoint or ratio', () => {
