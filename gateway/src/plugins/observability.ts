@@ -29,7 +29,7 @@ export function observability(metrics: Metrics): ApolloServerPlugin<GatewayConte
       const started = process.hrtime.bigint();
       // The HTTP server span of the request (null without tracing): labelled once the operation is known.
       const span = requestSpan();
-      labelRequestSpan(span, { tenantId: contextValue.principal?.tenantId });
+      labelRequestSpan(span, { tenantId: contextValue.principal?.tenantId, correlationId: contextValue.requestId });
       return {
         async didResolveOperation({ operationName }) {
           const operation = operationLabel(operationName);

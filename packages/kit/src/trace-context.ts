@@ -8,6 +8,8 @@ import { context, propagation, trace, type Span } from '@opentelemetry/api';
 
 /** The tenant of a request span (a `shared.tenants` id, from the verified token only). */
 export const ATTR_TENANT_ID = 'umi.tenant_id';
+/** The request's correlation id (`requestId` in its log lines, `correlationId` in its errors) on its request spans. */
+export const ATTR_CORRELATION_ID = 'umi.correlation_id';
 /** The GraphQL operation of a request span: a known operation's name, `other` or `anonymous`. */
 export const ATTR_OPERATION_NAME = 'graphql.operation.name';
 /** Apollo Gateway's older copy of the operation name on its own spans (bounded like the new one). */
@@ -78,8 +80,9 @@ export function requestSpan(): Span | null {
 }
 
 /** Labels a request span; the operation name must already be bounded (a known operation, `other`, `anonymous`). */
-export function labelRequestSpan(span: Span | null, labels: { tenantId?: string | null; operation?: string | null }): void {
+export function labelRequestSpan(span: Span | null, labels: { tenantId?: string | null; operation?: string | null; correlationId?: string }): void {
   if (!span) return;
+  if (labels.correlationId) span.setAttribute(ATTR_CORRELATION_ID, labels.correlationId);
   if (labels.tenantId) span.setAttribute(ATTR_TENANT_ID, labels.tenantId);
   if (labels.operation && OPERATION_LABEL.test(labels.operation)) span.setAttribute(ATTR_OPERATION_NAME, labels.operation);
 }

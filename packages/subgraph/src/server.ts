@@ -244,7 +244,7 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
         const logger = opts.logger.child({ requestId, tenantId: claims.usr?.tenantId ?? undefined });
         // Trusted beside a verified internal token only: the gateway bounded the name (a known operation, other, anonymous).
         const operation = req.headers[OPERATION_HEADER];
-        labelRequestSpan(requestSpan(), { tenantId: claims.usr?.tenantId, operation: typeof operation === 'string' ? operation : null });
+        labelRequestSpan(requestSpan(), { tenantId: claims.usr?.tenantId, operation: typeof operation === 'string' ? operation : null, correlationId: requestId });
         return opts
           .createContext({
             requestId,
