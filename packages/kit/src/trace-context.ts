@@ -58,7 +58,7 @@ export function setOperationNameBound(bound: (name: string) => string): void {
 }
 
 /** For the SDK's span processor: rewrites the operation name attributes a span starts with. */
-export function boundSpanOperationName(span: Pick<Span, 'setAttribute'> & { attributes: Record<string, unknown> }): void {
+export function boundSpanOperationName(span: { attributes: Record<string, unknown>; setAttribute(key: string, value: string): unknown }): void {
   if (!boundOperation) return;
   for (const key of [ATTR_OPERATION_NAME, ATTR_OPERATION_NAME_DEPRECATED]) {
     const value = span.attributes[key];
