@@ -102,7 +102,8 @@ describe('OpenTelemetry tracing across the gateway and the subgraphs', () => {
     const sale = await api.ok<{ createSale: { id: string; cashier: { email: string }; items: { product: { sku: string } }[] } }>(
       op('CreateSale'),
       input(),
-      { token: cashier.token, headers: { 'x-request-id': requestId } },
+      // A client's trace context is not continued: the gateway is the edge and starts the trace.
+      { token: cashier.token, headers: { 'x-request-id': requestId, traceparent: `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01` } },
     );
     expect(sale.createSale.items[0]!.product.sku).toBe('TRACE-1');
 
@@ -121,6 +122,7 @@ describe('OpenTelemetry tracing across the gateway and the subgraphs', () => {
     expect(roots).toHaveLength(1);
     const root = roots[0]!;
     expect(root).toMatchObject({ service: 'umi-gateway', kind: SERVER, name: 'POST /graphql' });
+    expect(root.traceId).not.toBe('ab'.repeat(16));
     expect(root.attributes).toMatchObject({ 'umi.tenant_id': t.id, 'graphql.operation.name': 'CreateSale', 'umi.correlation_id': requestId, 'url.path': '/graphql' });
     // Every other span's parent is in the trace (none orphaned by a lost context).
     const ids = new Set(trace.map((s) => s.spanId));

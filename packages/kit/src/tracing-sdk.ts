@@ -6,6 +6,8 @@
  */
 import { IncomingMessage } from 'node:http';
 import { basename, dirname, sep } from 'node:path';
+import type { Context, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -54,8 +56,28 @@ const operationNameBound: SpanProcessor = {
   shutdown: async () => {},
 };
 
+/**
+ * The gateway is the edge: a client's `traceparent` would let it pick trace ids (and, below a
+ * sample ratio of 1, whether its requests are recorded). It starts its own traces and writes
+ * trace context only towards the subgraphs; internal processes continue the caller's trace.
+ */
+class OutboundOnlyPropagator implements TextMapPropagator {
+  private readonly w3c = new W3CTraceContextPropagator();
+  inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    this.w3c.inject(context, carrier, setter);
+  }
+  extract(context: Context): Context {
+    return context;
+  }
+  fields(): string[] {
+    return this.w3c.fields();
+  }
+}
+
 export interface TracingOptions {
   service: string;
+  /** The public edge (the gateway): incoming trace context is ignored. */
+  edge?: boolean;
   /** Where spans go; default the OTLP/HTTP exporter to `endpoint`. */
   exporter?: SpanExporter;
   endpoint?: string;
@@ -73,8 +95,8 @@ export function startTracing(options: TracingOptions): NodeTracerProvider {
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 1) }),
     spanProcessors: [operationNameBound, new BatchSpanProcessor(exporter)],
   });
-  // Registers the AsyncLocalStorage context manager and the W3C trace-context and baggage propagators.
-  provider.register();
+  // The AsyncLocalStorage context manager, and W3C trace context only (baggage is not used).
+  provider.register({ propagator: options.edge ? new OutboundOnlyPropagator() : new W3CTraceContextPropagator() });
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [

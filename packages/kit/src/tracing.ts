@@ -16,8 +16,11 @@ if (settings.OTEL_EXPORTER_OTLP_ENDPOINT) {
   // Required here, not imported: loading the SDK is the cost a process without tracing skips.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sdk = require('./tracing-sdk') as typeof Sdk;
+  const service = settings.OTEL_SERVICE_NAME ?? sdk.serviceNameOf(process.argv[1]);
   sdk.startTracing({
-    service: settings.OTEL_SERVICE_NAME ?? sdk.serviceNameOf(process.argv[1]),
+    service,
+    // The gateway's own process; `npm start`'s single process also hosts the subgraphs, which must continue its traces.
+    edge: sdk.serviceNameOf(process.argv[1]) === 'umi-gateway',
     endpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT,
     sampleRatio: settings.TRACE_SAMPLE_RATIO,
   });
