@@ -52,6 +52,8 @@ describe('OpenTelemetry tracing across the gateway and the subgraphs', () => {
       superAdmin: SUPER_ADMIN,
       gateways: ['gateway'],
       overrides: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, LOG_LEVEL: 'info' },
+      // Loading the SDK and patching as modules load adds seconds to each start; five start at once here.
+      startTimeoutMs: 240_000,
     });
     gateway = platform.gateways[0]!;
     api = gatewayClient(gateway, SUPER_ADMIN);
@@ -69,7 +71,7 @@ describe('OpenTelemetry tracing across the gateway and the subgraphs', () => {
       { input: { branchId: t.branches[0]!.id, productId, batchNumber: 'TRACE-B1', expiryDate: addDays(dateInZone('Africa/Lusaka'), 300), quantity: 100, costPrice: '1.00', sellingPrice: '10.00' } },
       { token: t.adminToken },
     );
-  }, 300_000); // five tsx processes compile at start on a shared 2-core machine
+  }, 480_000); // five tsx processes compile and load the tracing SDK at start on a shared 2-core machine
   afterAll(async () => {
     await supervisor?.stopAll();
     await db?.drop();
