@@ -371,7 +371,11 @@ async function main(): Promise<void> {
     supervisor.watchDatabase(db.url, process.env.DATABASE_URL as string);
 
     const startedAt = performance.now();
-    const platform = await startPlatformProcesses(supervisor, { databaseUrl: db.url, redisUrl, superAdmin: SUPER_ADMIN, gateways: ['measured gateway', 'load gateway'] });
+    const platform = await startPlatformProcesses(supervisor, { databaseUrl: db.url, redisUrl, superAdmin: SUPER_ADMIN,
+      gateways: ['measured gateway', 'load gateway'],
+      // Every subscriber connects from 127.0.0.1: a whole batch may be mid-handshake at once.
+      overrides: { WS_MAX_UNAUTHENTICATED_PER_IP: String(2 * CONNECT_BATCH) },
+    });
     const { subgraphs, relay } = platform;
     const [measured, loadGateway] = platform.gateways as [Service, Service];
     const startMs = performance.now() - startedAt;
