@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { Agent } from 'node:http';
+import type { Agent } from 'node:http';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import {
@@ -30,7 +30,7 @@ import { observability } from './plugins/observability';
 import { refuseNulCharacters } from './plugins/input-guard';
 import { ambiguousOutcomes, fetchFailure } from './unavailable';
 import { dedupeRepresentations, expandEntities } from './representations';
-import { createSubgraphFetcher } from './subgraph-fetch';
+import { createSubgraphAgent, createSubgraphFetcher } from './subgraph-fetch';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { DEFAULT_MANIFEST_PATH, loadManifest, manifestOnlyClients, persistedOperations } from './persisted';
 import { DEFAULT_WEB_DIST, webPages } from './web';
@@ -137,8 +137,8 @@ async function admissionKey(tokens: AccessTokens, authorization: string | undefi
 export async function createGateway(deps: GatewayDeps) {
   const { env } = deps;
   const urls = Object.fromEntries(SUBGRAPHS.map((name) => [name, subgraphUrl(env, name)]));
-  // One keep-alive pool of connections to the subgraphs, most recently used first (warm sockets).
-  const subgraphAgent = new Agent({ keepAlive: true, scheduling: 'lifo' });
+  // One keep-alive pool of connections to the subgraphs (see ./subgraph-fetch).
+  const subgraphAgent = createSubgraphAgent();
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
     buildService: ({ name }) => new InternalAuthDataSource(name, urls[name] ?? '', deps.internalTokens, deps.env.INTERNAL_TOKEN_TTL_SECONDS, subgraphAgent),

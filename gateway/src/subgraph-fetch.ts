@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type net from 'node:net';
 import type { Fetcher, FetcherHeaders, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 
 /**
@@ -13,7 +14,7 @@ import type { Fetcher, FetcherHeaders, FetcherRequestInit, FetcherResponse } fro
  * it, so a request does not race the server's close on a stale socket. Transport failures surface
  * as Node's errors with their `code` (ECONNREFUSED, ECONNRESET, ...), which `./unavailable` maps.
  */
-export function createSubgraphFetcher(agent: http.Agent = new http.Agent({ keepAlive: true, scheduling: 'lifo' })): Fetcher & { agent: http.Agent } {
+export function createSubgraphFetcher(agent: http.Agent = createSubgraphAgent()): Fetcher & { agent: http.Agent } {
   const fetcher = (url: string, init: FetcherRequestInit = {}): Promise<FetcherResponse> =>
     new Promise((resolve, reject) => {
       const body = init.body === undefined ? undefined : typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
@@ -47,6 +48,29 @@ export function createSubgraphFetcher(agent: http.Agent = new http.Agent({ keepA
       req.end(body);
     });
   return Object.assign(fetcher, { agent });
+}
+
+/**
+ * A keep-alive agent that never hands out a connection the subgraph has already closed. Node's
+ * agent drops an idle socket only on its 'close', which comes after the peer's FIN ('end') and,
+ * on a busy loop, up to hundreds of ms later; a request given that socket meanwhile dies with
+ * "socket hang up" after it was written, which a mutation must report as OUTCOME_UNKNOWN although
+ * the stopped subgraph never saw it. So an idle socket is destroyed on 'end', and the agent's
+ * first-in-first-out scheduling (the only one that skips destroyed sockets) passes over it.
+ */
+export function createSubgraphAgent(): http.Agent {
+  const agent = new http.Agent({ keepAlive: true, scheduling: 'fifo' });
+  const internal = agent as unknown as { createConnection(options: unknown, cb?: unknown): net.Socket };
+  const create = internal.createConnection.bind(agent);
+  internal.createConnection = (options, cb) => {
+    const socket = create(options, cb);
+    socket.once('end', () => {
+      // In use, the request's own handling of the close applies (a response read to EOF, or an error).
+      if (!(socket as unknown as { _httpMessage?: unknown })._httpMessage) socket.destroy();
+    });
+    return socket;
+  };
+  return agent;
 }
 
 /** Response headers by lower-case name (HTTP names are case-insensitive). */
