@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { out, runMain } from './lib';
 
 interface CallFrame {
   functionName: string;
@@ -127,7 +128,7 @@ function files(paths: string[], allThreads: boolean): string[] {
   );
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { 'all-threads': { type: 'boolean', default: false }, top: { type: 'string', default: '25' }, from: { type: 'string', default: '0' }, to: { type: 'string' } },
@@ -139,15 +140,15 @@ function main(): void {
   for (const file of files(positionals, values['all-threads'])) {
     const s = summarise(file, JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, from, to);
     const window = Math.min(to, s.seconds) - from;
-    console.log(`\n=== ${relative(process.cwd(), file)}: ${s.seconds.toFixed(1)} s profiled, ${(s.busyMs / 1000).toFixed(2)} s busy in [${from}, ${Math.min(to, s.seconds).toFixed(1)}] s (${((100 * s.busyMs) / 1000 / window).toFixed(1)}% of a core)`);
-    console.log(`busy ms per 5 s: ${s.timeline.map((v) => (v ?? 0).toFixed(0)).join(' ')}`);
-    console.log('-- self time by package/file');
-    for (const line of top(s.groups, Math.min(n, 15), s.busyMs)) console.log(line);
-    console.log('-- top functions by self time');
-    for (const line of top(s.self, n, s.busyMs)) console.log(line);
-    console.log('-- top functions by total time');
-    for (const line of top(s.total, n, s.busyMs)) console.log(line);
+    out(`\n=== ${relative(process.cwd(), file)}: ${s.seconds.toFixed(1)} s profiled, ${(s.busyMs / 1000).toFixed(2)} s busy in [${from}, ${Math.min(to, s.seconds).toFixed(1)}] s (${((100 * s.busyMs) / 1000 / window).toFixed(1)}% of a core)`);
+    out(`busy ms per 5 s: ${Array.from(s.timeline, (v) => (v ?? 0).toFixed(0)).join(' ')}`);
+    out('-- self time by package/file');
+    for (const line of top(s.groups, Math.min(n, 15), s.busyMs)) out(line);
+    out('-- top functions by self time');
+    for (const line of top(s.self, n, s.busyMs)) out(line);
+    out('-- top functions by total time');
+    for (const line of top(s.total, n, s.busyMs)) out(line);
   }
 }
 
-if (require.main === module) main();
+if (require.main === module) runMain('profile-summary', main);
