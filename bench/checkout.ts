@@ -214,9 +214,9 @@ function floorStatements(schema: string) {
              RETURNING id, created_at
            ), items AS (
              INSERT INTO ${t('sale_items')}
-               (id, sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
-             SELECT gen_random_uuid(), $1::uuid, i.product_id, i.batch_id, i.batch_number, i.quantity, i.unit_price, i.tax_category, i.tax_rate, i.tax_amount, 0, i.line_total
-             FROM unnest($9::uuid[], $10::uuid[], $11::text[], $12::int[], $13::numeric[], $14::text[], $15::numeric[], $16::numeric[], $17::numeric[])
+               (id, sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total, sale_created_at)
+             SELECT gen_random_uuid(), $1::uuid, i.product_id, i.batch_id, i.batch_number, i.quantity, i.unit_price, i.tax_category, i.tax_rate, i.tax_amount, 0, i.line_total, sale.created_at
+             FROM sale, unnest($9::uuid[], $10::uuid[], $11::text[], $12::int[], $13::numeric[], $14::text[], $15::numeric[], $16::numeric[], $17::numeric[])
                AS i(product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, line_total)
            ), pays AS (
              INSERT INTO ${t('payments')} (sale_id, till_session_id, method, amount, tendered, change_given, status, processed_at)

@@ -175,13 +175,17 @@ export async function writeSale(
                   ${s.pricesIncludeTax}, ${s.paymentMethod}, ${s.plan.paymentStatus}, ${s.prescriptionIds}::uuid[])
           RETURNING id, created_at
         ), items AS (
-          INSERT INTO ${tables.sale_items} (id, sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
-          SELECT i.id, ${s.id}::uuid, i.product_id, i.batch_id, i.batch_number, i.quantity, i.unit_price, i.tax_category, i.tax_rate, i.tax_amount, i.discount_amount, i.line_total
+          INSERT INTO ${tables.sale_items} (id, sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total,
+                                            sale_created_at)
+          -- Each line carries its sale's created_at: the month partition it goes to, and its foreign key (0010).
+          SELECT i.id, ${s.id}::uuid, i.product_id, i.batch_id, i.batch_number, i.quantity, i.unit_price, i.tax_category, i.tax_rate, i.tax_amount, i.discount_amount, i.line_total,
+                 sale.created_at
           FROM unnest(${lines.map((l) => l.id)}::uuid[], ${lines.map((l) => l.productId)}::uuid[], ${lines.map((l) => l.batchId)}::uuid[],
                       ${lines.map((l) => l.batchNumber)}::text[], ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.unitPrice)}::numeric[],
                       ${lines.map((l) => l.taxCategory)}::text[], ${lines.map((l) => l.taxRate)}::numeric[], ${lines.map((l) => l.taxAmount)}::numeric[],
                       ${lines.map((l) => l.discountAmount)}::numeric[], ${lines.map((l) => l.lineTotal)}::numeric[])
             AS i(id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
+          CROSS JOIN sale
           RETURNING 1
         ), pays AS (
           INSERT INTO ${tables.payments} (id, sale_id, till_session_id, method, amount, tendered, change_given, provider_reference, status, processed_at)
@@ -235,6 +239,7 @@ export async function writeSale(
       taxAmount: dec(l.taxAmount),
       discountAmount: dec(l.discountAmount),
       lineTotal: dec(l.lineTotal),
+      saleCreatedAt: createdAt,
     })),
     payments: payments.map((p) => ({
       id: p.id,
