@@ -95,7 +95,9 @@ class InternalAuthDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     request.http?.headers.set(INTERNAL_HEADER, await token);
     request.http?.headers.set('x-request-id', ctx.requestId);
     if (tracingStarted() && request.http) {
-      // Node's fetch is not instrumented: the subgraph's spans join this one (gateway.fetch) through traceparent.
+      // The subgraph's spans must join this trace whatever the transport: the node:http fetcher is
+      // traced by the http instrumentation (which then writes its client span's traceparent over
+      // this one), but a fetcher it does not see would otherwise start a new trace.
       injectTraceContext(request.http.headers);
       if (ctx.operation) request.http.headers.set(OPERATION_HEADER, ctx.operation);
     }

@@ -18,6 +18,7 @@ import {
 const op = contractOperation;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SERVER = 2;
+const CLIENT = 3;
 
 /**
  * Distributed tracing, with the platform as separate processes started as compose starts them
@@ -138,11 +139,15 @@ describe('OpenTelemetry tracing across the gateway and the subgraphs', () => {
     const fetches = trace.filter((s) => s.name === 'gateway.fetch');
     expect(fetches.length).toBeGreaterThanOrEqual(3);
 
-    // Each subgraph's server span is a child of one of the gateway's fetches, labelled like the root.
+    // Each subgraph's server span is the child of the gateway's HTTP client span for that call
+    // (the gateway fetches over node:http, which the http instrumentation traces), itself the
+    // child of one of Apollo Gateway's fetches; labelled like the root.
     const subgraphServers = trace.filter((s) => s.kind === SERVER && s.service !== 'umi-gateway');
     expect(new Set(subgraphServers.map((s) => s.service))).toEqual(new Set(['umi-pos', 'umi-inventory', 'umi-tenant']));
     for (const s of subgraphServers) {
-      expect(fetches.map((f) => f.spanId)).toContain(s.parentSpanId);
+      const client = trace.find((c) => c.spanId === s.parentSpanId)!;
+      expect(client).toMatchObject({ service: 'umi-gateway', kind: CLIENT });
+      expect(fetches.map((f) => f.spanId)).toContain(client.parentSpanId);
       expect(s.attributes).toMatchObject({ 'umi.tenant_id': t.id, 'graphql.operation.name': 'CreateSale', 'umi.correlation_id': requestId });
     }
 
