@@ -58,6 +58,35 @@ export function envelopeOf(row: OutboxRow, tenantId: string): EventEnvelope {
 }
 
 /**
+ * Publishes a tenant's unpublished outbox rows, a batch per transaction, and marks them published
+ * once the bus took them; returns how many went out. Rows are claimed FOR UPDATE SKIP LOCKED, so a
+ * relay and the scheduled outbox sweep (or two of either) never publish the same batch at once.
+ * `olderThanSeconds` takes only rows committed at least that long ago: the sweep leaves fresh rows
+ * to the relay, which a notification has woken for them, and republishes what got stuck.
+ */
+export async function publishOutbox(opts: { pool: Pool; bus: EventBus; schema: string; tenantId: string; batchSize?: number; olderThanSeconds?: number }): Promise<number> {
+  const batchSize = opts.batchSize ?? 500;
+  const age = opts.olderThanSeconds ?? 0;
+  let total = 0;
+  for (;;) {
+    const sent = await withTx(opts.pool, async (c) => {
+      const db = bindSql(pgExecutor(c), opts.schema);
+      const rows = await db.query<OutboxRow>(
+        sql`SELECT id::text, event_type, branch_id::text, payload, created_at FROM ${tables.outbox}
+            WHERE published_at IS NULL AND created_at <= now() - make_interval(secs => ${age})
+            ORDER BY created_at, id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
+      );
+      if (rows.length === 0) return 0;
+      await opts.bus.publish(rows.map((r) => envelopeOf(r, opts.tenantId)));
+      await db.execute(sql`UPDATE ${tables.outbox} SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(${rows.map((r) => r.id)}::uuid[])`);
+      return rows.length;
+    });
+    total += sent;
+    if (sent < batchSize) return total;
+  }
+}
+
+/**
  * The transactional outbox's relay: publishes committed outbox rows to the bus and marks them
  * published. A commit's trigger NOTIFYs the tenant's schema, so events leave within milliseconds;
  * a periodic sweep catches anything missed (relay restarts, a bus outage). Rows are claimed with
@@ -101,23 +130,9 @@ export function startRelay(opts: RelayOptions) {
   async function drain(schema: string): Promise<number> {
     const tenantId = tenants.get(schema);
     if (!tenantId) return 0;
-    let total = 0;
-    for (;;) {
-      const sent = await withTx(pool, async (c) => {
-        const db = bindSql(pgExecutor(c), schema);
-        const rows = await db.query<OutboxRow>(
-          sql`SELECT id::text, event_type, branch_id::text, payload, created_at FROM ${tables.outbox}
-              WHERE published_at IS NULL ORDER BY created_at, id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
-        );
-        if (rows.length === 0) return 0;
-        await bus.publish(rows.map((r) => envelopeOf(r, tenantId)));
-        await db.execute(sql`UPDATE ${tables.outbox} SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(${rows.map((r) => r.id)}::uuid[])`);
-        return rows.length;
-      });
-      total += sent;
-      opts.metrics?.published.inc(sent);
-      if (sent < batchSize) return total;
-    }
+    const sent = await publishOutbox({ pool, bus, schema, tenantId, batchSize });
+    opts.metrics?.published.inc(sent);
+    return sent;
   }
 
   /** After the bus lost its contents, publishes again what went out within the replay window. */
