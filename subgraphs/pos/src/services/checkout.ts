@@ -109,6 +109,8 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
     const byId = await loadSaleProducts(tx, branch.id, today, data.items.map((i) => i.productId), (i) => `input.items[${i}].productId`);
     const patient = data.patientId ? await tx.patient.findFirst({ where: { id: data.patientId, deletedAt: null } }) : null;
     if (data.patientId && !patient) throw new NotFoundError('Patient', { field: 'input.patientId' });
+    // Its allergies went with its personal data: the safety check would pass blind. Register the person again.
+    if (patient?.anonymisedAt) throw new ConflictError('The patient was anonymised; register them again', { reason: 'PATIENT_ANONYMISED', field: 'input.patientId' });
 
     // The cart as the customer bought it: one line per product.
     const cart = new Map<string, number>();
