@@ -4,7 +4,8 @@ import { publishOutbox, type EventBus } from '@umi/events';
 import type { Env, Logger } from '@umi/kit';
 import type { SubgraphRuntime } from '@umi/subgraph';
 import { warnExpiringForTenant, writeOffExpiredForTenant } from '@umi/subgraph-inventory';
-import { purgeControlledRegister } from '@umi/subgraph-pharmacy';
+import { anonymiseInactivePatients, purgeControlledRegister } from '@umi/subgraph-pharmacy';
+import { archiveAuditLogs } from '@umi/subgraph-tenant';
 import type { PosRetries } from '@umi/subgraph-pos';
 
 /** What a job may use: built once per runner process. */
@@ -110,13 +111,15 @@ export const CORE_JOBS: JobDefinition[] = [
 ];
 
 /**
- * Retention: one line per job. The retention functions (audit archive, patient anonymisation)
- * take (ownerPool, { id, schemaName }, now, logger); add them here as, for example:
- *
- *   tenantJob('tenant_audit_archive', '40 2 * * *', 'day', 'Archives audit rows past the retention period', (d, t, i) => archiveAuditLogs(d.ownerPool, t, i.now, d.logger)),
- *   tenantJob('pharmacy_patient_anonymise', '50 2 * * *', 'day', 'Anonymises patients inactive past the retention period', (d, t, i) => anonymiseInactivePatients(d.ownerPool, t, i.now, d.logger)),
+ * Retention: one line per job. Each function takes (ownerPool, { id, schemaName }, now, logger), is
+ * idempotent and reads the tenant's own retention settings; `npm run retention` runs the same pair
+ * by hand over every tenant.
  */
 export const RETENTION_JOBS: JobDefinition[] = [
+  tenantJob('tenant_audit_archive', '40 2 * * *', 'day', "Moves audit entries past the tenant's auditLogRetentionDays to the archive", (d, t, i) => archiveAuditLogs(d.ownerPool, t, i.now, d.logger)),
+  tenantJob('pharmacy_patient_anonymise', '50 2 * * *', 'day', "Anonymises patients inactive past the tenant's patientInactivityRetentionYears", (d, t, i) =>
+    anonymiseInactivePatients(d.ownerPool, t, i.now, d.logger),
+  ),
   platformJob('pharmacy_register_retention', '30 2 * * *', 'day', "Deletes controlled-register lines past each tenant's retention period (never under 5 years)", (d) =>
     purgeControlledRegister(d.ownerPool, d.logger),
   ),
