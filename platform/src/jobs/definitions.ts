@@ -93,7 +93,11 @@ export function platformJob(
   };
 }
 
-/** The domain's scheduled work (each handler lives with its domain; this only says when). */
+/**
+ * The domain's scheduled work (each handler lives with its domain; this only says when). The outbox
+ * sweep and the retries are safety nets behind the relay's, the pos process's and the fiscal
+ * worker's own loops, so every 5 minutes: each tick is a run per tenant in pg-boss's tables.
+ */
 export const CORE_JOBS: JobDefinition[] = [
   // Hourly, because each branch's date turns at its own midnight; a run with nothing expired writes nothing.
   tenantJob('inventory_expiry_write_off', '5 * * * *', 'hour', 'Writes off batches past their expiry date (branch-local), with ledger movements and controlled-register lines, as system:jobs', (d, t, i) =>
@@ -102,11 +106,11 @@ export const CORE_JOBS: JobDefinition[] = [
   tenantJob('inventory_expiry_warning', '15 * * * *', 'hour', 'Announces batches reaching 90, 60 and 30 days before expiry (inventory.expiry_warning, once per batch and threshold)', (d, t, i) =>
     warnExpiringForTenant(d.runtime, t, i),
   ),
-  tenantJob('events_outbox_sweep', '* * * * *', 'minute', 'Republishes outbox events still unpublished JOBS_OUTBOX_STUCK_SECONDS after their commit', async (d, t) => {
+  tenantJob('events_outbox_sweep', '*/5 * * * *', 'minute', 'Republishes outbox events still unpublished JOBS_OUTBOX_STUCK_SECONDS after their commit', async (d, t) => {
     if (!d.bus) return { skipped: 'no event bus in reach (set REDIS_URL)' };
     return { published: await publishOutbox({ pool: d.appPool, bus: d.bus, schema: t.schemaName, tenantId: t.id, olderThanSeconds: d.env.JOBS_OUTBOX_STUCK_SECONDS }) };
   }),
-  tenantJob('pos_payment_retry', '* * * * *', 'minute', 'Mobile-money status calls due, and PENDING payments past their window settled', (d, t) => d.pos.payments(t), { retryLimit: 1 }),
+  tenantJob('pos_payment_retry', '*/5 * * * *', 'minute', 'Mobile-money status calls due, and PENDING payments past their window settled', (d, t) => d.pos.payments(t), { retryLimit: 1 }),
   tenantJob('pos_fiscal_retry', '*/5 * * * *', 'minute', 'Fiscal (VSDC) documents whose retry is due, sent again', (d, t) => d.pos.fiscal(t), { retryLimit: 1 }),
 ];
 

@@ -70,7 +70,8 @@ export async function startJobRunner(opts: JobRunnerOptions) {
     // Completed runs stay in the job table (where their singleton keys hold) for a day, the longest period.
     archiveCompletedAfterSeconds: 86_400,
     archiveFailedAfterSeconds: 7 * 86_400,
-    deleteAfterDays: 14,
+    // Archived runs are kept three days (what the operator looks back at), then deleted.
+    deleteAfterDays: 3,
   });
   boss.on('error', (err) => logger.warn({ err: err.message }, 'job runner: pg-boss error'));
 
