@@ -3,6 +3,7 @@ import { recordAudit, type AuditEntry } from './audit';
 import { tenantSchemaName } from './identifiers';
 import { applyMigrations, inTransaction, lockTenantSchema } from './migrate';
 import { createOwnerPool } from './pools';
+import { ensureSalePartitions } from './sale-partitions';
 import { bindSql, pgExecutor, sharedTables, sql, type SqlRunner } from './sql';
 
 /** A tenant to create, already validated by the caller (subdomain rules, reserved names, password hashed). */
@@ -72,6 +73,9 @@ export function createTenantProvisioner(databaseUrl: string, appRole: string, co
                         ${JSON.stringify({ maxBranches: plan.max_branches, maxUsers: plan.max_users })}::jsonb, (now() AT TIME ZONE 'UTC')::date)`,
           );
           await applyMigrations(client, 'tenant', schema, appRole);
+          // 0010 made this month and the next ones when it ran; the call states the promise
+          // (this month plus three ahead) where it is kept for every later month: the job runner.
+          await ensureSalePartitions(client, schema);
           const admin = await db.one<{ id: string }>(
             sql`INSERT INTO ${sharedTables.users} (tenant_id, email, password_hash, first_name, last_name, role)
                 VALUES (${id}::uuid, ${tenant.admin.email}, ${tenant.admin.passwordHash}, ${tenant.admin.firstName}, ${tenant.admin.lastName}, 'ADMIN')

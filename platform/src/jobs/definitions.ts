@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { TenantRecord } from '@umi/db';
+import { ensureSalePartitions, type TenantRecord } from '@umi/db';
 import { publishOutbox, type EventBus } from '@umi/events';
 import type { Env, Logger } from '@umi/kit';
 import type { SubgraphRuntime } from '@umi/subgraph';
@@ -129,12 +129,11 @@ export const RETENTION_JOBS: JobDefinition[] = [
   ),
 ];
 
-/**
- * Database upkeep: one line per job, e.g. the monthly partitions of sales:
- *
- *   tenantJob('db_sale_partitions', '20 1 * * *', 'day', 'Makes the coming months’ sale partitions', (d, t, i) => ensureSalePartitions(d.ownerPool, t.schemaName, i.now)),
- */
-export const MAINTENANCE_JOBS: JobDefinition[] = [];
+/** Database upkeep: one line per job. */
+export const MAINTENANCE_JOBS: JobDefinition[] = [
+  // Provisioning makes the first months; this keeps three months ahead, so no sale waits on a CREATE TABLE.
+  tenantJob('db_sale_partitions', '20 1 * * *', 'day', "Makes the coming months' partitions of sales and sale_items", (d, t, i) => ensureSalePartitions(d.ownerPool, t.schemaName, i.now)),
+];
 
 /** Every job the runner schedules. */
 export const JOBS: JobDefinition[] = [...CORE_JOBS, ...RETENTION_JOBS, ...MAINTENANCE_JOBS];
