@@ -464,6 +464,7 @@ async function main(): Promise<void> {
     watched.push({ name: 'this process (load, subscribers)', pid: process.pid });
     const before = await scrape(platform.metricsUrls['measured gateway']!);
     const sampler = sampleProcesses(watched, hz, SAMPLE_MS);
+    const ticksAtLoad = watched.map((w) => readProc(w.pid).ticks);
     const loadStartedAt = Date.now();
     const total = opts.rate * opts.seconds;
     const load = await runLoad(sell, tenants, total, opts.rate);
@@ -473,6 +474,14 @@ async function main(): Promise<void> {
     const expected = load.sales.reduce((n, s) => n + s.tenant.subscribers, 0);
     const deliveredNow = () => load.sales.reduce((n, s) => n + deliveries.of(s.id).length, 0);
     while (deliveredNow() < expected && performance.now() - lastResponse < STRAGGLER_MS) await sleep(50);
+    // CPU per sale counts all of a sale's work, also what queued past the load's end on a busy machine.
+    const ticksAfter = watched.map((w) => {
+      try {
+        return readProc(w.pid).ticks;
+      } catch {
+        return NaN;
+      }
+    });
     const after = await scrape(platform.metricsUrls['measured gateway']!);
 
     const fromResponse: number[] = [];
@@ -564,6 +573,14 @@ async function main(): Promise<void> {
       out(row(cells, pw));
     }
     out(row(['  sum of the processes above', '', sum.toFixed(1)], pw));
+    // From the start of the load until every event was delivered (or the straggler wait ended).
+    const cpuMsPerSale = watched.map((_, i) => (((ticksAfter[i] as number) - (ticksAtLoad[i] as number)) * 1000) / hz / Math.max(1, load.sales.length));
+    const platformMs = cpuMsPerSale.slice(0, 2 + subgraphs.length + 1).reduce((a, b) => a + b, 0);
+    out(
+      `CPU ms per sale (start of the load to the last delivery): ` +
+        watched.map((w, i) => `${w.name} ${(cpuMsPerSale[i] as number).toFixed(1)}`).join(', ') +
+        `; platform (gateways, subgraphs, relay) ${platformMs.toFixed(1)}`,
+    );
     const cpuCount = os.cpus().length;
     out(row([`  whole machine (${cpuCount} CPUs, PostgreSQL too)`, '', usage.machine.toFixed(1)], pw) + `  (${(usage.machine / cpuCount).toFixed(1)} % of all CPUs busy)`);
     out(`measured gateway: ${usage.processes[0]?.cpu.length ?? 0} samples; RSS idle (before any subscriber) ${mib(idle.rssKiB)} MiB`);

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import type { Fetcher } from '@apollo/utils.fetcher';
+import type { Agent } from 'node:http';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import {
@@ -33,6 +33,7 @@ import { observability } from './plugins/observability';
 import { refuseNulCharacters } from './plugins/input-guard';
 import { ambiguousOutcomes, fetchFailure } from './unavailable';
 import { dedupeRepresentations, expandEntities } from './representations';
+import { createSubgraphAgent, createSubgraphFetcher } from './subgraph-fetch';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { DEFAULT_MANIFEST_PATH, loadManifest, manifestOnlyClients, persistedOperations } from './persisted';
 import { DEFAULT_WEB_DIST, webPages } from './web';
@@ -54,10 +55,16 @@ export interface GatewayDeps extends AuthDeps {
 class InternalAuthDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly tokenCache = new LRUCache<string, { token: Promise<string>; renewAt: number }>({ max: 10_000 });
 
-  constructor(private readonly subgraph: string, url: string, private readonly tokens: InternalTokens, private readonly ttlSeconds: number) {
-    // Node's fetch (undici) honours the subgraph's Keep-Alive timeout and retires idle connections
-    // before the server does; the default fetcher keeps them forever and races the server's close.
-    super({ url, fetcher: fetch as unknown as Fetcher });
+  constructor(
+    private readonly subgraph: string,
+    url: string,
+    private readonly tokens: InternalTokens,
+    private readonly ttlSeconds: number,
+    agent: Agent,
+  ) {
+    // A lean node:http fetcher (see ./subgraph-fetch): its agent honours the subgraph's Keep-Alive
+    // timeout as undici did, without fetch's per-call Request/Response/stream machinery.
+    super({ url, fetcher: createSubgraphFetcher(agent) });
   }
 
   /**
@@ -138,9 +145,11 @@ async function admissionKey(tokens: AccessTokens, authorization: string | undefi
 export async function createGateway(deps: GatewayDeps) {
   const { env } = deps;
   const urls = Object.fromEntries(SUBGRAPHS.map((name) => [name, subgraphUrl(env, name)]));
+  // One keep-alive pool of connections to the subgraphs (see ./subgraph-fetch).
+  const subgraphAgent = createSubgraphAgent();
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
-    buildService: ({ name }) => new InternalAuthDataSource(name, urls[name] ?? '', deps.internalTokens, deps.env.INTERNAL_TOKEN_TTL_SECONDS),
+    buildService: ({ name }) => new InternalAuthDataSource(name, urls[name] ?? '', deps.internalTokens, deps.env.INTERNAL_TOKEN_TTL_SECONDS, subgraphAgent),
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -325,6 +334,7 @@ export async function createGateway(deps: GatewayDeps) {
       if (cut > 0) deps.logger.warn({ cut }, 'shutdown timeout: requests in flight were cut');
       await subscriptions.close();
       await apollo.stop();
+      subgraphAgent.destroy();
     },
   };
 }

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { createSubgraphFetcher } from './subgraph-fetch';
 import { fetchFailure } from './unavailable';
 
 /** A server that reads the request and drops the connection without answering: a subgraph killed mid-request. */
@@ -9,9 +10,13 @@ async function dyingServer(): Promise<{ url: string; close(): Promise<void> }> {
   return { url: `http://127.0.0.1:${port}/graphql`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
+/** The gateway's subgraph fetcher (what `fetchFailure` sees in production), with an agent per test file. */
+const subgraphFetch = createSubgraphFetcher();
+afterAll(() => subgraphFetch.agent.destroy());
+
 async function failureOf(url: string): Promise<unknown> {
   try {
-    await fetch(url, { method: 'POST', body: '{}' });
+    await subgraphFetch(url, { method: 'POST', body: '{}' });
   } catch (err) {
     return err;
   }

@@ -125,6 +125,18 @@ function startTime(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
 }
 
+/**
+ * With `UMI_CPU_PROF_DIR` set, every Node service records V8 CPU profiles into a directory of its
+ * own under it (written when the process exits cleanly, e.g. on its stop signal);
+ * `bench/profile-summary.ts` reads them. Off otherwise: profiling costs the profiled process CPU.
+ */
+export function cpuProfileArgs(name: string, dir: string | undefined = process.env.UMI_CPU_PROF_DIR): string[] {
+  if (!dir) return [];
+  // A directory per service, with Node's default file names: those carry the pid and thread id, and
+  // tsx's loader thread writes a profile of its own that a fixed name would overwrite the main one with.
+  return ['--cpu-prof', '--cpu-prof-dir', join(dir, name.replace(/[^\w.-]+/g, '-'))];
+}
+
 /** How a service is run; `restart()` runs it again with the same. */
 export interface ServiceOptions {
   env: NodeJS.ProcessEnv;
@@ -328,7 +340,7 @@ export class Supervisor {
 
   /** Runs one of the platform's TypeScript entry points (relative to the root) as its own Node process. */
   startNode(name: string, entry: string, env: NodeJS.ProcessEnv, opts: Omit<ServiceOptions, 'env'> = {}): Service {
-    return this.spawn(name, process.execPath, ['--import', 'tsx', entry], { stopSignal: 'SIGTERM', ...opts, env });
+    return this.spawn(name, process.execPath, [...cpuProfileArgs(name), '--import', 'tsx', entry], { stopSignal: 'SIGTERM', ...opts, env });
   }
 
   /**

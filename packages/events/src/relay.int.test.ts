@@ -12,13 +12,16 @@ const SCHEMA = tenantSchemaName(SUBDOMAIN);
 /** A bus that refuses every publish while `down` (Redis away), counting the attempts. */
 function flakyBus() {
   const inner = createMemoryBus();
-  const state = { down: false, attempts: 0, published: new Set<string>() };
+  const state = { down: false, attempts: 0, published: new Set<string>(), order: [] as string[] };
   const bus: EventBus = {
     ...inner,
     async publish(events: EventEnvelope[]) {
       state.attempts += 1;
       if (state.down) throw new Error('Connection is closed.');
-      for (const e of events) state.published.add(e.eventId);
+      for (const e of events) {
+        state.published.add(e.eventId);
+        state.order.push(e.eventId);
+      }
       await inner.publish(events);
     },
   };
@@ -47,6 +50,32 @@ describe('outbox relay under failures', () => {
   const commitEvent = () =>
     db.pool.query(`INSERT INTO ${SCHEMA}.outbox (event_type, aggregate_id, payload) VALUES ('sale.completed', gen_random_uuid(), '{}') RETURNING id::text`).then((r) => r.rows[0].id as string);
   const unpublished = () => db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`).then((r) => r.rows[0].n as number);
+
+  it('marks a batch published only once the bus took it, and publishes it in commit order', async () => {
+    const { bus, state } = flakyBus();
+    state.down = true;
+    // Committed in one transaction: one created_at, so the order is the id's (as the relay sorts).
+    const ids = (
+      await db.pool.query(
+        `INSERT INTO ${SCHEMA}.outbox (event_type, aggregate_id, payload) SELECT 'sale.completed', gen_random_uuid(), '{}' FROM generate_series(1, 5) RETURNING id::text`,
+      )
+    ).rows.map((r: { id: string }) => r.id);
+    ids.push(await commitEvent(), await commitEvent());
+    const relay = startRelay({ pool, bus, logger: createLogger('relay', 'silent'), sweepMs: 100, retryBaseMs: 100, retryCapMs: 200 });
+    await relay.ready;
+    for (let i = 0; i < 50 && state.attempts === 0; i++) await sleep(20);
+    expect(state.attempts).toBeGreaterThan(0);
+    // The refused batch was claimed and marked in one statement; its rollback left it untouched.
+    const refused = await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE id = ANY($1::uuid[]) AND published_at IS NULL AND attempts = 0`, [ids]);
+    expect(refused.rows[0].n).toBe(ids.length);
+    state.down = false;
+    for (let i = 0; i < 60 && (await unpublished()) > 0; i++) await sleep(50);
+    await relay.stop();
+    const expected = (await db.pool.query(`SELECT id::text FROM ${SCHEMA}.outbox WHERE id = ANY($1::uuid[]) ORDER BY created_at, id`, [ids])).rows.map((r: { id: string }) => r.id);
+    expect(state.order.filter((id) => ids.includes(id))).toEqual(expected);
+    const marked = await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE id = ANY($1::uuid[]) AND published_at IS NOT NULL AND attempts = 1`, [ids]);
+    expect(marked.rows[0].n).toBe(ids.length);
+  });
 
   it('backs off while the bus is away instead of retrying on every commit, then publishes everything', async () => {
     const { bus, state } = flakyBus();

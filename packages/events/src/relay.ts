@@ -76,16 +76,22 @@ export async function publishOutbox(opts: { pool: Pool; bus: EventBus; schema: s
   if (!waiting.any) return 0;
   let total = 0;
   for (;;) {
+    // Claimed and marked in one statement, published before the commit: a bus that refuses them
+    // rolls the mark back, so they stay for the next attempt. (Select, publish, then update cost
+    // a round trip more per batch, which at one event per notification meant per sale.)
     const sent = await withTx(opts.pool, async (c) => {
-      const db = bindSql(pgExecutor(c), opts.schema);
-      const rows = await db.query<OutboxRow>(
-        sql`SELECT id::text, event_type, branch_id::text, payload, created_at FROM ${tables.outbox}
-            WHERE published_at IS NULL AND created_at <= now() - make_interval(secs => ${age})
-            ORDER BY created_at, id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
+      const rows = await bindSql(pgExecutor(c), opts.schema).query<OutboxRow>(
+        sql`WITH claimed AS (
+              SELECT id FROM ${tables.outbox} WHERE published_at IS NULL AND created_at <= now() - make_interval(secs => ${age})
+              ORDER BY created_at, id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED
+            ), marked AS (
+              UPDATE ${tables.outbox} o SET published_at = now(), attempts = o.attempts + 1 FROM claimed WHERE o.id = claimed.id
+              RETURNING o.id, o.event_type, o.branch_id::text, o.payload, o.created_at
+            )
+            SELECT id::text, event_type, branch_id, payload, created_at FROM marked ORDER BY created_at, marked.id`,
       );
       if (rows.length === 0) return 0;
       await opts.bus.publish(rows.map((r) => envelopeOf(r, opts.tenantId)));
-      await db.execute(sql`UPDATE ${tables.outbox} SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(${rows.map((r) => r.id)}::uuid[])`);
       return rows.length;
     });
     total += sent;

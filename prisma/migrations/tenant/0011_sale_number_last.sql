@@ -12,7 +12,12 @@
 -- carries its number as text AND the sale's id, and reads the same through the coalesce; leaving
 -- those rows untouched keeps the append-only rule unbroken (no UPDATE, no trigger lifted).
 --
--- What the readers rely on, enforced from now on and checked against every existing row: a SALE
--- movement names its sale one way or the other.
-ALTER TABLE stock_movements ADD CONSTRAINT stock_movements_sale_named
-  CHECK (type <> 'SALE' OR reference IS NOT NULL OR reference_id IS NOT NULL);
+-- The schema says so where the next reader of these tables looks. (No CHECK that a SALE movement
+-- names its sale: the ledger's API lets a caller record a sale movement with neither, as its own
+-- tests do; checkout always passes the sale's id.)
+COMMENT ON COLUMN stock_movements.reference IS
+  'Human-readable reference (PO, transfer, prescription number). NULL on a till sale''s movements, written before the sale has its number (0011): read coalesce(reference, sales.sale_number via reference_id).';
+COMMENT ON COLUMN stock_movements.reference_id IS
+  'The row the movement came from: the sale (SALE, DISPENSE, REFUND), the transfer, the order.';
+COMMENT ON COLUMN controlled_register.reference IS
+  'As stock_movements.reference; NULL on a till sale''s lines: the sale is the line''s movement''s reference_id.';
