@@ -5,10 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { graphiqlEnabled, loadEnv } from '@umi/kit';
+import { graphiqlEnabled, loadEnv, startMetricsServer } from '@umi/kit';
 import { createOwnerPool, migrateAll } from '@umi/db';
 import { startEmbeddedPostgres } from '@umi/db/embedded-postgres';
-import { ROOT, startDevSimulators, startFederation, type DevSimulators } from '@umi/platform';
+import { ROOT, startDevSimulators, startFederation, startJobRunnerProcess, type DevSimulators } from '@umi/platform';
 import { configureDemoMobileMoney, DEMO_PASSWORDS, seedDemo } from './seed-demo';
 import { seedFiscalDemo } from './seed-fiscal-demo';
 
@@ -59,6 +59,10 @@ async function start() {
   const federation = await startFederation(env, { gateway: !split });
   const gatewayProcess = split ? await startGatewayProcess(raw, env.PORT) : null;
   const demo = await seedDemo(federation.url, env.SUPER_ADMIN_EMAIL!, env.SUPER_ADMIN_PASSWORD!);
+  // The scheduled jobs (expiry write-off and warnings, outbox sweep, retries, retention) in this
+  // process, with their metrics on JOBS_PORT; compose and Kubernetes run scripts/jobs.ts instead.
+  const jobs = env.JOBS_RUNNER ? await startJobRunnerProcess(env, { inProcess: true }) : null;
+  const jobsMetrics = jobs ? await startMetricsServer(jobs.metrics, env.JOBS_PORT, env.METRICS_HOST) : null;
   // ZRA's VSDC and the mobile-money providers cannot be reached from a development machine: the demo
   // tenant talks to simulators started here (printed as such), unless turned off (DEMO_SIMULATORS)
   // or, for the VSDC, a real one is named (DEMO_VSDC_URL). Nothing a simulator signs is fiscal.
@@ -80,6 +84,7 @@ async function start() {
     `  dashboard: ${federation.url.replace(/\/graphql$/, '/dashboard/')}`,
     `  database: ${embedded ? 'embedded PostgreSQL (.umi-data/pg)' : 'DATABASE_URL'}; events, limits and cache versions: ${env.REDIS_URL ? 'Redis' : 'in memory'}`,
     `  processes: ${gatewayProcess ? `gateway (pid ${gatewayProcess.pid}) and subgraphs + relay (pid ${process.pid})` : 'one (set REDIS_URL to run the gateway in its own process)'}`,
+    `  scheduled jobs: ${jobs ? `running (${jobs.definitions.length} jobs; the operator's jobQueues query, metrics on :${env.JOBS_PORT}/metrics)` : 'off (JOBS_RUNNER=false)'}`,
     `  platform operator: ${env.SUPER_ADMIN_EMAIL} / ${raw.SUPER_ADMIN_PASSWORD === DEMO_PASSWORDS.operator ? DEMO_PASSWORDS.operator : '(SUPER_ADMIN_PASSWORD)'}`,
     `  demo tenant "${demo.subdomain}" (send X-Tenant-ID: ${demo.subdomain} or pass tenant: "${demo.subdomain}" to login), branches ${demo.branches.join(', ')}:`,
     ...demo.users.map((u) => `    ${u.role.padEnd(10)} ${u.email} / ${u.password}`),
@@ -109,6 +114,8 @@ async function start() {
       gatewayProcess.kill('SIGTERM');
       await exited;
     }
+    await jobsMetrics?.close();
+    await jobs?.close();
     await federation.close();
     await sims?.close();
     await embedded?.stop();

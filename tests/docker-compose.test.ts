@@ -44,7 +44,7 @@ const SUBGRAPHS = [
 /** Long-running Node processes (each answers /healthz and /metrics). */
 const NODE_SERVERS = ['gateway', ...SUBGRAPHS.map((s) => s.name)];
 /** Every service running the project's image. */
-const NODE_SERVICES = ['migrate', 'relay', 'fiscal', ...NODE_SERVERS];
+const NODE_SERVICES = ['migrate', 'relay', 'fiscal', 'jobs', ...NODE_SERVERS];
 /** Read by libraries, not by our code (so not in envSchema): @apollo/gateway's telemetry switch. */
 const LIBRARY_VARS = new Set(['APOLLO_TELEMETRY_DISABLED']);
 
@@ -99,7 +99,7 @@ function healthcheckPort(name: string): number | undefined {
 
 describe('docker-compose.yml', () => {
   it('has every service the platform needs', () => {
-    for (const name of ['postgres', 'redis', 'migrate', 'relay', 'fiscal', 'tenant', 'pharmacy', 'inventory', 'pos', 'gateway', 'prometheus', 'grafana']) {
+    for (const name of ['postgres', 'redis', 'migrate', 'relay', 'fiscal', 'jobs', 'tenant', 'pharmacy', 'inventory', 'pos', 'gateway', 'prometheus', 'grafana']) {
       expect(services).toHaveProperty(name);
     }
   });
@@ -189,7 +189,7 @@ describe('docker-compose.yml', () => {
     }
     expect(service('prometheus').ports).toEqual(['9090:9090']);
     expect(service('grafana').ports).toEqual(['3001:3000']);
-    for (const name of ['relay', 'fiscal']) expect([name, service(name).ports]).toEqual([name, undefined]);
+    for (const name of ['relay', 'fiscal', 'jobs']) expect([name, service(name).ports]).toEqual([name, undefined]);
   });
 
   it('runs Jaeger with OTLP on and points every long-running Node service at it', () => {
@@ -250,9 +250,10 @@ describe('deploy/prometheus.yml', () => {
     const expected = [
       `gateway:${env('gateway').METRICS_PORT}`,
       ...SUBGRAPHS.map(({ name, portVar }) => `${name}:${env(name)[portVar.replace('_PORT', '_METRICS_PORT')]}`),
-      // The relay and the fiscal worker serve no API: their probe port carries /metrics.
+      // The relay, the fiscal worker and the job runner serve no API: their probe port carries /metrics.
       `relay:${env('relay').RELAY_PORT}`,
       `fiscal:${env('fiscal').FISCAL_PORT}`,
+      `jobs:${env('jobs').JOBS_PORT}`,
     ];
     for (const name of NODE_SERVERS) {
       expect(env(name).METRICS_HOST).toBe('0.0.0.0');
@@ -261,8 +262,8 @@ describe('deploy/prometheus.yml', () => {
     }
     expect(env('gateway').METRICS_PORT).not.toBe(env('gateway').PORT);
     expect([...targets].sort()).toEqual([...expected].sort());
-    expect(targets).toHaveLength(NODE_SERVERS.length + 2);
-    expect([healthcheckPort('relay'), healthcheckPort('fiscal')]).toEqual([Number(env('relay').RELAY_PORT), Number(env('fiscal').FISCAL_PORT)]);
+    expect(targets).toHaveLength(NODE_SERVERS.length + 3);
+    expect([healthcheckPort('relay'), healthcheckPort('fiscal'), healthcheckPort('jobs')]).toEqual([Number(env('relay').RELAY_PORT), Number(env('fiscal').FISCAL_PORT), Number(env('jobs').JOBS_PORT)]);
   });
 });
 

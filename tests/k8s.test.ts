@@ -118,8 +118,8 @@ describe('Kubernetes manifests', () => {
     expect([...k.resources].sort()).toEqual(files.filter((f) => f !== 'kustomization.yaml').sort());
   });
 
-  it('runs the gateway, every subgraph, the relay and the fiscal worker, each with probes, requests and a disruption budget', () => {
-    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['fiscal', 'gateway', 'inventory', 'pharmacy', 'pos', 'relay', 'tenant']);
+  it('runs the gateway, every subgraph, the relay, the fiscal worker and the job runner, each with probes, requests and a disruption budget', () => {
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['fiscal', 'gateway', 'inventory', 'jobs', 'pharmacy', 'pos', 'relay', 'tenant']);
     for (const d of deployments) {
       const [c] = d.spec.template.spec.containers;
       expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
@@ -150,7 +150,7 @@ describe('Kubernetes manifests', () => {
       const [c] = d.spec.template.spec.containers;
       for (const e of c.env ?? []) expect(declared).toContain(e.name);
     }
-    const portVar: Record<string, string> = { gateway: 'PORT', tenant: 'TENANT_PORT', pharmacy: 'PHARMACY_PORT', inventory: 'INVENTORY_PORT', pos: 'POS_PORT', relay: 'RELAY_PORT', fiscal: 'FISCAL_PORT' };
+    const portVar: Record<string, string> = { gateway: 'PORT', tenant: 'TENANT_PORT', pharmacy: 'PHARMACY_PORT', inventory: 'INVENTORY_PORT', pos: 'POS_PORT', relay: 'RELAY_PORT', fiscal: 'FISCAL_PORT', jobs: 'JOBS_PORT' };
     for (const d of deployments) {
       const [c] = d.spec.template.spec.containers;
       const http = c.ports.find((p: { name: string }) => p.name === 'http').containerPort;
@@ -172,7 +172,7 @@ describe('Kubernetes manifests', () => {
       expect(any).toBe(false);
       expect([...from]).toEqual(['gateway']);
     }
-    const services = ['fiscal', 'gateway', 'inventory', 'migrate', 'pharmacy', 'pos', 'relay', 'tenant'];
+    const services = ['fiscal', 'gateway', 'inventory', 'jobs', 'migrate', 'pharmacy', 'pos', 'relay', 'tenant'];
     for (const store of ['postgres', 'redis']) {
       const { any, from } = allowedSources({ 'app.kubernetes.io/name': store });
       expect(any).toBe(false);
@@ -182,7 +182,7 @@ describe('Kubernetes manifests', () => {
 
   it('serves metrics on a port of its own, which only the scraper may reach', () => {
     const metricsPorts: number[] = [];
-    for (const d of deployments.filter((x) => x.metadata.name !== 'relay' && x.metadata.name !== 'fiscal')) {
+    for (const d of deployments.filter((x) => !['relay', 'fiscal', 'jobs'].includes(x.metadata.name))) {
       const [c] = d.spec.template.spec.containers;
       const ports = c.ports as { name: string; containerPort: number }[];
       const metrics = ports.find((p) => p.name === 'metrics');
@@ -194,5 +194,18 @@ describe('Kubernetes manifests', () => {
     const allowed = (scraper.spec.ingress as { ports: { port: number }[] }[]).flatMap((r) => r.ports.map((p) => p.port));
     for (const port of metricsPorts) expect(allowed).toContain(port);
     for (const api of [4000, 4001, 4002, 4003, 4004]) expect(allowed).not.toContain(api);
+    // The workers serve no API: their probe port carries /metrics, and the scraper reaches it.
+    for (const worker of ['relay', 'fiscal', 'jobs']) {
+      const d = deployments.find((x) => x.metadata.name === worker)!;
+      expect(allowed).toContain(d.spec.template.spec.containers[0].ports[0].containerPort);
+    }
+  });
+
+  it('lets the job runner out to PostgreSQL (and Redis, DNS, HTTPS) only', () => {
+    const egress = ofKind('NetworkPolicy').filter((np) => (np.spec.policyTypes as string[]).includes('Egress') && matches(np.spec.podSelector, podLabels('jobs')));
+    expect(egress).toHaveLength(1);
+    const rules = egress[0]!.spec.egress as { to: { podSelector?: { matchLabels?: Record<string, string> } }[]; ports: { port: number }[] }[];
+    const toPostgres = rules.find((r) => r.to.some((t) => t.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'postgres'));
+    expect(toPostgres?.ports.map((p) => p.port)).toEqual([5432]);
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { addDays, dateInZone } from '@umi/kit';
+import { startJobRunner, type JobRunner } from '@umi/platform';
 import { contractOperation as op, createTenant, createUser, openTillSession, startTestPlatform, type TestPlatform } from '@umi/testkit';
 import { dashboardQueries, exportedMetricNames, promqlMetricNames, ruleQueries, unknownMetrics, type Query } from '@umi/testkit/observability';
 
@@ -61,6 +62,7 @@ describe('PromQL metric names', () => {
 
 describe('dashboards and alert rules', () => {
   let p: TestPlatform;
+  let jobs: JobRunner;
   let exposition: Record<string, string>;
   let exported: Set<string>;
   let queries: Query[];
@@ -68,6 +70,8 @@ describe('dashboards and alert rules', () => {
   beforeAll(async () => {
     // With the caches on, as in production: cache_hit_rate exists only then.
     p = await startTestPlatform({ CACHE_ENABLED: 'true' });
+    // The job runner is a process of its own (scripts/jobs.ts): started here for its /metrics.
+    jobs = await startJobRunner({ env: p.env, schedule: false });
     // A request through the gateway and a tenant with branches, so the counters and gauges have something to show.
     await p.loginSuperAdmin();
     exposition = await scrapeAll();
@@ -75,6 +79,7 @@ describe('dashboards and alert rules', () => {
     queries = [...dashboardQueries(DASHBOARDS), ...ruleQueries(RULES)];
   });
   afterAll(async () => {
+    await jobs?.close();
     await p?.close();
   });
 
@@ -85,6 +90,7 @@ describe('dashboards and alert rules', () => {
       expect([service, res.status]).toEqual([service, 200]);
       out[service] = await res.text();
     }
+    out.jobs = await jobs.metrics.text();
     return out;
   }
 
@@ -101,7 +107,7 @@ describe('dashboards and alert rules', () => {
     // Every design metric is on a dashboard or in a rule (the backlogs and lag in both).
     const queried = new Set(queries.flatMap((q) => promqlMetricNames(q.expr)));
     expect(DESIGN_METRICS.filter((n) => !queried.has(n))).toEqual([]);
-    for (const alerted of ['outbox_relay_lag_seconds', 'fiscal_backlog_oldest_seconds', 'payment_backlog_oldest_seconds', 'graphql_request_duration_seconds_count']) {
+    for (const alerted of ['outbox_relay_lag_seconds', 'fiscal_backlog_oldest_seconds', 'payment_backlog_oldest_seconds', 'graphql_request_duration_seconds_count', 'jobs_failed', 'jobs_oldest_pending_seconds']) {
       expect(ruleQueries(RULES).some((q) => promqlMetricNames(q.expr).includes(alerted))).toBe(true);
     }
   });

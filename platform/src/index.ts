@@ -6,3 +6,4 @@ export * from './fiscal';
 export * from './simulators';
 export * from './schema-docs';
 export * from './schema-changes';
+export * from './jobs';

@@ -1,5 +1,11 @@
 import { sql, tables, type Sql, type SqlRunner } from './sql';
 
+/**
+ * The user id of audit rows written by the system (a scheduled job) rather than a person:
+ * `audit_logs.user_id` is required, and no user has this id. The row's metadata.actor names the job.
+ */
+export const SYSTEM_USER_ID = '00000000-0000-0000-0000-000000000000';
+
 export interface AuditEntry {
   userId: string;
   action: string;

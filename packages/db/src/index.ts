@@ -12,4 +12,5 @@ export * from './branch-directory';
 export * from './loader-utils';
 export * from './cache';
 export * from './tenant-backup';
+export * from './jobs';
 export * from './sale-partitions';

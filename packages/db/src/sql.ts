@@ -58,7 +58,7 @@ export const TENANT_TABLES = [
 export type TenantTableName = (typeof TENANT_TABLES)[number];
 
 /** Tables of the `shared` schema (platform data under row-level security). */
-export const SHARED_TABLES = ['plans', 'tenants', 'branches', 'users', 'user_branches', 'subscriptions', 'system_settings', 'refresh_tokens', 'mobile_money_references', 'api_clients'] as const;
+export const SHARED_TABLES = ['plans', 'tenants', 'branches', 'users', 'user_branches', 'subscriptions', 'system_settings', 'refresh_tokens', 'mobile_money_references', 'api_clients', 'expiry_warnings'] as const;
 export type SharedTableName = (typeof SHARED_TABLES)[number];
 
 const TABLE = Symbol('table');

@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import type { Logger } from '@umi/kit';
 
 /** Topics of the event bus (the design document's, plus the low-stock and fiscal backlog alerts and payment status changes). */
-export const TOPICS = ['sale.completed', 'inventory.updated', 'inventory.low_stock', 'prescription.dispensed', 'user.created', 'fiscal.backlog_alert', 'payment.status_changed'] as const;
+export const TOPICS = ['sale.completed', 'inventory.updated', 'inventory.low_stock', 'prescription.dispensed', 'user.created', 'fiscal.backlog_alert', 'payment.status_changed', 'inventory.expiry_warning'] as const;
 export type Topic = (typeof TOPICS)[number];
 
 /** The design document's message envelope. */

@@ -58,6 +58,60 @@ export function envelopeOf(row: OutboxRow, tenantId: string): EventEnvelope {
 }
 
 /**
+ * Publishes a tenant's unpublished outbox rows, a batch per transaction, and marks them published
+ * once the bus took them; returns how many went out. Rows are claimed FOR UPDATE SKIP LOCKED, so a
+ * relay and the scheduled outbox sweep (or two of either) never publish the same batch at once.
+ * `olderThanSeconds` takes only rows committed at least that long ago: the sweep leaves fresh rows
+ * to the relay, which a notification has woken for them, and republishes what got stuck.
+ */
+export async function publishOutbox(opts: {
+  pool: Pool;
+  bus: EventBus;
+  schema: string;
+  tenantId: string;
+  batchSize?: number;
+  olderThanSeconds?: number;
+  /** Check cheaply first whether anything waits; false for a schema that just notified (it has rows). */
+  probe?: boolean;
+}): Promise<number> {
+  const batchSize = opts.batchSize ?? 500;
+  const age = opts.olderThanSeconds ?? 0;
+  // A sweep visits every tenant and almost all have nothing to send: one indexed autocommit
+  // probe (outbox_unpublished_idx) instead of a transaction of three statements per schema, so
+  // a thousand tenants cost a thousand cheap reads per sweep and start-up waits less for the first.
+  // A notified schema has rows waiting: it skips the probe (no extra round trip per sale).
+  if (opts.probe !== false) {
+    const waiting = await bindSql(pgExecutor(opts.pool), opts.schema).one<{ any: boolean }>(
+      sql`SELECT EXISTS (SELECT 1 FROM ${tables.outbox} WHERE published_at IS NULL) AS any`,
+    );
+    if (!waiting.any) return 0;
+  }
+  let total = 0;
+  for (;;) {
+    // Claimed and marked in one statement, published before the commit: a bus that refuses them
+    // rolls the mark back, so they stay for the next attempt. (Select, publish, then update cost
+    // a round trip more per batch, which at one event per notification meant per sale.)
+    const sent = await withTx(opts.pool, async (c) => {
+      const rows = await bindSql(pgExecutor(c), opts.schema).query<OutboxRow>(
+        sql`WITH claimed AS (
+              SELECT id FROM ${tables.outbox} WHERE published_at IS NULL AND created_at <= now() - make_interval(secs => ${age})
+              ORDER BY created_at, id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED
+            ), marked AS (
+              UPDATE ${tables.outbox} o SET published_at = now(), attempts = o.attempts + 1 FROM claimed WHERE o.id = claimed.id
+              RETURNING o.id, o.event_type, o.branch_id::text, o.payload, o.created_at
+            )
+            SELECT id::text, event_type, branch_id, payload, created_at FROM marked ORDER BY created_at, marked.id`,
+      );
+      if (rows.length === 0) return 0;
+      await opts.bus.publish(rows.map((r) => envelopeOf(r, opts.tenantId)));
+      return rows.length;
+    });
+    total += sent;
+    if (sent < batchSize) return total;
+  }
+}
+
+/**
  * The transactional outbox's relay: publishes committed outbox rows to the bus and marks them
  * published. A commit's trigger NOTIFYs the tenant's schema, so events leave within milliseconds;
  * a periodic sweep catches anything missed (relay restarts, a bus outage). Rows are claimed with
@@ -103,39 +157,9 @@ export function startRelay(opts: RelayOptions) {
   async function drain(schema: string, probe: boolean): Promise<number> {
     const tenantId = tenants.get(schema);
     if (!tenantId) return 0;
-    // A sweep visits every tenant and almost all have nothing to send: one indexed autocommit
-    // probe (outbox_unpublished_idx) instead of a transaction per schema, so a thousand tenants
-    // cost a thousand cheap reads per sweep and start-up waits less for the first. A notified
-    // schema has rows waiting: it skips the probe (no extra round trip per sale).
-    if (probe) {
-      const waiting = await bindSql(pgExecutor(pool), schema).one<{ any: boolean }>(
-        sql`SELECT EXISTS (SELECT 1 FROM ${tables.outbox} WHERE published_at IS NULL) AS any`,
-      );
-      if (!waiting.any) return 0;
-    }
-    let total = 0;
-    for (;;) {
-      // Claimed and marked in one statement, published before the commit: a bus that refuses them
-      // rolls the mark back, so they stay for the next attempt. (Select, publish, then update cost
-      // a round trip more per batch, which at one event per notification meant per sale.)
-      const sent = await withTx(pool, async (c) => {
-        const rows = await bindSql(pgExecutor(c), schema).query<OutboxRow>(
-          sql`WITH claimed AS (
-                SELECT id FROM ${tables.outbox} WHERE published_at IS NULL ORDER BY created_at, id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED
-              ), marked AS (
-                UPDATE ${tables.outbox} o SET published_at = now(), attempts = o.attempts + 1 FROM claimed WHERE o.id = claimed.id
-                RETURNING o.id, o.event_type, o.branch_id::text, o.payload, o.created_at
-              )
-              SELECT id::text, event_type, branch_id, payload, created_at FROM marked ORDER BY created_at, marked.id`,
-        );
-        if (rows.length === 0) return 0;
-        await bus.publish(rows.map((r) => envelopeOf(r, tenantId)));
-        return rows.length;
-      });
-      total += sent;
-      opts.metrics?.published.inc(sent);
-      if (sent < batchSize) return total;
-    }
+    const sent = await publishOutbox({ pool, bus, schema, tenantId, batchSize, probe });
+    opts.metrics?.published.inc(sent);
+    return sent;
   }
 
   /** After the bus lost its contents, publishes again what went out within the replay window. */

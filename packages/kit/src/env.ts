@@ -71,6 +71,8 @@ export const envSchema = z
     RELAY_PORT: port.default(4005),
     /** The fiscal worker process's probes and /metrics (scripts/fiscal-worker.ts; it serves no API). */
     FISCAL_PORT: port.default(4006),
+    /** The job runner process's probes and /metrics (scripts/jobs.ts; it serves no API). */
+    JOBS_PORT: port.default(4007),
     TENANT_URL: z.string().url().optional(),
     PHARMACY_URL: z.string().url().optional(),
     INVENTORY_URL: z.string().url().optional(),
@@ -137,6 +139,14 @@ export const envSchema = z
     FISCAL_STOCK_SYNC_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
     /** `npm start`: run the MTN/Airtel (and VSDC) simulators for the demo tenant and point it at them. */
     DEMO_SIMULATORS: bool.default(true),
+    /** The scheduled-job runner inside `npm start`'s process (compose and Kubernetes run scripts/jobs.ts and leave it off there). */
+    JOBS_RUNNER: bool.default(true),
+    /** How often a job runner's workers look for jobs (seconds; pg-boss allows no less than 0.5). */
+    JOBS_POLL_SECONDS: z.coerce.number().min(0.5).max(300).default(2),
+    /** Jobs of one queue a runner works on at once (each a tenant's run). */
+    JOBS_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+    /** The outbox sweep job republishes events still unpublished this long after their commit (s). */
+    JOBS_OUTBOX_STUCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
     /** Mobile money: the pos process's worker sends requests to pay and polls them (off: another process does). */
     MOMO_WORKER: bool.default(true),
     /** Mobile money: how long a payer has to answer before the attempt EXPIRES and the sale is voided (s). */

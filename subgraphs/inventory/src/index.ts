@@ -17,3 +17,4 @@ export const inventory = defineSubgraph<SubgraphRuntime, Loaders>({
 });
 
 if (require.main === module) runMain(() => inventory.main());
+export { EXPIRY_WARNING_DAYS, SYSTEM_JOBS_ACTOR, warnExpiringForTenant, writeOffExpiredForTenant, type JobRun } from './jobs/expiry';

@@ -103,7 +103,7 @@ export function requireBranch(ctx: InventoryContext, branchId: string, need: Bra
 }
 
 /** The branch's calendar date now: the day against which expiry is judged. */
-export function branchToday(branch: BranchRecord): string {
+export function branchToday(branch: Pick<BranchRecord, 'timezone'>): string {
   return dateInZone(branch.timezone);
 }
 

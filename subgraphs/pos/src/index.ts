@@ -33,3 +33,5 @@ export const pos = defineSubgraph<PosDeps, Loaders>({
 if (require.main === module) runMain(() => pos.main());
 export { startFiscalWorker, type FiscalWorker, type FiscalWorkerOptions } from './jobs/fiscal-worker';
 export { saveSalesPayload, paymentTypeOf, type FiscalInvoice } from './fiscal/invoice';
+export { createFiscalSender, type FiscalSender } from './jobs/fiscal-worker';
+export { createPosRetries, type PosRetries } from './jobs/retries';

@@ -56,3 +56,4 @@ export const tenant = defineSubgraph<TenantDeps, Loaders>({
 });
 
 if (require.main === module) runMain(() => tenant.main());
+export { archiveAuditLogs } from './jobs/audit-archive';

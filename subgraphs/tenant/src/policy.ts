@@ -38,6 +38,7 @@ export const permissions: IRules = {
     auditLogs: isAdmin,
     tenantSettings: isTenantUser,
     apiClients: isAdmin,
+    jobQueues: isPlatformOperator,
   },
   Mutation: {
     login: allow,
@@ -55,6 +56,7 @@ export const permissions: IRules = {
   ApiClient: isAdmin,
   CreatedApiClient: isAdmin,
   ClientToken: allow,
+  JobQueueStatus: isPlatformOperator,
   Tenant: isTenantOrOperator,
   Branch: isTenantOrOperator,
   User: isAuthenticated,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { addDays, afterTimeCursor, BadUserInputError, ConflictError, NotFoundError, pageSizeSchema, parseInput, timeCursor, toConnection, uuidSchema } from '@umi/kit';
-import { recordAudit, type TenantTx } from '@umi/db';
-import { lockRow, lockStockKeys, moveBatches, receiveStock as receiveIntoBatch } from '@umi/ledger';
+import { recordAudit, type AuditEntry, type BranchRecord, type TenantTx } from '@umi/db';
+import { lockRow, lockStockKeys, moveBatches, receiveStock as receiveIntoBatch, type StockActor } from '@umi/ledger';
 import { requireTenant, requireWitness } from '@umi/subgraph';
 import { actorOf, auditOf, branchToday, requireBranch, type BranchNeed } from '../policy';
 import type { InventoryContext } from '../context';
@@ -209,33 +209,50 @@ export async function setBatchStatus(ctx: InventoryContext, args: unknown) {
 export async function writeOffExpiredStock(ctx: InventoryContext, args: { branchId: string; witnessUserId?: string | null }) {
   const { db } = requireTenant(ctx);
   const branch = await requireBranch(ctx, args.branchId, 'receive');
-  const today = branchToday(branch);
   const named = args.witnessUserId ? await requireWitness(ctx, args.witnessUserId, branch.id, 'witnessUserId') : null;
-  return db.transaction(async (tx) => {
-    const expired = await tx.inventoryBatch.findMany({
-      where: { branchId: branch.id, quantityOnHand: { gt: 0 }, expiryDate: { lte: new Date(`${today}T00:00:00Z`) } },
-      include: { product: { select: { controlledSubstance: true } } },
-      orderBy: [{ productId: 'asc' }, { id: 'asc' }],
-    });
-    if (expired.length === 0) return [];
-    const witnessId = named ?? (await witnessFor(ctx, expired.some((b) => b.product.controlledSubstance), null, branch.id, 'witnessUserId'));
-    await moveBatches(tx, actorOf(ctx), {
-      branchId: branch.id,
-      today,
-      moves: expired.map((b) => ({ batchId: b.id, delta: -b.quantityOnHand, type: 'EXPIRY_WRITE_OFF' as const, reason: 'expired', reference: 'EXPIRY' })),
-      witnessId,
-    });
-    await tx.inventoryBatch.updateMany({ where: { id: { in: expired.map((b) => b.id) } }, data: { status: 'EXPIRED' } });
-    await recordAudit(tx, {
-      ...auditOf(ctx),
-      action: 'WRITE_OFF_EXPIRED',
-      entityType: 'InventoryBatch',
-      entityId: null,
-      branchId: branch.id,
-      newValues: { witnessId, batches: expired.map((b) => ({ id: b.id, batchNumber: b.batchNumber, quantity: b.quantityOnHand })) },
-    });
-    return tx.inventoryBatch.findMany({ where: { id: { in: expired.map((b) => b.id) } }, orderBy: [{ expiryDate: 'asc' }, { id: 'asc' }] });
+  return db.transaction((tx) =>
+    writeOffExpiredAt(tx, actorOf(ctx), auditOf(ctx), branch, async (controlled) => named ?? witnessFor(ctx, controlled, null, branch.id, 'witnessUserId')),
+  );
+}
+
+/**
+ * The one expiry write-off, in the caller's transaction: the mutation above (a person, with a
+ * witness for controlled stock) and the scheduled job (the system, see jobs/expiry.ts) both take
+ * it. Batches of the branch holding stock whose expiry date is on or before the branch's local
+ * date go to zero through the ledger (movements, and register lines for controlled products),
+ * become EXPIRED and are audited; none expired is a no-op, so a second run changes nothing.
+ */
+export async function writeOffExpiredAt(
+  tx: TenantTx,
+  actor: StockActor,
+  audit: Omit<AuditEntry, 'action' | 'entityType' | 'entityId' | 'branchId' | 'newValues' | 'oldValues'>,
+  branch: Pick<BranchRecord, 'id' | 'timezone'>,
+  witness: (controlled: boolean) => Promise<string | null>,
+) {
+  const today = branchToday(branch);
+  const expired = await tx.inventoryBatch.findMany({
+    where: { branchId: branch.id, quantityOnHand: { gt: 0 }, expiryDate: { lte: new Date(`${today}T00:00:00Z`) } },
+    include: { product: { select: { controlledSubstance: true } } },
+    orderBy: [{ productId: 'asc' }, { id: 'asc' }],
   });
+  if (expired.length === 0) return [];
+  const witnessId = await witness(expired.some((b) => b.product.controlledSubstance));
+  await moveBatches(tx, actor, {
+    branchId: branch.id,
+    today,
+    moves: expired.map((b) => ({ batchId: b.id, delta: -b.quantityOnHand, type: 'EXPIRY_WRITE_OFF' as const, reason: 'expired', reference: 'EXPIRY' })),
+    witnessId,
+  });
+  await tx.inventoryBatch.updateMany({ where: { id: { in: expired.map((b) => b.id) } }, data: { status: 'EXPIRED' } });
+  await recordAudit(tx, {
+    ...audit,
+    action: 'WRITE_OFF_EXPIRED',
+    entityType: 'InventoryBatch',
+    entityId: null,
+    branchId: branch.id,
+    newValues: { witnessId, batches: expired.map((b) => ({ id: b.id, batchNumber: b.batchNumber, quantity: b.quantityOnHand })) },
+  });
+  return tx.inventoryBatch.findMany({ where: { id: { in: expired.map((b) => b.id) } }, orderBy: [{ expiryDate: 'asc' }, { id: 'asc' }] });
 }
 
 /** Batches holding stock that expire within `withinDays` (expired ones included), soonest first. */

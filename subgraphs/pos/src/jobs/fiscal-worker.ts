@@ -112,16 +112,18 @@ interface DocRow {
   payload: Record<string, unknown> | null;
 }
 
-export function startFiscalWorker(opts: FiscalWorkerOptions) {
+/**
+ * The fiscal sender without its loop: `cycle()` goes over every active tenant once, `retryDue(tenant)`
+ * over one (the scheduled `pos.fiscal-retry` job calls it). Both take the same per-device advisory
+ * locks as the worker's loop, so a job and a running worker never send the same queue at once.
+ */
+export function createFiscalSender(opts: FiscalWorkerOptions) {
   const { pool, logger } = opts;
-  const pollMs = opts.pollMs ?? 1_000;
   const retryBaseMs = opts.retryBaseMs ?? 2_000;
   const retryMaxMs = opts.retryMaxMs ?? 5 * 60_000;
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
   const stockLagMs = opts.stockSyncLagMs ?? 5_000;
   let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
   /** Devices whose last cycle failed outside a document send, and when to try them again. */
   const deviceBackoff = new Map<string, { failures: number; until: number }>();
 
@@ -151,17 +153,22 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
   async function cycle(): Promise<void> {
     for (const t of await tenants()) {
       if (stopped) return;
-      const db = bindSql(pgExecutor(pool), t.schema);
-      const devices = await db.query<DeviceRow>(
-        sql`SELECT branch_id::text, bhf_id, device_serial, vsdc_url, initialised_at, backlog_alerted_seq::text FROM ${tables.fiscal_devices} ORDER BY branch_id`,
-      );
-      if (devices.length === 0) continue;
-      const settings = await readFiscalSettings(db);
-      for (const d of devices) {
-        if (stopped) return;
-        await runDevice(t, d, settings);
-        await watchBacklog(t, db, d, settings).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'fiscal backlog check failed'));
-      }
+      await runTenant(t);
+    }
+  }
+
+  /** Sends (or retries, when due) every device queue of one tenant. */
+  async function runTenant(t: { id: string; schema: string }): Promise<void> {
+    const db = bindSql(pgExecutor(pool), t.schema);
+    const devices = await db.query<DeviceRow>(
+      sql`SELECT branch_id::text, bhf_id, device_serial, vsdc_url, initialised_at, backlog_alerted_seq::text FROM ${tables.fiscal_devices} ORDER BY branch_id`,
+    );
+    if (devices.length === 0) return;
+    const settings = await readFiscalSettings(db);
+    for (const d of devices) {
+      if (stopped) return;
+      await runDevice(t, d, settings);
+      await watchBacklog(t, db, d, settings).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'fiscal backlog check failed'));
     }
   }
 
@@ -584,6 +591,27 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
     logger.warn({ tenantId: t.id, branchId: d.branch_id, count: b.n, oldestAgeSeconds: Math.floor(b.age) }, 'fiscal backlog alert');
   }
 
+  return {
+    cycle,
+    /** One pass over the tenant's device queues: documents whose retry is due are sent again. */
+    retryDue: (tenant: { id: string; schemaName: string }) => runTenant({ id: tenant.id, schema: tenant.schemaName }),
+    stop(): void {
+      stopped = true;
+    },
+  };
+}
+export type FiscalSender = ReturnType<typeof createFiscalSender>;
+
+/** The fiscal worker: the sender above on a timer (every pollMs). */
+export function startFiscalWorker(opts: FiscalWorkerOptions) {
+  const { logger } = opts;
+  const pollMs = opts.pollMs ?? 1_000;
+  const sender = createFiscalSender(opts);
+  const { cycle } = sender;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+
   function schedule(): void {
     if (stopped) return;
     timer = setTimeout(() => {
@@ -605,6 +633,7 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
     },
     async stop(): Promise<void> {
       stopped = true;
+      sender.stop();
       if (timer) clearTimeout(timer);
       await running;
     },

@@ -1,3 +1,4 @@
+import { readJobQueues } from '@umi/db';
 import { ForbiddenError } from '@umi/kit';
 import { requireTenant } from '@umi/subgraph';
 import type { QueryResolvers } from '../generated/resolvers';
@@ -26,4 +27,14 @@ export const Query: QueryResolvers = {
   users: (_, __, ctx) => listUsers(ctx),
   tenantSettings: (_, __, ctx) => readSettings(ctx),
   auditLogs: (_, args, ctx) => listAuditLogs(ctx, args),
+  /** The operator's scope is the platform's, the only one `job_queue_status()` answers. */
+  jobQueues: async (_, __, ctx) =>
+    (await ctx.shared.transaction((tx) => readJobQueues(tx))).map((q) => ({
+      name: q.name,
+      pending: q.pending,
+      active: q.active,
+      failed: q.failed24h,
+      completed: q.completed24h,
+      oldestPendingSeconds: q.oldestPendingSeconds,
+    })),
 };

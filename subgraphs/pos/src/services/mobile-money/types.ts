@@ -13,4 +13,9 @@ export interface MobileMoneyWorker {
   tenantOf(reference: string): Promise<TenantRecord | null>;
   /** Runs one pass over every attempt due (tests and the timer). */
   tick(): Promise<void>;
+  /**
+   * One pass over a single tenant (the scheduled `pos.payment-retry` job): attempts due a status
+   * call, and attempts still PENDING after their window, which are asked once more and settled.
+   */
+  pollDue(tenant: TenantRecord): Promise<void>;
 }

@@ -287,6 +287,17 @@ export function createMobileMoneyWorker(runtime: SubgraphRuntime, cipher: FieldC
       return rows[0] ? runtime.directory.resolve(rows[0].tenant_id) : null;
     },
     tick,
+    async pollDue(tenant) {
+      await dueIn(tenant, true);
+      // Past its window an attempt is settled at its next check, but its backoff may put that
+      // check far off (or a process stopped holding it): ask now, and settle it either way.
+      const late = await tenantDb(tenant).sql.query<{ id: string }>(
+        sql`SELECT id::text FROM ${tables.payment_attempts}
+            WHERE finalized_at IS NULL AND state = 'PENDING' AND expires_at < now() AND (locked_until IS NULL OR locked_until < now())
+            ORDER BY expires_at LIMIT 50`,
+      );
+      await Promise.all(late.map((d) => work(tenant, d.id, true)));
+    },
   };
 }
 

@@ -1,0 +1,3 @@
+export * from './definitions';
+export * from './runner';
+export * from './process';
