@@ -12,3 +12,4 @@ export * from './branch-directory';
 export * from './loader-utils';
 export * from './cache';
 export * from './tenant-backup';
+export * from './servers';

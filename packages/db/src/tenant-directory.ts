@@ -9,7 +9,17 @@ export interface TenantRecord {
   status: string;
   /** ZRA taxpayer number, printed on receipts. */
   tpin: string | null;
+  /** The connection reference of the database server holding the tenant's schema (`primary`: DATABASE_URL). */
+  server: string;
+  /** The tenant is being moved to another server: its writes are paused (TENANT_MOVING). */
+  moving: boolean;
 }
+
+/**
+ * The Redis channel a tenant move publishes the tenant's id on, so that every process forgets its
+ * cached directory entry at once instead of within the TTL.
+ */
+export const TENANT_DIRECTORY_CHANNEL = 'umi:tenant-directory';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,12 +35,15 @@ export function createTenantDirectory(db: SharedClient, ttlMs = 30_000) {
     const hit = cache.get(key);
     if (hit !== undefined) return hit === 'missing' ? null : hit;
     const isId = UUID.test(key);
-    const row = await sharedTx(db, { kind: 'platform' }, (tx) =>
+    const found = await sharedTx(db, { kind: 'platform' }, (tx) =>
       tx.tenant.findFirst({
         where: isId ? { id: key.toLowerCase(), deletedAt: null } : { subdomain: key.toLowerCase(), deletedAt: null },
-        select: { id: true, name: true, subdomain: true, schemaName: true, status: true, tpin: true },
+        select: { id: true, name: true, subdomain: true, schemaName: true, status: true, tpin: true, movingSince: true, server: { select: { connectionRef: true } } },
       }),
     );
+    const row: TenantRecord | null = found
+      ? { id: found.id, name: found.name, subdomain: found.subdomain, schemaName: found.schemaName, status: found.status, tpin: found.tpin, server: found.server.connectionRef, moving: found.movingSince !== null }
+      : null;
     cache.set(key, row ?? 'missing');
     return row;
   }
@@ -41,6 +54,11 @@ export function createTenantDirectory(db: SharedClient, ttlMs = 30_000) {
     /** Forget cached entries, e.g. after a tenant's status changes in this process. */
     invalidate(keys: string[]): void {
       for (const k of keys) cache.delete(k);
+    },
+    /** Forget every cached entry of the tenant with this id (by id and by subdomain), e.g. after a move. */
+    forgetTenant(id: string): void {
+      const lower = id.toLowerCase();
+      for (const [k, v] of cache.entries()) if (k.toLowerCase() === lower || (v !== 'missing' && v.id === lower)) cache.delete(k);
     },
   };
 }
