@@ -13,3 +13,4 @@ export * from './loader-utils';
 export * from './cache';
 export * from './tenant-backup';
 export * from './servers';
+export * from './tenant-move';
