@@ -87,10 +87,12 @@ export function isTenantSchemaGone(err: unknown): boolean {
   let e: unknown = err;
   for (let depth = 0; e && typeof e === 'object' && !seen.has(e) && depth < 8; depth++) {
     seen.add(e);
-    const o = e as { code?: unknown; originalCode?: unknown; message?: unknown; cause?: unknown; originalError?: unknown };
+    const o = e as { code?: unknown; originalCode?: unknown; message?: unknown; originalMessage?: unknown; cause?: unknown; originalError?: unknown; meta?: { driverAdapterError?: unknown } };
     const codes = [o.code, o.originalCode];
-    if (codes.some((c) => c === '42P01' || c === '3F000' || c === 'P2021') && typeof o.message === 'string' && /\btenant_[a-z0-9_]{3,63}\b/.test(o.message)) return true;
-    e = o.originalError ?? o.cause;
+    const message = typeof o.originalMessage === 'string' ? o.originalMessage : o.message;
+    if (codes.some((c) => c === '42P01' || c === '3F000' || c === 'P2021') && typeof message === 'string' && /\btenant_[a-z0-9_]{3,63}\b/.test(message)) return true;
+    // Prisma's raw queries (P2010) keep the driver's error under meta.
+    e = o.originalError ?? o.cause ?? o.meta?.driverAdapterError;
   }
   return false;
 }

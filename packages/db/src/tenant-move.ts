@@ -59,6 +59,38 @@ async function platformTx<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Pro
   }
 }
 
+/** SQLSTATEs of a lock the copy did not get: a writer's transaction held one it wanted, or it waited too long. */
+const LOCK_LOST = new Set(['40P01', '55P03']);
+
+/**
+ * Opens a transaction on `source` holding EXCLUSIVE locks on every table of `schema`. The locks are
+ * taken one table at a time, so a writer that already holds one table and wants another may
+ * deadlock with the move: PostgreSQL aborts one side, and when it is the move, it starts again
+ * (the pause flag keeps new writers away, so the writes in flight run out within a few tries).
+ */
+async function lockSchema(source: PoolClient, schema: string, server: string, lockTimeoutMs: number): Promise<void> {
+  const deadline = Date.now() + lockTimeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    await source.query('BEGIN');
+    try {
+      await source.query(`SELECT set_config('lock_timeout', $1, true)`, [`${Math.max(100, deadline - Date.now())}ms`]);
+      const { rows: tables } = await source.query<{ name: string }>(
+        `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY c.relname`,
+        [schema],
+      );
+      if (tables.length === 0) throw new Error(`schema ${schema} has no tables on ${server}`);
+      await source.query(`LOCK TABLE ${tables.map((t) => t.name).join(', ')} IN EXCLUSIVE MODE`);
+      return;
+    } catch (err) {
+      await source.query('ROLLBACK').catch(() => undefined);
+      const sqlState = (err as { code?: string }).code;
+      if (!sqlState || !LOCK_LOST.has(sqlState) || Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 500)));
+    }
+  }
+}
+
 /**
  * Moves a tenant's schema to another server with nothing lost:
  *
@@ -106,15 +138,7 @@ export async function moveTenant(opts: MoveOptions): Promise<MoveReport> {
   let keptAs: string | null = null;
   try {
     await ensureAppRole(target, opts.appRole);
-    await source.query('BEGIN');
-    await source.query(`SELECT set_config('lock_timeout', $1, true)`, [`${opts.lockTimeoutMs ?? 30_000}ms`]);
-    const { rows: tables } = await source.query<{ name: string }>(
-      `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY c.relname`,
-      [schema],
-    );
-    if (tables.length === 0) throw new Error(`schema ${schema} has no tables on ${placement.source_ref}`);
-    await source.query(`LOCK TABLE ${tables.map((t) => t.name).join(', ')} IN EXCLUSIVE MODE`);
+    await lockSchema(source, schema, placement.source_ref, opts.lockTimeoutMs ?? 30_000);
     await opts.hooks?.locked?.();
     const before = await tenantRowCounts(source, schema);
 
