@@ -206,12 +206,15 @@ describe('placement: tenants on several PostgreSQL servers', () => {
         const r = await sell(a, key);
         if (r.errors) refused.push({ key, code: code(r) });
         else committed.push(r.data!.createSale.id);
+        // Light load: a till's pace, not a flood of one process's event loop (the move shares it).
+        await new Promise((res) => setTimeout(res, 30));
       }
     })();
     const reader = (async () => {
       while (loop) {
         const r = await sales(a);
         if (r.errors) readErrors.push(code(r));
+        await new Promise((res) => setTimeout(res, 30));
       }
     })();
     await new Promise((r) => setTimeout(r, 400));

@@ -31,9 +31,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createTenantDirectory(db: SharedClient, ttlMs = 30_000) {
   const cache = new LRUCache<string, TenantRecord | 'missing'>({ max: 10_000, ttl: ttlMs });
 
+  // Bumped by every forget: a lookup that read the table before a move committed must not cache
+  // its answer after the move's invalidation arrived (it would keep the old server for a TTL).
+  let generation = 0;
+
   async function lookup(key: string): Promise<TenantRecord | null> {
     const hit = cache.get(key);
     if (hit !== undefined) return hit === 'missing' ? null : hit;
+    const started = generation;
     const isId = UUID.test(key);
     const found = await sharedTx(db, { kind: 'platform' }, (tx) =>
       tx.tenant.findFirst({
@@ -44,7 +49,7 @@ export function createTenantDirectory(db: SharedClient, ttlMs = 30_000) {
     const row: TenantRecord | null = found
       ? { id: found.id, name: found.name, subdomain: found.subdomain, schemaName: found.schemaName, status: found.status, tpin: found.tpin, server: found.server.connectionRef, moving: found.movingSince !== null }
       : null;
-    cache.set(key, row ?? 'missing');
+    if (started === generation) cache.set(key, row ?? 'missing');
     return row;
   }
 
@@ -53,10 +58,12 @@ export function createTenantDirectory(db: SharedClient, ttlMs = 30_000) {
     resolve: lookup,
     /** Forget cached entries, e.g. after a tenant's status changes in this process. */
     invalidate(keys: string[]): void {
+      generation += 1;
       for (const k of keys) cache.delete(k);
     },
     /** Forget every cached entry of the tenant with this id (by id and by subdomain), e.g. after a move. */
     forgetTenant(id: string): void {
+      generation += 1;
       const lower = id.toLowerCase();
       for (const [k, v] of cache.entries()) if (k.toLowerCase() === lower || (v !== 'missing' && v.id === lower)) cache.delete(k);
     },
