@@ -121,7 +121,7 @@ describe('placement: tenants on several PostgreSQL servers', () => {
     await second?.end();
     await p?.close();
     await extra?.stop();
-  });
+  }, 120_000);
 
   it('places new tenants on the emptiest server and keeps each schema on its own server only', async () => {
     expect((await serverOf(a.tenant.id)).server_id).toBe('pg2');

@@ -361,7 +361,14 @@ export async function tenantRowCounts(c: Queryable, schema: string): Promise<Rec
  * holds EXCLUSIVE locks on them). The shared rows are not copied: they stay on the primary.
  * Resolves to the rows copied per table.
  */
-export async function copyTenantSchema(source: Queryable, target: Queryable, schema: string, appRole: string): Promise<Record<string, number>> {
+export async function copyTenantSchema(
+  source: Queryable,
+  target: Queryable,
+  schema: string,
+  appRole: string,
+  /** Rows per table on the source, when the caller counted them already: empty tables cost no round trip. */
+  known?: Record<string, number>,
+): Promise<Record<string, number>> {
   assertTenantSchema(schema);
   const version = new Set(
     (await source.query<{ name: string }>(`SELECT name FROM ${quoteIdent(schema)}.umi_migrations`)).rows.map((r) => r.name),
@@ -375,6 +382,7 @@ export async function copyTenantSchema(source: Queryable, target: Queryable, sch
   const counts: Record<string, number> = {};
   for (const table of await tablesOf(source, schema)) {
     counts[table] = 0;
+    if (known && known[table] === 0) continue;
     await source.query(`DECLARE move_cur NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS r FROM ${quoteIdent(schema)}.${quoteIdent(table)} t`);
     for (;;) {
       const { rows } = await source.query<{ r: string }>(`FETCH ${BATCH} FROM move_cur`);

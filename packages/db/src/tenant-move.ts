@@ -148,7 +148,7 @@ export async function moveTenant(opts: MoveOptions): Promise<MoveReport> {
       await lockTenantSchema(target, schema);
       // A schema of this name there is a failed move's leftover: the directory never pointed at it.
       await target.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
-      const copied = await copyTenantSchema(source, target, schema, opts.appRole);
+      const copied = await copyTenantSchema(source, target, schema, opts.appRole, before);
       const after = await tenantRowCounts(target, schema);
       const differ = Object.keys({ ...before, ...after }).filter((t) => before[t] !== after[t] || (t in copied && copied[t] !== before[t]));
       if (differ.length > 0) throw new Error(`row counts differ after the copy: ${differ.map((t) => `${t} ${before[t]} -> ${after[t]}`).join(', ')}`);

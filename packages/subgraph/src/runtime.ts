@@ -113,7 +113,11 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
   const directoryRedis = Object.keys(env.TENANT_DATABASE_URLS).length > 0 && env.REDIS_URL ? createRedis(env.REDIS_URL, log) : null;
   if (directoryRedis) {
     directoryRedis.on('message', (_channel: string, id: string) => directory.forgetTenant(id));
-    void directoryRedis.subscribe(TENANT_DIRECTORY_CHANNEL).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'tenant directory invalidations unavailable; moves are seen within the directory TTL'));
+    // On every (re)connection: the client queues nothing while offline. Messages missed while
+    // Redis was away are covered by the directory's TTL.
+    directoryRedis.on('ready', () => {
+      void directoryRedis.subscribe(TENANT_DIRECTORY_CHANNEL).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'tenant directory invalidations unavailable; moves are seen within the directory TTL'));
+    });
   }
   return {
     name,
