@@ -4,18 +4,20 @@
  * `pg` (the floor), at each requested concurrency, from one run.
  *
  *   npx tsx bench/checkout.ts [--requests 300] [--concurrency 1,8,32] [--warmup 30] [--block 50] [--products 200]
+ *   npx tsx bench/checkout.ts --trace 50   (each statement of each path's checkout timed, no blocks)
  *
  * Uses DATABASE_URL (a PostgreSQL admin URL) when set, otherwise an embedded PostgreSQL.
  */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import Decimal from 'decimal.js';
-import type { Pool } from 'pg';
+import pg, { type Pool } from 'pg';
 import { operation } from '@umi/clients';
 import { tenantSchemaName, quoteIdent } from '@umi/db';
 import { dateInZone } from '@umi/kit';
 import { createTenant, createUser, openTillSession } from '@umi/testkit';
-import { blockOptions, inPoolTransaction, measure, out, outHeader, outStatsTable, positiveInt, postGraphql, runMain, stringOptions, tableIn, timed, withPlatform, type Timed } from './lib';
+import { asProcesses, blockOptions, inPoolTransaction, measure, percentile, out, outHeader, outStatsTable, positiveInt, postGraphql, runMain, stringOptions, tableIn, timed, withPlatform, type Timed } from './lib';
 
 const CART_LINES = 3;
 const BATCHES_PER_PRODUCT = 2;
@@ -39,10 +41,12 @@ const Money = Decimal.clone({ precision: 64, rounding: Decimal.ROUND_HALF_UP });
 type Money = InstanceType<typeof Money>;
 
 function options() {
-  const values = stringOptions({ requests: '300', concurrency: '1,8,32', warmup: '30', block: '50', products: '200' });
+  const values = stringOptions({ requests: '300', concurrency: '1,8,32', warmup: '30', block: '50', products: '200', trace: '0' });
   const products = positiveInt(values.products, '--products');
   if (products < CART_LINES) throw new Error(`--products must be at least ${CART_LINES}, got ${products}`);
-  return { ...blockOptions(values), products };
+  const trace = values.trace === '0' ? 0 : positiveInt(values.trace, '--trace');
+  if (trace > 0 && asProcesses) throw new Error('--trace times the statements of this process: it cannot be combined with --processes');
+  return { ...blockOptions(values), products, trace };
 }
 
 /** Three distinct products, 1 to 3 units each. */
@@ -115,6 +119,8 @@ interface ProductRow {
   requires_prescription: boolean;
   tax_category: string;
   branch_price: string | null;
+  tax_rate: string | null;
+  include_tax: boolean;
 }
 
 interface BatchRow {
@@ -125,23 +131,27 @@ interface BatchRow {
   selling_price: string;
 }
 
-/** The floor's statements, built once: table names are qualified with the quoted tenant schema. */
+/**
+ * The floor's statements, built once: table names are qualified with the quoted tenant schema. One
+ * per round trip createSale makes for a cash sale of uncontrolled products, in its order.
+ */
 function floorStatements(schema: string) {
   const t = tableIn(schema);
   return {
-    claim: `INSERT INTO ${t('idempotency_keys')} (scope, key, request_hash) VALUES ('createSale', $1, $2)
+    // The key names its sale from the start, as in createSale: nothing to settle at the end.
+    claim: `INSERT INTO ${t('idempotency_keys')} (scope, key, request_hash, resource_id) VALUES ('createSale', $1, $2, $3::uuid)
             ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
-    products: `SELECT p.id::text, p.name, p.is_active, p.deleted_at, p.requires_prescription, p.tax_category, s.selling_price::text AS branch_price
+    // The products with their branch price, the VAT rate in force per product and the tenant's pricing switch (loadSaleProducts).
+    products: `SELECT p.id::text, p.name, p.is_active, p.deleted_at, p.requires_prescription, p.tax_category, s.selling_price::text AS branch_price,
+                 (SELECT r.rate::text FROM ${t('tax_rates')} r
+                  WHERE r.category = p.tax_category AND r.effective_from <= $3::date ORDER BY r.effective_from DESC LIMIT 1) AS tax_rate,
+                 coalesce((SELECT (value #>> '{}')::boolean FROM ${t('tenant_settings')} WHERE key = 'prices_include_tax'), true) AS include_tax
                FROM ${t('products')} p
                LEFT JOIN ${t('product_branch_settings')} s ON s.product_id = p.id AND s.branch_id = $2::uuid
                WHERE p.id = ANY($1::uuid[])`,
-    tax: `SELECT (SELECT (value #>> '{}')::boolean FROM ${t('tenant_settings')} WHERE key = 'prices_include_tax') AS include_tax,
-                 (SELECT jsonb_object_agg(category, rate::text) FROM (
-                    SELECT DISTINCT ON (category) category, rate FROM ${t('tax_rates')}
-                    WHERE effective_from <= $1::date ORDER BY category, effective_from DESC) r) AS rates`,
-    nextNumber: `INSERT INTO ${t('number_sequences')} (name, next_value) VALUES ($1, 2)
-                 ON CONFLICT (name) DO UPDATE SET next_value = number_sequences.next_value + 1
-                 RETURNING (next_value - 1)::text AS n`,
+    // The seller's one open till session, found and locked (shared) in one statement (ownOpenSession).
+    session: `SELECT id::text, status FROM ${t('till_sessions')}
+              WHERE branch_id = $1::uuid AND opened_by = $2::uuid AND status = 'OPEN' LIMIT 2 FOR SHARE`,
     lock: `WITH locked AS (
              INSERT INTO ${t('product_branch_settings')} (product_id, branch_id)
              SELECT product_id, branch_id FROM unnest($1::uuid[], $2::uuid[]) AS k(product_id, branch_id) ORDER BY product_id, branch_id
@@ -156,6 +166,7 @@ function floorStatements(schema: string) {
                 AND expiry_date > $3::date AND quantity_on_hand > quantity_reserved
               ORDER BY product_id, expiry_date, id
               FOR UPDATE`,
+    // The sale has no number yet: its ledger rows name it by id (reference_id), reference stays NULL.
     moves: `WITH m AS (
               SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[]) AS m(batch_id, product_id, delta, ord)
             ), upd AS (
@@ -168,9 +179,12 @@ function floorStatements(schema: string) {
             )
             INSERT INTO ${t('stock_movements')}
               (branch_id, product_id, batch_id, type, quantity, balance_after, reason, reference, reference_id, user_id)
-            SELECT $5::uuid, m.product_id, m.batch_id, 'SALE', m.delta, upd.quantity_on_hand, NULL, $6, $7::uuid, $8::uuid
+            SELECT $5::uuid, m.product_id, m.batch_id, 'SALE', m.delta, upd.quantity_on_hand, NULL, NULL, $6::uuid, $7::uuid
             FROM upd JOIN m ON m.batch_id = upd.id ORDER BY m.ord
             RETURNING id`,
+    // The low-stock refresh with the change's inventory.updated event, in one statement as the ledger
+    // writes them; a product that crossed to low would get its inventory.low_stock event in a second
+    // statement (the fixture's reorder level 0 never crosses).
     lowStock: `WITH levels AS (
                  SELECT s.product_id, s.branch_id, s.reorder_level,
                    coalesce((SELECT sum(b.quantity_on_hand - b.quantity_reserved) FROM ${t('inventory_batches')} b
@@ -184,34 +198,46 @@ function floorStatements(schema: string) {
                  ON CONFLICT (branch_id, product_id) DO UPDATE SET is_low = EXCLUDED.is_low, changed_at = now()
                    WHERE st.is_low IS DISTINCT FROM EXCLUDED.is_low
                  RETURNING product_id, is_low
+               ), inventory_updated AS (
+                 INSERT INTO ${t('outbox')} (event_type, aggregate_id, branch_id, payload)
+                 VALUES ('inventory.updated', $1::uuid, $1::uuid, $4::jsonb)
                )
-               INSERT INTO ${t('outbox')} (event_type, aggregate_id, branch_id, payload)
-               SELECT 'inventory.low_stock', l.product_id, l.branch_id, jsonb_build_object(
-                 'serviceName', $4::text,
-                 'data', jsonb_build_object('productId', l.product_id, 'branchId', l.branch_id,
-                                            'quantityAvailable', l.available, 'reorderLevel', l.reorder_level),
-                 'metadata', $5::jsonb || jsonb_build_object('branchId', l.branch_id))
+               SELECT l.product_id::text, l.available, l.reorder_level
                FROM flipped f JOIN levels l ON l.product_id = f.product_id
-               WHERE f.is_low
-               RETURNING id`,
-    sale: `INSERT INTO ${t('sales')}
-             (id, sale_number, branch_id, cashier_id, subtotal, tax_amount, discount_amount, total_amount,
-              prices_include_tax, payment_method, payment_status, prescription_ids, created_at, updated_at)
-           VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5::numeric, $6::numeric, 0, $7::numeric, $8, 'CASH', $9, '{}', $10, $10)`,
-    items: (n: number) => {
-      const rows = Array.from({ length: n }, (_, i) => {
-        const b = i * 9;
-        return `($1::uuid, $${b + 2}::uuid, $${b + 3}::uuid, $${b + 4}, $${b + 5}::int, $${b + 6}::numeric, $${b + 7}, $${b + 8}::numeric, $${b + 9}::numeric, 0, $${b + 10}::numeric)`;
-      });
-      return `INSERT INTO ${t('sale_items')}
-                (sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total)
-              VALUES ${rows.join(', ')}`;
-    },
-    payment: `INSERT INTO ${t('payments')} (sale_id, method, amount, tendered, change_given, status, processed_at, updated_at)
-              VALUES ($1::uuid, 'CASH', $2::numeric, $2::numeric, 0, 'COMPLETED', $3, $3)`,
-    event: `INSERT INTO ${t('outbox')} (event_type, aggregate_id, branch_id, payload)
-            VALUES ('sale.completed', $1::uuid, $2::uuid, $3::jsonb) RETURNING id::text`,
-    settle: `UPDATE ${t('idempotency_keys')} SET resource_id = $2::uuid WHERE scope = 'createSale' AND key = $1`,
+               WHERE f.is_low`,
+    // The sale (unnumbered), its lines and its payment in one statement (writeSale).
+    sale: `WITH sale AS (
+             INSERT INTO ${t('sales')}
+               (id, sale_number, branch_id, till_session_id, cashier_id, subtotal, tax_amount, discount_amount, total_amount,
+                prices_include_tax, payment_method, payment_status, prescription_ids)
+             VALUES ($1::uuid, '~' || $1, $2::uuid, $3::uuid, $4::uuid, $5::numeric, $6::numeric, 0, $7::numeric, $8, 'CASH', 'PAID', '{}')
+             RETURNING id, created_at
+           ), items AS (
+             INSERT INTO ${t('sale_items')}
+               (id, sale_id, product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, discount_amount, line_total, sale_created_at)
+             SELECT gen_random_uuid(), $1::uuid, i.product_id, i.batch_id, i.batch_number, i.quantity, i.unit_price, i.tax_category, i.tax_rate, i.tax_amount, 0, i.line_total, sale.created_at
+             FROM sale, unnest($9::uuid[], $10::uuid[], $11::text[], $12::int[], $13::numeric[], $14::text[], $15::numeric[], $16::numeric[], $17::numeric[])
+               AS i(product_id, batch_id, batch_number, quantity, unit_price, tax_category, tax_rate, tax_amount, line_total)
+           ), pays AS (
+             INSERT INTO ${t('payments')} (sale_id, till_session_id, method, amount, tendered, change_given, status, processed_at)
+             SELECT $1::uuid, $3::uuid, 'CASH', $7::numeric, $7::numeric, 0, 'COMPLETED', now() WHERE $7::numeric > 0
+           )
+           SELECT created_at FROM sale`,
+    // Last: the branch's gapless number, given to the sale and to its sale.completed event in one
+    // statement (numberSale). The sequence row stays locked until COMMIT, the next round trip.
+    number: `WITH seq AS (
+               INSERT INTO ${t('number_sequences')} (name, next_value) VALUES ('sale:' || $2::text, 2)
+               ON CONFLICT (name) DO UPDATE SET next_value = number_sequences.next_value + 1
+               RETURNING (next_value - 1)::text AS n
+             ), numbered AS (
+               UPDATE ${t('sales')} sl SET sale_number = $2::text || '-' || lpad(seq.n, greatest(6, length(seq.n)), '0')
+               FROM seq WHERE sl.id = $1::uuid AND sl.sale_number = '~' || $1
+               RETURNING sl.id, sl.branch_id, sl.sale_number
+             ), event AS (
+               INSERT INTO ${t('outbox')} (event_type, aggregate_id, branch_id, payload)
+               SELECT 'sale.completed', n.id, n.branch_id, jsonb_set($3::jsonb, '{data,saleNumber}', to_jsonb(n.sale_number)) FROM numbered n
+             )
+             SELECT sale_number FROM numbered`,
   };
 }
 
@@ -234,12 +260,14 @@ function sqlCheckout(pool: Pool, ctx: FloorContext, productIds: string[]): Check
       .digest('hex');
     const today = dateInZone(branch.timezone);
     const correlationId = randomUUID();
+    const metadata = { tenantId: ctx.tenantId, branchId: branch.id, userId: ctx.cashierId, correlationId };
+    const saleId = randomUUID();
     return inPoolTransaction(pool, async (client) => {
-      const claimed = await client.query(sql.claim, [key, hash]);
+      const claimed = await client.query(sql.claim, [key, hash, saleId]);
       if (claimed.rowCount !== 1) throw new Error(`sql: idempotency key ${key} already used`);
 
       const ids = cart.map((l) => l.productId);
-      const products = await client.query<ProductRow>(sql.products, [ids, branch.id]);
+      const products = await client.query<ProductRow>(sql.products, [ids, branch.id, today]);
       const byId = new Map(products.rows.map((p) => [p.id, p]));
       for (const id of ids) {
         const p = byId.get(id);
@@ -247,19 +275,17 @@ function sqlCheckout(pool: Pool, ctx: FloorContext, productIds: string[]): Check
         // The fixture has none: a prescription check here would be work the gateway path never does.
         if (p.requires_prescription) throw new Error(`sql: product ${id} needs a prescription`);
       }
-      const tax = await client.query<{ include_tax: boolean | null; rates: Record<string, string> | null }>(sql.tax, [today]);
-      const pricesIncludeTax = tax.rows[0]?.include_tax ?? true;
-      const rates = tax.rows[0]?.rates ?? {};
+      const pricesIncludeTax = products.rows[0]?.include_tax ?? true;
 
-      const saleId = randomUUID();
+      const sessions = await client.query<{ id: string }>(sql.session, [branch.id, ctx.cashierId]);
+      if (sessions.rows.length !== 1) throw new Error(`sql: ${sessions.rows.length} open till sessions for the cashier`);
+      const sessionId = sessions.rows[0]!.id;
+
       const lines = [...cart].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
       const locked = await client.query<{ product_id: string; controlled: boolean }>(sql.lock, [
         lines.map((l) => l.productId),
         lines.map(() => branch.id),
       ]);
-      // As createSale: the branch's sale number after the stock locks, so it is held the shortest time.
-      const seq = await client.query<{ n: string }>(sql.nextNumber, [`sale:${branch.code}`]);
-      const saleNumber = `${branch.code}-${String(seq.rows[0]?.n).padStart(6, '0')}`;
       // createSale would also write controlled-register lines for these; the fixture has none.
       if (locked.rows.some((r) => r.controlled)) throw new Error('sql: controlled products are not part of this bench');
       const batches = await client.query<BatchRow>(sql.batches, [branch.id, lines.map((l) => l.productId), today]);
@@ -282,24 +308,28 @@ function sqlCheckout(pool: Pool, ctx: FloorContext, productIds: string[]): Check
         plan.map((p) => -p.take),
         plan.map((_, i) => i),
         branch.id,
-        saleNumber,
         saleId,
         ctx.cashierId,
       ]);
       if (moved.rowCount !== plan.length) throw new Error('sql: not enough stock in a batch');
+      const change = new Map<string, number>();
+      for (const p of plan) change.set(p.line.productId, (change.get(p.line.productId) ?? 0) - p.take);
       await client.query(sql.lowStock, [
         branch.id,
         lines.map((l) => l.productId),
         today,
-        'pos',
-        JSON.stringify({ tenantId: ctx.tenantId, userId: ctx.cashierId, correlationId }),
+        JSON.stringify({
+          serviceName: 'pos',
+          data: { branchId: branch.id, types: ['SALE'], reference: null, referenceId: saleId, products: [...change].map(([productId, quantity]) => ({ productId, quantity })) },
+          metadata,
+        }),
       ]);
 
       // VAT per line, half-up, contained in the price or added to it as the tenant prices.
       const priced = plan.map((p) => {
         const product = byId.get(p.line.productId) as ProductRow;
-        const rateText = rates[product.tax_category];
-        if (rateText === undefined) throw new Error(`sql: no VAT rate in force for ${product.tax_category}`);
+        const rateText = product.tax_rate;
+        if (rateText === null) throw new Error(`sql: no VAT rate in force for ${product.tax_category}`);
         const rate = new Money(rateText);
         const unitPrice = product.branch_price ?? p.batch.selling_price;
         const total = ngwee(new Money(unitPrice).times(p.take));
@@ -310,33 +340,35 @@ function sqlCheckout(pool: Pool, ctx: FloorContext, productIds: string[]): Check
       const taxTotal = priced.reduce((s, l) => s.plus(l.taxAmount), new Money(0));
       const total = pricesIncludeTax ? subtotal : subtotal.plus(taxTotal);
 
-      const now = new Date();
-      await client.query(sql.sale, [saleId, saleNumber, branch.id, ctx.cashierId, money(subtotal), money(taxTotal), money(total), pricesIncludeTax, 'PAID', now]);
-      await client.query(
-        sql.items(priced.length),
-        [
-          saleId,
-          ...priced.flatMap((l) => [l.p.line.productId, l.p.batch.id, l.p.batch.batch_number, l.p.take, l.unitPrice, l.category, l.rate, money(l.taxAmount), money(l.total)]),
-        ],
-      );
-      // A fully discounted sale takes no payment; with no discount that means a zero-priced cart.
-      if (!total.isZero()) await client.query(sql.payment, [saleId, money(total), now]);
-      await client.query(sql.event, [
+      await client.query(sql.sale, [
         saleId,
         branch.id,
+        sessionId,
+        ctx.cashierId,
+        money(subtotal),
+        money(taxTotal),
+        money(total),
+        pricesIncludeTax,
+        priced.map((l) => l.p.line.productId),
+        priced.map((l) => l.p.batch.id),
+        priced.map((l) => l.p.batch.batch_number),
+        priced.map((l) => l.p.take),
+        priced.map((l) => l.unitPrice),
+        priced.map((l) => l.category),
+        priced.map((l) => l.rate),
+        priced.map((l) => money(l.taxAmount)),
+        priced.map((l) => money(l.total)),
+      ]);
+      const numbered = await client.query<{ sale_number: string }>(sql.number, [
+        saleId,
+        branch.code,
         JSON.stringify({
           serviceName: 'pos',
-          data: {
-            saleId,
-            saleNumber,
-            branchId: branch.id,
-            totalAmount: money(total),
-            items: plan.map((p) => ({ productId: p.line.productId, quantity: p.take })),
-          },
-          metadata: { tenantId: ctx.tenantId, branchId: branch.id, userId: ctx.cashierId, correlationId },
+          data: { saleId, saleNumber: null, branchId: branch.id, totalAmount: money(total), items: plan.map((p) => ({ productId: p.line.productId, quantity: p.take })) },
+          metadata,
         }),
       ]);
-      await client.query(sql.settle, [key, saleId]);
+      if (numbered.rows.length !== 1) throw new Error(`sql: sale ${saleId} was not numbered`);
       return saleId;
     });
   };
@@ -386,6 +418,8 @@ interface SaleCheck {
   bad_price: number;
   paid: string;
   events: number;
+  updates: number;
+  session_pays: number;
   keys: number;
   low_state: number;
 }
@@ -405,14 +439,17 @@ async function checkSale(pool: Pool, schema: string, path: PathName, saleId: str
        (SELECT coalesce(sum(quantity), 0)::int FROM ${t('sale_items')} i WHERE i.sale_id = s.id) AS units,
        (SELECT count(*)::int FROM ${t('stock_movements')} m WHERE m.reference_id = s.id AND m.type = 'SALE') AS moves,
        (SELECT coalesce(-sum(quantity), 0)::int FROM ${t('stock_movements')} m WHERE m.reference_id = s.id) AS moved,
-       (SELECT count(*)::int FROM ${t('stock_movements')} m WHERE m.reference_id = s.id AND m.reference = s.sale_number AND m.user_id = s.cashier_id) AS move_refs,
+       (SELECT count(*)::int FROM ${t('stock_movements')} m WHERE m.reference_id = s.id AND m.reference IS NULL AND m.user_id = s.cashier_id) AS move_refs,
        (SELECT count(*)::int FROM ${t('sale_items')} i WHERE i.sale_id = s.id AND i.line_total <> round(i.unit_price * i.quantity, 2)) AS bad_line,
        (SELECT count(*)::int FROM ${t('sale_items')} i WHERE i.sale_id = s.id AND i.tax_amount <> CASE WHEN s.prices_include_tax
           THEN round(i.line_total * i.tax_rate / (1 + i.tax_rate), 2) ELSE round(i.line_total * i.tax_rate, 2) END) AS bad_tax,
        (SELECT count(*)::int FROM ${t('sale_items')} i JOIN ${t('inventory_batches')} b ON b.id = i.batch_id
           WHERE i.sale_id = s.id AND (i.unit_price <> b.selling_price OR i.batch_number <> b.batch_number OR i.product_id <> b.product_id)) AS bad_price,
        (SELECT coalesce(sum(amount), 0)::text FROM ${t('payments')} p WHERE p.sale_id = s.id AND p.status = 'COMPLETED') AS paid,
-       (SELECT count(*)::int FROM ${t('outbox')} o WHERE o.aggregate_id = s.id AND o.event_type = 'sale.completed') AS events,
+       (SELECT count(*)::int FROM ${t('outbox')} o WHERE o.aggregate_id = s.id AND o.event_type = 'sale.completed'
+          AND o.payload #>> '{data,saleNumber}' = s.sale_number) AS events,
+       (SELECT count(*)::int FROM ${t('outbox')} o WHERE o.event_type = 'inventory.updated' AND o.payload #>> '{data,referenceId}' = s.id::text) AS updates,
+       (SELECT count(*)::int FROM ${t('payments')} p WHERE p.sale_id = s.id AND p.till_session_id = s.till_session_id) AS session_pays,
        (SELECT count(*)::int FROM ${t('idempotency_keys')} k WHERE k.scope = 'createSale' AND k.resource_id = s.id) AS keys,
        (SELECT count(*)::int FROM ${t('low_stock_state')} l JOIN ${t('sale_items')} i ON i.product_id = l.product_id AND l.branch_id = s.branch_id
           WHERE i.sale_id = s.id) AS low_state
@@ -430,10 +467,98 @@ async function checkSale(pool: Pool, schema: string, path: PathName, saleId: str
   if (c.bad_line || c.bad_tax || c.bad_price) throw fail('a line is mispriced');
   if (c.moves !== c.items || c.moved !== c.units || c.move_refs !== c.moves) throw fail('ledger rows do not match the lines');
   if (c.payment_status !== 'PAID' || c.paid !== c.total_amount) throw fail('not paid in full');
-  if (c.events !== 1) throw fail(`${c.events} sale.completed events`);
+  if (!/^[A-Z0-9]+-\d{6,}$/.test(c.sale_number)) throw fail('not numbered');
+  if (c.events !== 1) throw fail(`${c.events} sale.completed events carrying the sale number`);
+  if (c.updates !== 1) throw fail(`${c.updates} inventory.updated events naming the sale`);
+  if (c.session_pays !== 1) throw fail('the payment is not booked to the sale\'s till session');
   if (c.keys !== 1) throw fail('idempotency key not settled on the sale');
   if (c.low_state !== c.items) throw fail('low-stock state not refreshed for every line');
   return c;
+}
+
+/** One statement of a checkout's transaction as the client saw it: what it touched and how long it took to answer. */
+interface TracedStatement {
+  label: string;
+  ms: number;
+}
+
+/** `INSERT sales,sale_items,payments`: the statement's first keyword and the tables it names, to compare the two paths' statements. */
+function statementLabel(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const keyword = (/^\w+/.exec(flat)?.[0] ?? '?').toUpperCase();
+  if (keyword === 'BEGIN' || keyword === 'COMMIT' || keyword === 'ROLLBACK') return keyword;
+  const names = [...flat.matchAll(/\b(?:FROM|INTO|UPDATE|JOIN)\s+(?:"?\w+"?\.)?"?([a-z_]+)"?/gi)].map((m) => m[1]);
+  return `${keyword} ${[...new Set(names)].join(',')}`;
+}
+
+/**
+ * `--trace N`: N floor checkouts one after another, every statement of each checkout's
+ * transaction timed at the client (from sending it to its answer: round trip, parse, plan and
+ * execution, and any lock wait), by wrapping pg's Client.query for the duration. A transaction
+ * counts as a checkout's when it claims an idempotency key. Prints the statements in order with
+ * their median time and the transaction's median wall time, so the floor's cost can be read
+ * statement by statement. (Prisma's queries do not pass through the wrapper the same way, so
+ * the gateway path is not traced; its statements are the floor's, see bench/README.md.)
+ */
+async function traceStatements(checkouts: Record<PathName, Checkout>, n: number): Promise<void> {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  const open = new WeakMap<object, { started: number; statements: TracedStatement[] }>();
+  let done: { ms: number; statements: TracedStatement[] }[] = [];
+  const record = (client: object, text: string, started: number) => {
+    const label = statementLabel(text);
+    const ms = performance.now() - started;
+    if (label === 'BEGIN') open.set(client, { started, statements: [{ label, ms }] });
+    const tx = open.get(client);
+    if (!tx) return;
+    if (label !== 'BEGIN') tx.statements.push({ label, ms });
+    if (label === 'COMMIT' || label === 'ROLLBACK') {
+      open.delete(client);
+      if (tx.statements.some((st) => st.label.includes('idempotency_keys'))) done.push({ ms: performance.now() - tx.started, statements: tx.statements });
+    }
+  };
+  proto.query = function (this: object, ...args: unknown[]) {
+    const config = args[0];
+    const text = typeof config === 'string' ? config : ((config as { text?: string } | null)?.text ?? '');
+    const started = performance.now();
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (...cbArgs: unknown[]) => {
+        record(this, text, started);
+        return (callback as (...a: unknown[]) => unknown)(...cbArgs);
+      };
+      return original.apply(this, args);
+    }
+    const result = original.apply(this, args);
+    if (result && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<unknown>).then(
+        () => record(this, text, started),
+        () => record(this, text, started),
+      );
+    }
+    return result;
+  };
+  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  try {
+    for (const name of ['sql'] as const) {
+      done = [];
+      for (let i = 0; i < n; i++) await checkouts[name]();
+      if (done.length !== n) throw new Error(`trace: ${done.length} checkout transactions of ${name} seen, expected ${n}`);
+      const shape = done[0]!.statements.map((st) => st.label);
+      const same = done.every((t) => t.statements.length === shape.length && t.statements.every((st, i) => st.label === shape[i]));
+      if (!same) throw new Error(`trace: the ${name} path's checkouts did not all run the same statements`);
+      const wall = median(done.map((t) => t.ms));
+      const perStatement = shape.map((label, i) => ({ label, ms: median(done.map((t) => t.statements[i]!.ms)) }));
+      const inStatements = perStatement.reduce((sum, st) => sum + st.ms, 0);
+      out(`${name}: ${shape.length} round trips per checkout transaction (BEGIN and COMMIT included), median of ${n} sales one at a time`);
+      perStatement.forEach((st, i) => out(`  ${String(i + 1).padStart(2)}. ${st.label.padEnd(70)} ${st.ms.toFixed(2).padStart(7)} ms`));
+      out(`  transaction wall time ${wall.toFixed(2)} ms, of which in statements ${inStatements.toFixed(2)} ms, between them (client) ${(wall - inStatements).toFixed(2)} ms`);
+      out('');
+    }
+  } finally {
+    proto.query = original;
+  }
 }
 
 async function main(): Promise<void> {
@@ -486,6 +611,11 @@ async function main(): Promise<void> {
         `sql ${first.sql.sale_number} (${first.sql.items} items, ${first.sql.total_amount}), both consistent`,
     );
     out('');
+
+    if (opts.trace > 0) {
+      await traceStatements(checkouts, opts.trace);
+      return;
+    }
 
     const timedCheckouts: Record<PathName, Timed> = { gateway: timed(checkouts.gateway), sql: timed(checkouts.sql) };
     const results = await measure(PATHS, timedCheckouts, opts);

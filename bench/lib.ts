@@ -304,7 +304,7 @@ async function startProcesses(label: string, overrides: Record<string, string>):
 }
 
 /** The request benches start and stop the same things in the same order, however `body` ends. */
-export async function withPlatform(label: string, body: (p: TestPlatform, own: Owned) => Promise<void>): Promise<void> {
+export async function withPlatform(label: string, body: (p: TestPlatform, own: Owned) => Promise<void>, extraSettings: Record<string, string> = {}): Promise<void> {
   let embedded: Embedded | undefined;
   let platform: TestPlatform | undefined;
   const agents: http.Agent[] = [];
@@ -318,6 +318,7 @@ export async function withPlatform(label: string, body: (p: TestPlatform, own: O
       RATE_LIMIT_PER_MINUTE: '100000000',
       // The hot-read caches are on as in production; UMI_BENCH_CACHE=off measures without them.
       CACHE_ENABLED: process.env.UMI_BENCH_CACHE === 'off' ? 'false' : 'true',
+      ...extraSettings,
     };
     const p = (platform = asProcesses ? await startProcesses(label, settings) : await startTestPlatform(settings));
     await body(p, {

@@ -371,7 +371,11 @@ async function main(): Promise<void> {
     supervisor.watchDatabase(db.url, process.env.DATABASE_URL as string);
 
     const startedAt = performance.now();
-    const platform = await startPlatformProcesses(supervisor, { databaseUrl: db.url, redisUrl, superAdmin: SUPER_ADMIN, gateways: ['measured gateway', 'load gateway'] });
+    const platform = await startPlatformProcesses(supervisor, { databaseUrl: db.url, redisUrl, superAdmin: SUPER_ADMIN, gateways: ['measured gateway', 'load gateway'],
+      // The subscribers all come from this one address and open in batches of CONNECT_BATCH: the
+      // per-IP cap on sockets still waiting for their connection_init must let a batch through.
+      overrides: { WS_MAX_UNAUTHENTICATED_PER_IP: String(Math.max(CONNECT_BATCH * 2, 100)) },
+    });
     const { subgraphs, relay } = platform;
     const [measured, loadGateway] = platform.gateways as [Service, Service];
     const startMs = performance.now() - startedAt;

@@ -1,3 +1,5 @@
+// First: tracing (when configured) must patch http, pg and ioredis before they load.
+import '@umi/kit/tracing';
 import { loadEnv, runMain } from '@umi/kit';
 import { serveRelayHealth, startRelayProcess } from '@umi/platform';
 

@@ -1,3 +1,5 @@
+// First: tracing (when configured) must patch http, pg and ioredis before they load.
+import '@umi/kit/tracing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';

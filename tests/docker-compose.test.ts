@@ -192,6 +192,17 @@ describe('docker-compose.yml', () => {
     for (const name of ['relay', 'fiscal']) expect([name, service(name).ports]).toEqual([name, undefined]);
   });
 
+  it('runs Jaeger with OTLP on and points every long-running Node service at it', () => {
+    expect(service('jaeger').image).toMatch(/^jaegertracing\/all-in-one(:|$)/);
+    expect(env('jaeger').COLLECTOR_OTLP_ENABLED).toBe('true');
+    expect(service('jaeger').ports).toEqual(['16686:16686']);
+    for (const name of [...NODE_SERVERS, 'relay', 'fiscal']) {
+      expect([name, resolvedEnv(name, HOST_VARS).OTEL_EXPORTER_OTLP_ENDPOINT]).toEqual([name, 'http://jaeger:4318']);
+    }
+    // The migration job is a one-shot with nothing to trace.
+    expect(env('migrate')).not.toHaveProperty('OTEL_EXPORTER_OTLP_ENDPOINT');
+  });
+
   it('starts things in order: database, migration, subgraphs, gateway', () => {
     expect(service('migrate').depends_on?.postgres?.condition).toBe('service_healthy');
     for (const { name } of SUBGRAPHS) {

@@ -10,6 +10,8 @@ export interface GatewayContext {
   ip: string | null;
   userAgent: string | null;
   logger: Logger;
+  /** The operation's bounded name (see plugins/observability), once resolved: subgraphs label their spans with it. */
+  operation?: string;
   /** Internal tokens already signed for this request, by subgraph. */
   internalTokens: Map<string, Promise<string>>;
 }

@@ -6,7 +6,10 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import {
   INTERNAL_HEADER,
+  OPERATION_HEADER,
   createAdmission,
+  injectTraceContext,
+  tracingStarted,
   createHttpServer,
   jsonErrorHandler,
   securityHeaders,
@@ -84,6 +87,11 @@ class InternalAuthDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     }
     request.http?.headers.set(INTERNAL_HEADER, await token);
     request.http?.headers.set('x-request-id', ctx.requestId);
+    if (tracingStarted() && request.http) {
+      // Node's fetch is not instrumented: the subgraph's spans join this one (gateway.fetch) through traceparent.
+      injectTraceContext(request.http.headers);
+      if (ctx.operation) request.http.headers.set(OPERATION_HEADER, ctx.operation);
+    }
   }
 
   /** A transport failure becomes the request's SERVICE_UNAVAILABLE / OUTCOME_UNKNOWN error (see ./unavailable). */

@@ -1,3 +1,5 @@
+// First: tracing (when configured) must patch http, pg and ioredis before they load.
+import '@umi/kit/tracing';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {

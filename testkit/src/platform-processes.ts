@@ -83,7 +83,11 @@ export interface PlatformProcesses {
  */
 export async function startPlatformProcesses(
   supervisor: Supervisor,
-  s: Omit<PlatformSettings, 'subgraphPorts'> & { gateways: readonly string[] },
+  s: Omit<PlatformSettings, 'subgraphPorts'> & {
+    gateways: readonly string[];
+    /** How long each process may take to become ready (default the supervisor's START_TIMEOUT_MS). */
+    startTimeoutMs?: number;
+  },
 ): Promise<PlatformProcesses> {
   const services = SUBGRAPHS.length + s.gateways.length;
   // The last port is the relay's health port (RELAY_PORT): a fixed default would collide between runs.
@@ -97,7 +101,7 @@ export async function startPlatformProcesses(
   const subgraphs = SUBGRAPHS.map((name) =>
     supervisor.startNode(name, `subgraphs/${name}/src/index.ts`, env, { port: subgraphPorts[name], url: `http://127.0.0.1:${subgraphPorts[name]}/graphql` }),
   );
-  await allReady(subgraphs.map((svc) => svc.ready()));
+  await allReady(subgraphs.map((svc) => svc.ready(s.startTimeoutMs)));
   // The relay has no HTTP server: it is ready once it says so, which it does at info.
   const relay = supervisor.startNode('relay', 'scripts/relay.ts', { ...env, LOG_LEVEL: 'info', RELAY_PORT: String(relayPort) }, { ready: logged('outbox relay running') });
   const gateways = s.gateways.map((name, i) => {
@@ -106,7 +110,7 @@ export async function startPlatformProcesses(
     metricsUrls[name] = `http://127.0.0.1:${metricsPort}/metrics`;
     return supervisor.startNode(name, 'gateway/src/index.ts', { ...env, PORT: String(port), METRICS_PORT: String(metricsPort) }, { port, url: `http://127.0.0.1:${port}/graphql` });
   });
-  await allReady([relay, ...gateways].map((svc) => svc.ready()));
+  await allReady([relay, ...gateways].map((svc) => svc.ready(s.startTimeoutMs)));
   return { env, subgraphs, relay, gateways, metricsUrls };
 }
 

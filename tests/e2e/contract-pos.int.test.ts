@@ -324,11 +324,19 @@ describe('contract: pos', () => {
     expect(code(await p.gql(op('RefundSale'), { id: s.id, reason: 'again' }, { token: t.adminToken }))).toBe('CONFLICT');
     const receipt = await p.ok<{ sale: { receipt: { text: string } } }>(op('Sale'), { id: s.id }, { token: cashier.token });
     expect(receipt.sale.receipt.text).toContain('REFUNDED');
-    const { rows } = await p.db.pool.query(`SELECT type, quantity, reference FROM "${schema}".stock_movements WHERE reference_id = $1 ORDER BY type`, [s.id]);
+    // The sale's own movement is written before the sale has its number (taken last): it names the
+    // sale by id only; the refund's, written later, carries the number too.
+    const { rows } = await p.db.pool.query(
+      `SELECT m.type, m.quantity, m.reference, s.sale_number FROM "${schema}".stock_movements m JOIN "${schema}".sales s ON s.id = m.reference_id
+       WHERE m.reference_id = $1 ORDER BY m.type`,
+      [s.id],
+    );
+    const number = expect.stringMatching(/^BR01-\d{6}$/);
     expect(rows).toEqual([
-      { type: 'REFUND', quantity: 3, reference: expect.stringMatching(/^BR01-\d{6}$/) },
-      { type: 'SALE', quantity: -3, reference: expect.stringMatching(/^BR01-\d{6}$/) },
+      { type: 'REFUND', quantity: 3, reference: number, sale_number: number },
+      { type: 'SALE', quantity: -3, reference: null, sale_number: number },
     ]);
+    expect(rows[0].reference).toBe(rows[0].sale_number);
   });
 
   it('runs Sales and SalesReport with the branch and report rules', async () => {

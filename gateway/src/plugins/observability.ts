@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { maskError, type Metrics } from '@umi/kit';
+import { labelRequestSpan, maskError, requestSpan, setOperationNameBound, type Metrics } from '@umi/kit';
 import { operationNames } from '@umi/clients';
 import type { GatewayContext } from '../context';
 import { PAYLOAD_OPERATION } from '../subscriptions/plan';
@@ -22,10 +22,20 @@ export function operationLabel(name: string | null | undefined): string {
  * the original of every masked error logged with it.
  */
 export function observability(metrics: Metrics): ApolloServerPlugin<GatewayContext> {
+  // Apollo Gateway's own spans copy the client's operation name: traces get the metric's label too.
+  setOperationNameBound(operationLabel);
   return {
     async requestDidStart({ contextValue }) {
       const started = process.hrtime.bigint();
+      // The HTTP server span of the request (null without tracing): labelled once the operation is known.
+      const span = requestSpan();
+      labelRequestSpan(span, { tenantId: contextValue.principal?.tenantId, correlationId: contextValue.requestId });
       return {
+        async didResolveOperation({ operationName }) {
+          const operation = operationLabel(operationName);
+          contextValue.operation = operation;
+          labelRequestSpan(span, { operation });
+        },
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
             maskError({ message: error.message, extensions: error.extensions }, error, undefined, (cause) =>

@@ -1,4 +1,4 @@
-import { sql, tables, type SqlRunner } from './sql';
+import { sql, tables, type Sql, type SqlRunner } from './sql';
 
 export interface AuditEntry {
   userId: string;
@@ -34,4 +34,18 @@ export async function recordAudit(tx: { sql: SqlRunner }, e: AuditEntry): Promis
         VALUES (${e.branchId ?? null}::uuid, ${e.userId}::uuid, ${e.action}, ${e.entityType}, ${e.entityId}, ${JSON.stringify(scrub(e.oldValues))}::jsonb,
                 ${JSON.stringify(scrub(e.newValues))}::jsonb, ${e.ipAddress ?? null}, ${e.userAgent ?? null}, ${e.correlationId ?? null}, ${JSON.stringify(e.metadata ?? {})}::jsonb)`,
   );
+}
+
+/**
+ * The same audit row as a statement to run inside another one, for a value only that statement
+ * knows: it is inserted once per row of `from` (a CTE of the enclosing statement), with
+ * `newValues` (a jsonb expression over those rows) merged into the entry's new values. Dispensing
+ * records the sale number this way, in the statement that takes it (numberSale, @umi/supply).
+ */
+export function auditRowFrom(e: AuditEntry, merge: { from: Sql; newValues: Sql }): Sql {
+  return sql`INSERT INTO ${tables.audit_logs} (branch_id, user_id, action, entity_type, entity_id, old_values, new_values, ip_address, user_agent, correlation_id, metadata)
+    SELECT ${e.branchId ?? null}::uuid, ${e.userId}::uuid, ${e.action}, ${e.entityType}, ${e.entityId}, ${JSON.stringify(scrub(e.oldValues))}::jsonb,
+           coalesce(${JSON.stringify(scrub(e.newValues))}::jsonb, '{}'::jsonb) || ${merge.newValues}, ${e.ipAddress ?? null}, ${e.userAgent ?? null},
+           ${e.correlationId ?? null}, ${JSON.stringify(e.metadata ?? {})}::jsonb
+    FROM ${merge.from}`;
 }

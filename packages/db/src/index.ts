@@ -14,3 +14,4 @@ export * from './cache';
 export * from './tenant-backup';
 export * from './servers';
 export * from './tenant-move';
+export * from './sale-partitions';

@@ -5,6 +5,7 @@ import { quoteIdent, tenantSchemaName } from './identifiers';
 import { applyMigrations, appliedTenantMigrations, ensureAppRole, inTransaction, lockTenantSchema } from './migrate';
 import { createOwnerPool } from './pools';
 import { PRIMARY_SERVER, ServerPools, serverUrls } from './servers';
+import { ensureSalePartitions } from './sale-partitions';
 import { bindSql, pgExecutor, sharedTables, sql, type SqlRunner } from './sql';
 
 /** A tenant to create, already validated by the caller (subdomain rules, reserved names, password hashed). */
@@ -94,6 +95,9 @@ export function createTenantProvisioner(
           );
           const elsewhere = target.ref !== PRIMARY_SERVER;
           if (!elsewhere) await applyMigrations(client, 'tenant', schema, appRole);
+          // 0010 made this month and the next ones when it ran; the call states the promise
+          // (this month plus three ahead) where it is kept for every later month: the job runner.
+          if (!elsewhere) await ensureSalePartitions(client, schema);
           const admin = await db.one<{ id: string }>(
             sql`INSERT INTO ${sharedTables.users} (tenant_id, email, password_hash, first_name, last_name, role)
                 VALUES (${id}::uuid, ${tenant.admin.email}, ${tenant.admin.passwordHash}, ${tenant.admin.firstName}, ${tenant.admin.lastName}, 'ADMIN')
@@ -122,6 +126,7 @@ export function createTenantProvisioner(
               const { rows } = await remote.query<{ taken: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS taken', [schema]);
               if (rows[0]?.taken) throw new ConflictError(`Subdomain "${tenant.subdomain}" is already taken`);
               await applyMigrations(remote, 'tenant', schema, appRole, undefined, 'elsewhere');
+              await ensureSalePartitions(remote, schema);
               const there = bindSql(pgExecutor(remote), schema);
               await recordAudit({ sql: there }, entry);
               await hooks.beforeCommit?.({ sql: there });

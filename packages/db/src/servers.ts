@@ -171,15 +171,13 @@ export class TenantRouter {
   }
 
   /** Cached clients over every server (for metrics and tests). */
-  stats(): { cached: number; created: number } {
-    let cached = 0;
-    let created = 0;
+  stats(): ReturnType<TenantClients['stats']> {
+    const total = { cached: 0, created: 0, prismaClients: 0 };
     for (const c of this.clients.values()) {
       const s = c.stats();
-      cached += s.cached;
-      created += s.created;
+      for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += s[k];
     }
-    return { cached, created };
+    return total;
   }
 
   async close(): Promise<void> {

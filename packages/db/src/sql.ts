@@ -14,6 +14,7 @@ import { assertTenantSchema, quoteIdent } from './identifiers';
 
 /** Every table of a tenant schema (a drift test checks this list against the migrations). */
 export const TENANT_TABLES = [
+  'audit_log_archive',
   'audit_logs',
   'compliance_events',
   'controlled_register',

@@ -7,6 +7,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type { ClientBase, Pool } from 'pg';
 import { assertTenantSchema, isValidSubdomain, quoteIdent, tenantSchemaName } from './identifiers';
 import { applyMigrations, inTransaction, loadMigrations, lockTenantSchema } from './migrate';
+import { ensureSalePartitions, SALE_ID_REFERENCES, salesArePartitioned } from './sale-partitions';
 
 /**
  * One tenant's backup: its schema's rows and its rows of the shared tables, read in one snapshot,
@@ -211,9 +212,17 @@ async function danglingReferences(c: Queryable, schema: string): Promise<string[
      FROM pg_constraint con
      JOIN pg_class cc ON cc.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
      JOIN pg_class pc ON pc.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-     WHERE con.contype = 'f' AND cn.nspname = $1`,
+     WHERE con.contype = 'f' AND cn.nspname = $1 AND con.conparentid = 0`,
     [schema],
   );
+  // conparentid = 0: a partitioned table's foreign key once, not its clones per partition (a clone
+  // that points at one month's partition would call every other month's rows dangling).
+  // References by id alone to partitioned sales are triggers, not foreign keys (0010): same check.
+  if (await salesArePartitioned(c, schema)) {
+    for (const r of SALE_ID_REFERENCES) {
+      rows.push({ name: `${r.table}_${r.column}_fkey`, child: `${quoteIdent(schema)}.${quoteIdent(r.table)}`, parent: `${quoteIdent(schema)}.${quoteIdent(r.references)}`, ccols: [quoteIdent(r.column)], pcols: ['id'] });
+    }
+  }
   const broken: string[] = [];
   for (const fk of rows) {
     const notNull = fk.ccols.map((col) => `c.${col} IS NOT NULL`).join(' AND ');
@@ -316,6 +325,19 @@ export async function importTenant(pool: Pool, file: string, opts: ImportOptions
       await applyMigrations(c, 'tenant', schema, opts.appRole, (name) => backupVersion.has(name));
       // Migrations seed some tables (tax rates, ...): the backup's rows are the truth, seeds included.
       for (const table of await tablesOf(c, schema)) await c.query(`DELETE FROM ${quoteIdent(schema)}.${quoteIdent(table)}`);
+      // A partitioned schema gets its sales' months first: loaded rows would otherwise land in
+      // DEFAULT, and their months could then never be made (0010).
+      const saleRows = tables.get('tenant.sales') ?? [];
+      if (saleRows.length > 0 && (await salesArePartitioned(c, schema))) {
+        let first = Date.now();
+        let last = Date.now();
+        for (const r of saleRows) {
+          const t = Date.parse(/"created_at":"([^"]+)"/.exec(r)?.[1] ?? '');
+          if (t < first) first = t;
+          if (t > last) last = t;
+        }
+        await ensureSalePartitions(c, schema, new Date(last), 3, { since: new Date(first) });
+      }
       for (const [key, rows] of tables) {
         if (!key.startsWith('tenant.')) continue;
         await insertRows(c, schema, key.slice('tenant.'.length), rows, remap);
@@ -379,6 +401,11 @@ export async function copyTenantSchema(
   await applyMigrations(target as ClientBase, 'tenant', schema, appRole, (name) => version.has(name), 'elsewhere');
   // Migrations seed some tables (tax rates, ...): the source's rows are the truth, seeds included.
   for (const table of await tablesOf(target, schema)) await target.query(`DELETE FROM ${quoteIdent(schema)}.${quoteIdent(table)}`);
+  // The sales' months first, as a restore does: rows in DEFAULT would keep their months from ever being made.
+  if ((!known || (known.sales ?? 0) > 0) && (await salesArePartitioned(target, schema))) {
+    const { rows: span } = await source.query<{ first: Date | null; last: Date | null }>(`SELECT min(created_at) AS first, max(created_at) AS last FROM ${quoteIdent(schema)}.sales`);
+    if (span[0]?.first && span[0].last) await ensureSalePartitions(target, schema, new Date(Math.max(span[0].last.getTime(), Date.now())), 3, { since: span[0].first });
+  }
   const counts: Record<string, number> = {};
   for (const table of await tablesOf(source, schema)) {
     counts[table] = 0;

@@ -9,13 +9,24 @@ import { tenantDb, type TenantDb } from './tenant-db';
 export type TenantClient = PrismaClient;
 
 interface Entry {
-  client: TenantClient;
+  /**
+   * Built on first use of a model or a transaction: a Prisma client costs milliseconds and a few
+   * hundred KiB, which a request that only runs tagged SQL (the hot reads) never needs.
+   */
+  client: TenantClient | null;
   /** The restricted view services get: models and tagged SQL bound to the schema. */
   db: TenantDb;
+  /** Left the cache: a client built for a request still holding the view is disconnected after the grace too. */
+  evicted: boolean;
 }
 
 /** Clients that were evicted stay usable this long for requests already holding them. */
 const EVICTION_GRACE_MS = 30_000;
+
+/** Disconnecting a client over an external pool only detaches its listener; the pool stays. */
+function retire(client: TenantClient): void {
+  setTimeout(() => void client.$disconnect().catch(() => {}), EVICTION_GRACE_MS).unref();
+}
 
 /**
  * A bounded cache of Prisma clients, one per tenant schema, all over ONE pool: the number of
@@ -25,13 +36,14 @@ const EVICTION_GRACE_MS = 30_000;
 export class TenantClients {
   private readonly cache: LRUCache<string, Entry>;
   private created = 0;
+  private prismaClients = 0;
 
   constructor(private readonly pool: Pool, maxClients: number) {
     this.cache = new LRUCache<string, Entry>({
       max: maxClients,
-      dispose: ({ client }) => {
-        // Disconnecting a client over an external pool only detaches its listener; the pool stays.
-        setTimeout(() => void client.$disconnect().catch(() => {}), EVICTION_GRACE_MS).unref();
+      dispose: (entry) => {
+        entry.evicted = true;
+        if (entry.client) retire(entry.client);
       },
     });
   }
@@ -39,17 +51,29 @@ export class TenantClients {
   private entry(schema: string): Entry {
     let entry = this.cache.get(schema);
     if (!entry) {
-      const client = new PrismaClient({ adapter: new PrismaPg(this.pool, { schema: assertTenantSchema(schema) }), transactionOptions: TRANSACTION_OPTIONS });
-      entry = { client, db: tenantDb(client, schema, this.pool) };
+      assertTenantSchema(schema);
+      const e: Entry = { client: null, db: null as unknown as TenantDb, evicted: false };
+      e.db = tenantDb(() => this.clientOf(e, schema), schema, this.pool);
+      entry = e;
       this.cache.set(schema, entry);
       this.created += 1;
     }
     return entry;
   }
 
+  private clientOf(entry: Entry, schema: string): TenantClient {
+    if (!entry.client) {
+      entry.client = new PrismaClient({ adapter: new PrismaPg(this.pool, { schema }), transactionOptions: TRANSACTION_OPTIONS });
+      this.prismaClients += 1;
+      if (entry.evicted) retire(entry.client);
+    }
+    return entry.client;
+  }
+
   /** The full Prisma client bound to `schema` (created on first use): data-layer code only. */
   get(schema: string): TenantClient {
-    return this.entry(schema).client;
+    const entry = this.entry(schema);
+    return this.clientOf(entry, schema);
   }
 
   /** The view of `schema` that requests and services get: models, tagged SQL, transactions. */
@@ -57,14 +81,17 @@ export class TenantClients {
     return this.entry(schema).db;
   }
 
-  /** Clients alive now and created since start (for metrics and tests). */
-  stats(): { cached: number; created: number } {
-    return { cached: this.cache.size, created: this.created };
+  /**
+   * Schemas cached now, their views created since start, and the Prisma clients built since start
+   * (fewer than views when requests used tagged SQL only): for metrics and tests.
+   */
+  stats(): { cached: number; created: number; prismaClients: number } {
+    return { cached: this.cache.size, created: this.created, prismaClients: this.prismaClients };
   }
 
   async close(): Promise<void> {
-    const entries = [...this.cache.values()];
+    const clients = [...this.cache.values()].flatMap((e) => (e.client ? [e.client] : []));
     this.cache.clear();
-    await Promise.all(entries.map((e) => e.client.$disconnect()));
+    await Promise.all(clients.map((c) => c.$disconnect()));
   }
 }

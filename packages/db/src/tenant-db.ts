@@ -46,10 +46,30 @@ export function tenantTx(tx: Prisma.TransactionClient, schema: string): TenantTx
 /**
  * The request view of a tenant's Prisma client, bound to `schema`. Tagged SQL outside a
  * transaction runs on the pool directly (one statement, no transaction around it); inside one, on
- * the transaction's connection.
+ * the transaction's connection. `client` may be a function: it is then called on the first model
+ * access or transaction only, so a request that runs nothing but tagged SQL never builds a client.
  */
-export function tenantDb(client: PrismaClient, schema: string, pool: Pool): TenantDb {
+export function tenantDb(client: PrismaClient | (() => PrismaClient), schema: string, pool: Pool): TenantDb {
+  const clientOf = typeof client === 'function' ? client : () => client;
   const transaction = <T>(fn: (tx: TenantTx) => Promise<T>): Promise<T> =>
-    client.$transaction((tx) => fn(tenantTx(tx, schema)), TRANSACTION_OPTIONS);
-  return restrict<TenantDb>(client, { sql: bindSql(pgExecutor(pool), schema), transaction });
+    clientOf().$transaction((tx) => fn(tenantTx(tx, schema)), TRANSACTION_OPTIONS);
+  const extra: Record<string, unknown> = { sql: bindSql(pgExecutor(pool), schema), transaction };
+  if (typeof client !== 'function') return restrict<TenantDb>(client, extra);
+  return new Proxy(
+    {},
+    {
+      get(_, prop) {
+        if (typeof prop === 'string') {
+          if (prop in extra) return extra[prop];
+          if (prop.startsWith('$')) return undefined;
+        }
+        const target = clientOf();
+        return Reflect.get(target, prop, target) as unknown;
+      },
+      has(_, prop) {
+        if (typeof prop === 'string' && (prop in extra || prop.startsWith('$'))) return prop in extra;
+        return Reflect.has(clientOf(), prop);
+      },
+    },
+  ) as TenantDb;
 }

@@ -101,6 +101,13 @@ export function startRelay(opts: RelayOptions) {
   async function drain(schema: string): Promise<number> {
     const tenantId = tenants.get(schema);
     if (!tenantId) return 0;
+    // A sweep visits every tenant and almost all have nothing to send: one indexed autocommit
+    // probe (outbox_unpublished_idx) instead of a transaction of three statements per schema, so
+    // a thousand tenants cost a thousand cheap reads per sweep and start-up waits less for the first.
+    const waiting = await bindSql(pgExecutor(pool), schema).one<{ any: boolean }>(
+      sql`SELECT EXISTS (SELECT 1 FROM ${tables.outbox} WHERE published_at IS NULL) AS any`,
+    );
+    if (!waiting.any) return 0;
     let total = 0;
     for (;;) {
       const sent = await withTx(pool, async (c) => {

@@ -32,6 +32,30 @@ export const tenantDatabaseUrls = z
   });
 
 /**
+ * Tracing's settings, also parsed on their own by `@umi/kit/tracing` before anything else loads
+ * (instrumentation must be in place before pg, ioredis and http are required).
+ */
+export const tracingEnvSchema = z.object({
+  /**
+   * OpenTelemetry: where spans go over OTLP/HTTP (e.g. http://jaeger:4318; `/v1/traces` is
+   * appended). Unset: no tracing SDK is started at all.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL').optional(),
+  /** The process's service name in traces; default from its entry point (umi-gateway, umi-pos, umi-relay, ...). */
+  OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  /** Share of new traces recorded (a trace started upstream keeps its caller's decision). */
+  TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+});
+export type TracingEnv = z.infer<typeof tracingEnvSchema>;
+
+/** Parses the tracing settings alone; throws {@link EnvError} listing every problem. */
+export function loadTracingEnv(source: Record<string, string | undefined> = process.env): TracingEnv {
+  const parsed = tracingEnvSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([k, v]) => k in tracingEnvSchema.shape && v)));
+  if (!parsed.success) throw new EnvError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  return parsed.data;
+}
+
+/**
  * Every setting of the platform, one schema for all processes (the gateway and each subgraph read
  * the parts they need). This file is the only place that reads `process.env`.
  */
@@ -158,6 +182,7 @@ export const envSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(8000),
     /** Readiness probes give a dependency this long to answer (ms); a result is reused for a second. */
     READINESS_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1000),
+    ...tracingEnvSchema.shape,
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.SUPER_ADMIN_EMAIL) !== Boolean(env.SUPER_ADMIN_PASSWORD)) {

@@ -13,3 +13,4 @@ export * from './dates';
 export * from './field-crypto';
 export * from './http';
 export * from './admission';
+export * from './trace-context';

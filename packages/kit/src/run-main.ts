@@ -1,3 +1,5 @@
+import { flushTracing } from './trace-context';
+
 /**
  * Runs a service's `main` as the process entry point: exits 1 with the error on a failed start,
  * and closes the service (draining requests, ending pools) on SIGTERM or SIGINT, so that a
@@ -10,9 +12,10 @@ export function runMain(main: () => Promise<{ close(): Promise<void> }>): void {
       const stop = () => {
         if (stopping) return;
         stopping = true;
+        // The spans of the last requests leave before the process does.
         service.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
+          () => flushTracing().finally(() => process.exit(0)),
+          () => flushTracing().finally(() => process.exit(1)),
         );
       };
       process.once('SIGTERM', stop);

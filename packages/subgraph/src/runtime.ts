@@ -106,7 +106,8 @@ export function createSubgraphRuntime(env: Env, name: SubgraphName, logger?: Log
         onError: (err, what) => !closing && log.warn({ err: (err as Error).message, what }, 'cache bypassed until redis is back'),
       })
     : null;
-  metrics.gauge('tenant_clients_cached', 'Tenant Prisma clients in the cache', () => tenants.stats().cached);
+  metrics.gauge('tenant_clients_cached', 'Tenant schemas in the client cache (views; their Prisma clients are built on first model use)', () => tenants.stats().cached);
+  metrics.gauge('tenant_prisma_clients_built', 'Tenant Prisma clients built since start (requests that only run tagged SQL build none)', () => tenants.stats().prismaClients);
   const directory = createTenantDirectory(shared);
   // With several servers a tenant may move: its new place must be seen at once, not within the
   // directory's TTL (the move's table locks keep data exact meanwhile; this keeps retries short).

@@ -18,6 +18,9 @@ import {
   jsonErrorHandler,
   securityHeaders,
   INTERNAL_HEADER,
+  OPERATION_HEADER,
+  labelRequestSpan,
+  requestSpan,
   ServiceUnavailableError,
   TenantMovingError,
   UnauthenticatedError,
@@ -246,6 +249,9 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
         const header = req.headers['x-request-id'];
         const requestId = claims.rid ?? (typeof header === 'string' && header.length > 0 && header.length <= 128 ? header : randomUUID());
         const logger = opts.logger.child({ requestId, tenantId: claims.usr?.tenantId ?? undefined });
+        // Trusted beside a verified internal token only: the gateway bounded the name (a known operation, other, anonymous).
+        const operation = req.headers[OPERATION_HEADER];
+        labelRequestSpan(requestSpan(), { tenantId: claims.usr?.tenantId, operation: typeof operation === 'string' ? operation : null, correlationId: requestId });
         return opts
           .createContext({
             requestId,

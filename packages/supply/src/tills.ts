@@ -14,25 +14,40 @@ export async function lockSessionShared(tx: TenantTx, id: string): Promise<TillS
   return locked.length === 0 ? null : tx.tillSession.findUnique({ where: { id } });
 }
 
+/** A till session as a booking needs it: which one, whose, where, and whether it is open. */
+export interface BookableSession {
+  id: string;
+  branchId: string;
+  openedBy: string;
+  status: string;
+}
+
 /**
  * The open session of `p` at the branch that a sale or money is booked to, locked (shared) until
  * the transaction ends. `requested` names it; otherwise it is the caller's one open session there.
  * None: CONFLICT NO_OPEN_TILL_SESSION; several: TILL_SESSION_AMBIGUOUS; the named one closed:
- * TILL_SESSION_CLOSED; another user's: FORBIDDEN.
+ * TILL_SESSION_CLOSED; another user's: FORBIDDEN. Found and locked in one statement (every
+ * checkout runs it): a row a closing changed while we waited for it is re-checked against the
+ * WHERE clause once locked, so a session closed meanwhile is not returned as open.
  */
-export async function ownOpenSession(tx: TenantTx, p: Principal, branchId: string, requested: string | null | undefined, field: string): Promise<TillSession> {
-  let id = requested ?? null;
-  if (!id) {
-    const open = await tx.tillSession.findMany({ where: { branchId, openedBy: p.userId, status: 'OPEN' }, select: { id: true }, take: 2 });
-    if (open.length === 0) {
+export async function ownOpenSession(tx: TenantTx, p: Principal, branchId: string, requested: string | null | undefined, field: string): Promise<BookableSession> {
+  const rows = await tx.sql.query<BookableSession>(
+    requested
+      ? sql`SELECT id::text AS "id", branch_id::text AS "branchId", opened_by::text AS "openedBy", status
+            FROM ${tables.till_sessions} WHERE id = ${requested}::uuid FOR SHARE`
+      : sql`SELECT id::text AS "id", branch_id::text AS "branchId", opened_by::text AS "openedBy", status
+            FROM ${tables.till_sessions} WHERE branch_id = ${branchId}::uuid AND opened_by = ${p.userId}::uuid AND status = 'OPEN'
+            LIMIT 2 FOR SHARE`,
+  );
+  if (!requested) {
+    if (rows.length === 0) {
       throw new ConflictError('You have no open till session at this branch: open one first', { reason: SupplyReason.NO_OPEN_TILL_SESSION });
     }
-    if (open.length > 1) {
+    if (rows.length > 1) {
       throw new ConflictError(`You have several open till sessions at this branch: name one in ${field}`, { reason: SupplyReason.TILL_SESSION_AMBIGUOUS, field });
     }
-    id = open[0]!.id;
   }
-  const session = await lockSessionShared(tx, id);
+  const session = rows[0];
   if (!session) throw new NotFoundError('Till session', { field });
   if (session.branchId !== branchId) throw new BadUserInputError(`${field}: the till session belongs to another branch`, { field });
   if (session.openedBy !== p.userId) throw new ForbiddenError("Money is booked to your own till session, not to another user's");

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { byId, groupBy, sql, tables, validIds, type CacheScope } from '@umi/db';
 import type { InventoryBatch, Product, ProductBranchSetting, PurchaseOrderItem, StockTransferItem, Supplier } from '@umi/db/tenant-models';
 import { requireTenant, type LoaderScope, type SubgraphRuntime } from '@umi/subgraph';
+import { PRODUCT_FIELDS, PRODUCTS_P } from './product-rows';
 
 /** A product at a branch. */
 export interface BranchProduct {
@@ -109,7 +110,9 @@ export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
   // Product rows change only through tenant-wide mutations (the catalogue), so they depend on no narrower scope.
   const productById = perKey(
     'product',
-    new DataLoader<string, Product | null>(async (ids) => byId(ids, await db().product.findMany({ where: { id: { in: validIds(ids) } } }))),
+    new DataLoader<string, Product | null>(async (ids) =>
+      byId(ids, await db().sql.query<Product>(sql`SELECT ${PRODUCT_FIELDS} FROM ${PRODUCTS_P} WHERE p.id = ANY(${validIds(ids)}::uuid[])`)),
+    ),
     () => [],
     (id) => id.toLowerCase(),
   );

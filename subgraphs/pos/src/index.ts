@@ -1,3 +1,5 @@
+// First: tracing (when configured) must patch http, pg and ioredis before they load.
+import '@umi/kit/tracing';
 import { join } from 'node:path';
 import { createFieldCipher, parseKeyring, runMain } from '@umi/kit';
 import { defineSubgraph } from '@umi/subgraph';

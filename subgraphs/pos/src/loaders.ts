@@ -56,13 +56,18 @@ export function createLoaders(scope: LoaderScope<SubgraphRuntime>) {
     }),
     /** A refund's lines, with the product and lot of the sale line each gives back. */
     itemsByRefund: new DataLoader<string, RefundItemRow[]>(async (ids) => {
-      const rows = await db().refundItem.findMany({
-        where: { refundId: { in: validIds(ids) } },
-        include: { saleItem: { select: { productId: true, batchNumber: true } } },
-        orderBy: [{ saleItemId: 'asc' }],
+      const rows = await db().refundItem.findMany({ where: { refundId: { in: validIds(ids) } }, orderBy: [{ saleItemId: 'asc' }] });
+      // sale_items is partitioned by month (0010): its lines are read by id, not through a relation.
+      const lines = await db().saleItem.findMany({
+        where: { id: { in: [...new Set(rows.map((r) => r.saleItemId))] } },
+        select: { id: true, productId: true, batchNumber: true },
       });
+      const lineOf = new Map(lines.map((l) => [l.id, l]));
       const groups = groupBy(
-        rows.map(({ saleItem, ...r }) => ({ ...r, productId: saleItem.productId, batchNumber: saleItem.batchNumber })),
+        rows.flatMap((r) => {
+          const line = lineOf.get(r.saleItemId);
+          return line ? [{ ...r, productId: line.productId, batchNumber: line.batchNumber }] : [];
+        }),
         (r) => r.refundId,
       );
       return ids.map((id) => groups.get(id) ?? []);

@@ -1,3 +1,5 @@
+// First: tracing (when configured) must patch http, pg and ioredis before they load.
+import '@umi/kit/tracing';
 import { join } from 'node:path';
 import { createMemoryBucket, createRedis, createRedisBucket, runMain } from '@umi/kit';
 import { createTenantProvisioner, sharedTables, sql } from '@umi/db';

@@ -125,7 +125,8 @@ export async function recordAlerts(tx: TenantTx, warnings: SafetyWarning[], link
  * The till's safety gate for a sale to a named patient: the warnings are recorded (every alert
  * shown is kept); a CONTRAINDICATED one stops the sale (CONFLICT SAFETY_OVERRIDE_REQUIRED) unless a
  * pharmacist gives an override reason (anyone else: FORBIDDEN). The override is kept on the alerts,
- * audited and reported as a high-severity compliance event, as at dispensing.
+ * audited and reported as a high-severity compliance event, as at dispensing. Both name the sale
+ * by id: it is checked before the sale has a number (checkout takes that last).
  */
 export async function enforceSaleSafety(
   tx: TenantTx,
@@ -133,7 +134,6 @@ export async function enforceSaleSafety(
     warnings: SafetyWarning[];
     patientId: string;
     saleId: string;
-    saleNumber: string;
     branchId: string;
     overrideReason: string | null;
     actor: { userId: string; isPharmacist: boolean };
@@ -169,14 +169,14 @@ export async function enforceSaleSafety(
     entityType: 'Sale',
     entityId: args.saleId,
     branchId: args.branchId,
-    newValues: { reason: args.overrideReason, saleNumber: args.saleNumber, alerts: blocking.map((w) => w.message) },
+    newValues: { reason: args.overrideReason, alerts: blocking.map((w) => w.message) },
   });
   await tx.complianceEvent.create({
     data: {
       branchId: args.branchId,
       eventType: 'SAFETY_OVERRIDE',
       severity: 'high',
-      description: `Contraindicated warning overridden on sale ${args.saleNumber}`,
+      description: `Contraindicated warning overridden on sale ${args.saleId}`,
       data: { saleId: args.saleId, patientId: args.patientId, reason: args.overrideReason, alerts: blocking.map((w) => w.message) },
       reportedBy: args.actor.userId,
     },

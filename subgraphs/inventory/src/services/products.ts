@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { BadUserInputError, decodeCursor, encodeCursor, escapeLike, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
-import { recordAudit, type TenantTx } from '@umi/db';
+import { recordAudit, sql, type TenantTx } from '@umi/db';
 import type { TenantPrisma } from '@umi/db/tenant-models';
 import { requireTenant } from '@umi/subgraph';
 import { auditOf, requireBranch } from '../policy';
 import type { InventoryContext } from '../context';
+import { PRODUCT_FIELDS, PRODUCTS_P, type ProductRow } from '../product-rows';
 import { decimalSchema } from './money';
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
@@ -147,15 +148,18 @@ export async function listProducts(ctx: InventoryContext, rawArgs: unknown) {
   const { db } = requireTenant(ctx);
   const args = parseInput(listSchema, rawArgs, 'args');
   const after = args.after ? (decodeCursor(args.after, ['string', 'uuid']) as [string, string]) : null;
-  const and: TenantPrisma.ProductWhereInput[] = [{ deletedAt: null }];
-  if (!args.includeInactive) and.push({ isActive: true });
-  if (args.search) {
-    const prefix = { startsWith: escapeLike(args.search), mode: 'insensitive' as const };
-    and.push({ OR: [{ name: prefix }, { genericName: prefix }, { sku: prefix }] });
-  }
-  if (after) and.push({ OR: [{ name: { gt: after[0] } }, { name: after[0], id: { gt: after[1] } }] });
+  // lower(column) LIKE 'prefix%' is what the *_prefix_idx indexes (text_pattern_ops) serve; ILIKE would not use them.
+  const prefix = args.search ? `${escapeLike(args.search.toLowerCase())}%` : null;
   const rows = await ctx.loaders.cached('products', [], JSON.stringify([args.search ?? null, args.includeInactive === true, after, args.first]), () =>
-    db.product.findMany({ where: { AND: and }, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: args.first + 1 }),
+    db.sql.query<ProductRow>(
+      sql`SELECT ${PRODUCT_FIELDS} FROM ${PRODUCTS_P}
+          WHERE p.deleted_at IS NULL
+            AND (${args.includeInactive === true}::boolean OR p.is_active)
+            AND (${prefix}::text IS NULL OR lower(p.name) LIKE ${prefix}::text OR lower(p.generic_name) LIKE ${prefix}::text OR lower(p.sku) LIKE ${prefix}::text)
+            AND (${after?.[0] ?? null}::text IS NULL OR (p.name, p.id) > (${after?.[0] ?? null}::text, ${after?.[1] ?? null}::uuid))
+          ORDER BY p.name, p.id
+          LIMIT ${args.first + 1}::int`,
+    ),
   );
   for (const p of rows.slice(0, args.first)) ctx.loaders.productById.prime(p.id, p);
   const cursor = (p: { name: string; id: string }) => encodeCursor([p.name, p.id]);
@@ -167,7 +171,9 @@ export async function productByBarcode(ctx: InventoryContext, barcode: string) {
   const { db } = requireTenant(ctx);
   const code = barcode.trim();
   if (!code) return null;
-  return ctx.loaders.cached('product_by_barcode', [], code, () => db.product.findFirst({ where: { barcode: code, deletedAt: null, isActive: true } }));
+  return ctx.loaders.cached('product_by_barcode', [], code, () =>
+    db.sql.maybeOne<ProductRow>(sql`SELECT ${PRODUCT_FIELDS} FROM ${PRODUCTS_P} WHERE p.barcode = ${code} AND p.deleted_at IS NULL AND p.is_active`),
+  );
 }
 
 const settingsSchema = z.object({

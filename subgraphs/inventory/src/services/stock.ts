@@ -268,6 +268,13 @@ export async function stockMovements(ctx: InventoryContext, rawArgs: unknown) {
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: args.first + 1,
   });
+  // A till sale's movements are written before the sale has its number and name it by id only;
+  // the page shows the number, read in one query for the page.
+  const unnamed = [...new Set(rows.flatMap((r) => (r.reference === null && r.type === 'SALE' && r.referenceId ? [r.referenceId] : [])))];
+  if (unnamed.length > 0) {
+    const numbers = new Map((await db.sale.findMany({ where: { id: { in: unnamed } }, select: { id: true, saleNumber: true } })).map((s) => [s.id, s.saleNumber]));
+    for (const r of rows) if (r.reference === null && r.type === 'SALE' && r.referenceId) r.reference = numbers.get(r.referenceId) ?? null;
+  }
   return toConnection(rows, args.first, timeCursor);
 }
 

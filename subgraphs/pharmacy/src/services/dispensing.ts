@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { addDays, ConflictError, NotFoundError, parseInput, uuidSchema } from '@umi/kit';
-import { recordAudit } from '@umi/db';
+import { auditRowFrom, recordAudit, sql } from '@umi/db';
 import { recordEvent } from '@umi/events';
 import { allocateStock, lockStockKeys, type Allocation } from '@umi/ledger';
 import {
   applySupply,
   loadSaleProducts,
   lockPrescriptions,
-  nextSaleNumber,
+  numberSale,
   ownOpenSession,
   priceAllocations,
   recordAlerts,
@@ -147,13 +147,11 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
     if (takes.length === 0) throw new ConflictError('No stock at this branch to dispense any item of the prescription', { reason: 'INSUFFICIENT_STOCK' });
 
     const { priced, pricesIncludeTax } = priceAllocations(products, allocations, '0.00');
-    // The branch's sale number last (the supply path's lock order): its sequence row stays locked
-    // until COMMIT and every sale of the branch needs it, so a fill waiting for stock holds none.
-    // The movements name the prescription, not the sale, so the number is first needed here.
-    const saleNumber = await nextSaleNumber(tx, branch.code);
+    // The sale is written unnumbered: the branch's sale number is this transaction's last statement
+    // (numberSale, the supply path's lock order), since every sale of the branch queues on it.
     await writeSale(tx, {
       id: saleId,
-      saleNumber,
+      saleNumber: null,
       branchId: rx.branch_id,
       tillSessionId: session.id,
       patientId: patient.id,
@@ -206,20 +204,30 @@ export async function dispensePrescription(ctx: PharmacyContext, rawArgs: unknow
       },
       metadata: { tenantId: tenant.id, branchId: rx.branch_id, userId, correlationId: ctx.requestId },
     });
-    await recordAudit(tx, {
-      ...auditOf(ctx),
-      action: 'DISPENSE',
-      entityType: 'Prescription',
-      entityId: rx.id,
-      branchId: rx.branch_id,
-      oldValues: { status: rx.status },
-      newValues: {
-        status: after.status,
-        saleId,
-        saleNumber,
-        totalAmount: priced.totalAmount,
-        items: takes.map((t) => ({ productId: t.productId, batches: allocations.filter((a) => a.productId === t.productId).map((a) => [a.batchNumber, a.taken]) })),
-      },
+    // Last: the sale's number, and the audit row that records it, in one statement.
+    await numberSale(tx, {
+      id: saleId,
+      branchCode: branch.code,
+      event: null,
+      also: [
+        auditRowFrom(
+          {
+            ...auditOf(ctx),
+            action: 'DISPENSE',
+            entityType: 'Prescription',
+            entityId: rx.id,
+            branchId: rx.branch_id,
+            oldValues: { status: rx.status },
+            newValues: {
+              status: after.status,
+              saleId,
+              totalAmount: priced.totalAmount,
+              items: takes.map((t) => ({ productId: t.productId, batches: allocations.filter((a) => a.productId === t.productId).map((a) => [a.batchNumber, a.taken]) })),
+            },
+          },
+          { from: sql`numbered n`, newValues: sql`jsonb_build_object('saleNumber', n.sale_number)` },
+        ),
+      ],
     });
     return rx.id;
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadUserInputError, decodeCursor, encodeCursor, escapeLike, ForbiddenError, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
+import { BadUserInputError, ConflictError, decodeCursor, encodeCursor, escapeLike, ForbiddenError, NotFoundError, pageSizeSchema, parseInput, toConnection, uuidSchema } from '@umi/kit';
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '@umi/db';
 import type { Patient, TenantPrisma } from '@umi/db/tenant-models';
@@ -96,6 +96,8 @@ export async function updatePatient(ctx: PharmacyContext, id: string, input: unk
   return db.transaction(async (tx) => {
     const before = await tx.patient.findFirst({ where: { id: patientId, deletedAt: null } });
     if (!before) throw new NotFoundError('Patient', { field: 'id' });
+    // Anonymisation is final: filling the record again would make a person of a row whose history is gone.
+    if (before.anonymisedAt) throw new ConflictError('The patient was anonymised; register them again', { reason: 'PATIENT_ANONYMISED', field: 'id' });
     const change: TenantPrisma.PatientUpdateInput = {
       ...(data.firstName ? { firstName: data.firstName } : {}),
       ...(data.lastName ? { lastName: data.lastName } : {}),

@@ -90,8 +90,10 @@ export async function batchRecall(ctx: PharmacyContext, rawArgs: unknown): Promi
       ? []
       : await db.sql.query<Omit<RecallMovementRow, 'batch_number'> & { batch_id: string }>(
           // A sale names its patient; a dispensing (before dispensing became a sale) its prescription;
-          // a controlled line both. Whichever the movement's reference is, it is looked up by key.
-          sql`SELECT m.created_at AS occurred_at, m.type AS movement_type, m.quantity, m.branch_id::text, m.product_id::text, m.batch_id::text, m.reference,
+          // a controlled line both. Whichever the movement's reference is, it is looked up by key. A
+          // till sale's movements carry no reference text (written before the sale had its number).
+          sql`SELECT m.created_at AS occurred_at, m.type AS movement_type, m.quantity, m.branch_id::text, m.product_id::text, m.batch_id::text,
+                     coalesce(m.reference, s.sale_number) AS reference,
                      s.id::text AS sale_id, coalesce(rx.id, cr.prescription_id, s.prescription_ids[1])::text AS prescription_id,
                      coalesce(s.patient_id, rx.patient_id, cr.patient_id)::text AS patient_id,
                      (CASE m.type WHEN 'TRANSFER_OUT' THEN t.to_branch_id WHEN 'TRANSFER_IN' THEN t.from_branch_id END)::text AS counterpart_branch_id

@@ -95,13 +95,16 @@ function linesAfter(p: Period, after: Key | null, limit: number): Promise<Regist
   const product = p.productId ? sql`AND r.product_id = ${p.productId}::uuid` : sql``;
   const cursor = after ? sql`AND (r.product_id, r.occurred_at, r.line_no) > (${after[0]}::uuid, ${after[1]}::timestamptz, ${after[2]}::bigint)` : sql``;
   return p.db.sql.query<RegisterRow>(
-    sql`SELECT r.line_no::text, r.occurred_at, r.quantity, r.balance_after, b.batch_number, m.type AS movement_type, m.reason, r.reference,
+    sql`SELECT r.line_no::text, r.occurred_at, r.quantity, r.balance_after, b.batch_number, m.type AS movement_type, m.reason,
+               coalesce(r.reference, sa.sale_number) AS reference,
                r.product_id::text, r.patient_id::text, r.prescription_id::text, r.pharmacist_id::text, r.witness_id::text,
                s.name AS supplier_name, r.delivery_reference
         FROM ${tables.controlled_register} r
         JOIN ${tables.stock_movements} m ON m.id = r.movement_id
         JOIN ${tables.inventory_batches} b ON b.id = r.batch_id
         LEFT JOIN ${tables.suppliers} s ON s.id = r.supplier_id
+        -- A till sale's line is written before the sale has its number: the movement names the sale.
+        LEFT JOIN ${tables.sales} sa ON r.reference IS NULL AND m.type = 'SALE' AND sa.id = m.reference_id
         WHERE r.branch_id = ${p.branch.id}::uuid AND r.occurred_at >= ${p.fromTs} AND r.occurred_at < ${p.toTs}
           ${product} ${cursor}
         ORDER BY r.product_id, r.occurred_at, r.line_no

@@ -9,6 +9,16 @@ export type FiscalDocumentRequest =
 export const DEFAULT_CREDIT_NOTE_REASON: CreditNoteReason = 'WRONG_PRODUCT';
 
 /**
+ * The invoice of a paid sale as checkout queues it: a write for `numberSale` (@umi/supply), run in
+ * the statement that gives the sale its number, since the invoice number IS the sale number and
+ * that statement is checkout's last. Reads the CTE `numbered`; same rules as `enqueueFiscal`.
+ */
+export const fiscalInvoiceOfNumberedSale = sql`INSERT INTO ${tables.fiscal_documents} (branch_id, kind, sale_id, invoice_number)
+  SELECT n.branch_id, 'SALE', n.id, n.sale_number FROM numbered n
+  WHERE EXISTS (SELECT 1 FROM ${tables.fiscal_devices} d WHERE d.branch_id = n.branch_id)
+  ON CONFLICT DO NOTHING`;
+
+/**
  * Queues a paid sale's invoice or a refund's credit note for the fiscal worker, in the caller's
  * transaction: the document exists exactly when the sale or refund commits, and the till never
  * waits for the VSDC. Nothing is queued at a branch without a VSDC device (a tenant that is not

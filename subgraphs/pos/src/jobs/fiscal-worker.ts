@@ -450,9 +450,11 @@ export function startFiscalWorker(opts: FiscalWorkerOptions) {
       return;
     }
     const moves = await db.query<{ id: string; created_at: Date; product_id: string; type: string; quantity: number; reference: string | null; price: string; tax_rate: string | null }>(
-      sql`SELECT m.id::text, m.created_at, m.product_id::text, m.type, m.quantity, m.reference, b.selling_price::text AS price,
+      sql`SELECT m.id::text, m.created_at, m.product_id::text, m.type, m.quantity, coalesce(m.reference, s.sale_number) AS reference, b.selling_price::text AS price,
                  (SELECT r.rate::text FROM ${tables.tax_rates} r WHERE r.category = p.tax_category AND r.effective_from <= m.created_at::date ORDER BY r.effective_from DESC LIMIT 1) AS tax_rate
           FROM ${tables.stock_movements} m JOIN ${tables.inventory_batches} b ON b.id = m.batch_id JOIN ${tables.products} p ON p.id = m.product_id
+          -- A till sale's movements name the sale by id only (its number is taken after them).
+          LEFT JOIN ${tables.sales} s ON m.reference IS NULL AND m.type = 'SALE' AND s.id = m.reference_id
           WHERE m.branch_id = ${d.branch_id}::uuid AND (m.created_at, m.id) > (${cursor.last_at}::timestamptz, ${cursor.last_id}::uuid)
             AND m.created_at < now() - make_interval(secs => ${stockLagMs / 1000})
           ORDER BY m.created_at, m.id LIMIT 500`,

@@ -9,7 +9,7 @@ import {
   enforceSaleSafety,
   loadSaleProducts,
   lockPrescriptions,
-  nextSaleNumber,
+  numberSale,
   ownOpenSession,
   planPayments,
   planTillSupply,
@@ -23,7 +23,7 @@ import { requireTenant } from '@umi/subgraph';
 import { actorOf, auditOf, branchDate, requireBranch } from '../policy';
 import type { PosContext } from '../context';
 import type { PaymentAttempt } from '@umi/db/tenant-models';
-import { enqueueFiscal } from '../fiscal/queue';
+import { enqueueFiscal, fiscalInvoiceOfNumberedSale } from '../fiscal/queue';
 import { mobileMoneyPaymentFields, mobileMoneySaleFields, mobileMoneyTenders, recordMobileMoneyAttempts } from './mobile-money/attempts';
 
 /** A sale as checkout made it, with the requests to pay recorded with it (mobile money with a provider). */
@@ -80,8 +80,9 @@ function requestHash(input: SaleInput): string {
  * waits on it, then reads the sale it produced). Then, in the supply path's lock order
  * (@umi/supply): the prescriptions named and their items (a prescribed product consumes what is
  * left of them), the seller's till session (shared), and stock; the safety check of a named
- * patient; FEFO allocation with its ledger rows; VAT per line; the sale, its lines and payments
- * and the `sale.completed` event. Returns the sale's id.
+ * patient; FEFO allocation with its ledger rows; VAT per line; the sale, its lines and payments.
+ * Last, one statement gives the sale the branch's next number, with what carries it (the
+ * `sale.completed` event, the fiscal invoice). Returns the sale's id.
  */
 export async function createSale(ctx: PosContext, input: unknown): Promise<{ id: string; created: CreatedSale | null }> {
   const { db, principal } = requireTenant(ctx);
@@ -109,6 +110,8 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
     const byId = await loadSaleProducts(tx, branch.id, today, data.items.map((i) => i.productId), (i) => `input.items[${i}].productId`);
     const patient = data.patientId ? await tx.patient.findFirst({ where: { id: data.patientId, deletedAt: null } }) : null;
     if (data.patientId && !patient) throw new NotFoundError('Patient', { field: 'input.patientId' });
+    // Its allergies went with its personal data: the safety check would pass blind. Register the person again.
+    if (patient?.anonymisedAt) throw new ConflictError('The patient was anonymised; register them again', { reason: 'PATIENT_ANONYMISED', field: 'input.patientId' });
 
     // The cart as the customer bought it: one line per product.
     const cart = new Map<string, number>();
@@ -124,8 +127,8 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
       );
     }
     // Lock order 1: prescriptions and their items; 2: the till session; 3: stock; 4: the sale number.
-    const locked = await lockPrescriptions(tx, data.prescriptionIds ?? []);
-    const takes = planTillSupply(locked, { patientId: data.patientId ?? null, today, lines: cartLines });
+    const prescriptions = await lockPrescriptions(tx, data.prescriptionIds ?? []);
+    const takes = planTillSupply(prescriptions, { patientId: data.patientId ?? null, today, lines: cartLines });
     const session = await ownOpenSession(tx, principal, branch.id, data.tillSessionId, 'input.tillSessionId');
 
     const warnings = patient
@@ -153,25 +156,21 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
       const rx = rxOf.get(l.productId) ?? null;
       groups.set(rx, [...(groups.get(rx) ?? []), { productId: l.productId, quantity: l.quantity }]);
     }
-    await lockStockKeys(tx, cartLines.map((l) => ({ branchId: branch.id, productId: l.productId })));
-    // Lock order 4, last: the branch's sale number. Its sequence row stays locked until COMMIT and
-    // every sale of the branch needs it, so it is taken only once this sale holds its stock: a
-    // checkout waiting for stock (another till selling the same product) or checking safety holds
-    // no number, and the branch's other tills keep selling. A rollback releases the increment, so
-    // numbers stay gap-free. The movements and register lines carry the number, so it precedes them.
-    const saleNumber = await nextSaleNumber(tx, branch.code);
+    const locked = await lockStockKeys(tx, cartLines.map((l) => ({ branchId: branch.id, productId: l.productId })));
     if (patient) {
       await enforceSaleSafety(tx, {
         warnings,
         patientId: patient.id,
         saleId,
-        saleNumber,
         branchId: branch.id,
         overrideReason: data.safetyOverrideReason ?? null,
         actor: { userId: principal.userId, isPharmacist: principal.role === 'PHARMACIST' },
         audit: auditOf(ctx),
       });
     }
+    // The sale has no number yet (it is taken last, below): its stock movements and register lines
+    // name it by id (reference_id, the movement a register line records), and readers show its
+    // number through that id. They are append-only, so nothing written here is rewritten later.
     const allocations: Allocation[] = [];
     try {
       for (const [prescriptionId, lines] of groups) {
@@ -180,10 +179,11 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
           today,
           type: 'SALE',
           lines,
-          reference: saleNumber,
+          reference: null,
           referenceId: saleId,
           patientId: data.patientId ?? null,
           prescriptionId,
+          locked,
         });
         allocations.push(...change.movements);
       }
@@ -205,9 +205,9 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
       data.tendered ?? null,
     );
 
-    const created = await writeSale(tx, {
+    const written = await writeSale(tx, {
       id: saleId,
-      saleNumber,
+      saleNumber: null,
       branchId: branch.id,
       tillSessionId: session.id,
       patientId: data.patientId ?? null,
@@ -217,17 +217,26 @@ export async function createSale(ctx: PosContext, input: unknown): Promise<{ id:
       pricesIncludeTax,
       priced,
       plan,
-      event:
-        plan.paymentStatus === 'PAID'
-          ? saleCompletedEvent(ctx, { id: saleId, saleNumber, branchId: branch.id, totalAmount: priced.totalAmount, items: priced.lines })
-          : null,
+      event: null,
     });
     // The prescription items' fills name the sale, so they follow it.
     await applySupply(tx, takes, allocations, { userId: principal.userId, isPharmacist: principal.role === 'PHARMACIST', saleId });
-    if (plan.paymentStatus === 'PAID') await enqueueFiscal(tx, { kind: 'SALE', saleId });
     // A sale not paid yet waits as PENDING_PAYMENT; its requests to pay go out after the commit.
-    const attempts = await recordMobileMoneyAttempts(tx, { sale: created.sale, payments: created.payments, tenders, windowSeconds: ctx.deps.env.MOMO_PAYMENT_WINDOW_SECONDS });
-    return { id: saleId, created: { ...created, attempts } };
+    const attempts = await recordMobileMoneyAttempts(tx, { sale: written.sale, payments: written.payments, tenders, windowSeconds: ctx.deps.env.MOMO_PAYMENT_WINDOW_SECONDS });
+    // Lock order 4, and the transaction's last statement: the branch's gapless sale number. Its
+    // sequence row stays locked until COMMIT and every sale of the branch needs it, so checkouts
+    // of one branch run side by side up to here and queue only for this one round trip and the
+    // commit; numbers follow commit order, and a rollback before this leaves no gap. The event
+    // and the fiscal invoice carry the number, so they are written by the same statement.
+    const paid = plan.paymentStatus === 'PAID';
+    const saleNumber = await numberSale(tx, {
+      id: saleId,
+      branchCode: branch.code,
+      event: paid ? saleCompletedEvent(ctx, { id: saleId, saleNumber: '', branchId: branch.id, totalAmount: priced.totalAmount, items: priced.lines }) : null,
+      also: paid ? [fiscalInvoiceOfNumberedSale] : [],
+    });
+    const created: CreatedSale = { ...written, sale: { ...written.sale, saleNumber }, attempts };
+    return { id: saleId, created };
   });
 }
 

@@ -84,7 +84,7 @@ export async function answerPayment(
       data: { status: 'COMPLETED', processedAt: now, tillSessionId: receivedIn, ...(answer.providerReference ? { providerReference: answer.providerReference } : {}) },
     });
     const paid = payments.every((x) => x.id === current.id || x.status === 'COMPLETED');
-    await tx.sale.update({ where: { id: sale.id }, data: paid ? { paymentStatus: 'PAID', status: 'COMPLETED' } : { paymentStatus: 'PARTIALLY_PAID' } });
+    await tx.sale.update({ where: { id_createdAt: { id: sale.id, createdAt: sale.createdAt } }, data: paid ? { paymentStatus: 'PAID', status: 'COMPLETED' } : { paymentStatus: 'PARTIALLY_PAID' } });
     if (paid) {
       // The completion path of a sale paid after checkout: the same event a sale paid at the
       // counter records in its own transaction, and its invoice queued for the VSDC in it too.
@@ -112,7 +112,7 @@ export async function answerPayment(
     });
     await tx.payment.updateMany({ where: { id: { in: taken.map((x) => x.id) } }, data: { status: 'REFUNDED' } });
   }
-  await tx.sale.update({ where: { id: sale.id }, data: { status: 'VOIDED', paymentStatus: taken.length > 0 ? 'REFUNDED' : 'PENDING' } });
+  await tx.sale.update({ where: { id_createdAt: { id: sale.id, createdAt: sale.createdAt } }, data: { status: 'VOIDED', paymentStatus: taken.length > 0 ? 'REFUNDED' : 'PENDING' } });
   return { completed: false };
 }
 
@@ -124,9 +124,11 @@ export async function answerPayment(
 export async function confirmPayment(ctx: PosContext, args: unknown): Promise<string> {
   const { db, principal, tenant } = requireTenant(ctx);
   const data = parseInput(confirmSchema, args, 'args');
-  const payment = await db.payment.findUnique({ where: { id: data.paymentId }, select: { saleId: true, sale: { select: { branchId: true } } } });
-  if (!payment) throw new NotFoundError('Payment', { field: 'paymentId' });
-  const branch = await requireBranch(ctx, payment.sale.branchId, 'sell', 'paymentId');
+  const payment = await db.payment.findUnique({ where: { id: data.paymentId }, select: { saleId: true } });
+  // sales is partitioned by month (0010): no relation to join through, the sale is found by id.
+  const paidSale = payment && (await db.sale.findFirst({ where: { id: payment.saleId }, select: { branchId: true } }));
+  if (!payment || !paidSale) throw new NotFoundError('Payment', { field: 'paymentId' });
+  const branch = await requireBranch(ctx, paidSale.branchId, 'sell', 'paymentId');
   return db.transaction(async (tx) => {
     // Sale, then session, then stock: the order refunds take too.
     const sale = await lockSale(tx, payment.saleId);
@@ -175,7 +177,7 @@ const paySchema = z.object({
 export async function paySale(ctx: PosContext, input: unknown): Promise<string> {
   const { db } = requireTenant(ctx);
   const data = parseInput(paySchema, input);
-  const found = await db.sale.findUnique({ where: { id: data.saleId }, select: { branchId: true } });
+  const found = await db.sale.findFirst({ where: { id: data.saleId }, select: { branchId: true } });
   if (!found) throw new NotFoundError('Sale', { field: 'input.saleId' });
   await requireBranch(ctx, found.branchId, 'sell', 'input.saleId');
   return db.transaction(async (tx) => {
@@ -205,7 +207,7 @@ export async function paySale(ctx: PosContext, input: unknown): Promise<string> 
         processedAt: p.status === 'COMPLETED' ? now : null,
       })),
     });
-    await tx.sale.update({ where: { id: sale.id }, data: { paymentStatus: plan.paymentStatus, paymentMethod: data.paymentMethod } });
+    await tx.sale.update({ where: { id_createdAt: { id: sale.id, createdAt: sale.createdAt } }, data: { paymentStatus: plan.paymentStatus, paymentMethod: data.paymentMethod } });
     if (plan.paymentStatus === 'PAID') {
       const items = await tx.saleItem.findMany({ where: { saleId: sale.id } });
       await recordSaleCompleted(tx, ctx, { ...sale, totalAmount: sale.totalAmount.toFixed(2), items });

@@ -17,7 +17,7 @@ import { ownOpenSession } from './tills';
 /** Locks the sale row for the rest of the transaction and returns it fresh. */
 export async function lockSale(tx: TenantTx, id: string): Promise<Sale> {
   await lockRow(tx, 'sales', id);
-  const sale = await tx.sale.findUnique({ where: { id } });
+  const sale = await tx.sale.findFirst({ where: { id } });
   if (!sale) throw new NotFoundError('Sale', { field: 'id' });
   return sale;
 }
@@ -57,8 +57,8 @@ async function refundableLines(tx: TenantTx, sale: Sale): Promise<SaleLine[]> {
                coalesce(sum(r.quantity), 0)::int AS refunded_quantity, coalesce(sum(r.amount), 0)::text AS refunded_amount,
                coalesce(sum(r.tax_amount), 0)::text AS refunded_tax
         FROM ${tables.sale_items} i LEFT JOIN ${tables.refund_items} r ON r.sale_item_id = i.id
-        WHERE i.sale_id = ${sale.id}::uuid
-        GROUP BY i.id ORDER BY i.product_id, i.batch_number, i.id`,
+        WHERE i.sale_id = ${sale.id}::uuid AND i.sale_created_at = ${sale.createdAt}::timestamptz
+        GROUP BY i.id, i.sale_created_at ORDER BY i.product_id, i.batch_number, i.id`,
   );
   return rows.map((r) => ({
     id: r.id,
@@ -218,7 +218,7 @@ export async function refundSale(ctx: PosContext, args: unknown): Promise<string
 
     const whole = lines.every((l) => l.refundedQuantity + (picked.find((x) => x.line.id === l.id)?.quantity ?? 0) === l.quantity);
     const status = whole ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
-    await tx.sale.update({ where: { id: sale.id }, data: { status, paymentStatus: whole ? 'REFUNDED' : 'PAID' } });
+    await tx.sale.update({ where: { id_createdAt: { id: sale.id, createdAt: sale.createdAt } }, data: { status, paymentStatus: whole ? 'REFUNDED' : 'PAID' } });
     await enqueueFiscal(tx, { kind: 'CREDIT_NOTE', refundId, reason: data.creditNoteReason });
     await recordAudit(tx, {
       ...auditOf(ctx),

@@ -41,6 +41,39 @@ const reportSchema = z
   .refine((a) => a.to <= addDays(a.from, 366), { message: 'the period may span at most 366 days', path: ['to'] });
 
 /**
+ * The statements of `salesReport` for a branch over local days [from, to]. Every read of sales and
+ * sale_items bounds its month column by the period, so only the period's monthly partitions are
+ * scanned (sales are partitioned by created_at, lines by their sale's created_at: 0010).
+ */
+export function salesReportStatements(branch: { id: string; timezone: string }, from: string, to: string) {
+  // Local midnight of `from` to local midnight after `to`, in the branch's zone.
+  const within = (column: Sql) => sql`${column} >= (${from}::date::timestamp AT TIME ZONE ${branch.timezone}::text)
+                    AND ${column} < (${addDays(to, 1)}::date::timestamp AT TIME ZONE ${branch.timezone}::text)`;
+  const range = sql`s.branch_id = ${branch.id}::uuid AND ${within(sql`s.created_at`)}`;
+  const refundRange = sql`r.branch_id = ${branch.id}::uuid AND ${within(sql`r.created_at`)}`;
+  const sold = sql`s.status <> 'VOIDED' AND s.payment_status IN ('PAID', 'REFUNDED')`;
+  const localDay = (column: Sql) => sql`(${column} AT TIME ZONE ${branch.timezone}::text)::date::text`;
+  return {
+    totals: sql`SELECT count(*)::int AS n, coalesce(sum(s.total_amount), 0)::text AS amount, coalesce(sum(s.tax_amount), 0)::text AS tax,
+                 coalesce(sum(s.discount_amount), 0)::text AS discount,
+                 count(*) FILTER (WHERE s.status IN ('PARTIALLY_REFUNDED', 'REFUNDED'))::int AS refunded_n,
+                 coalesce((SELECT sum(r.amount) FROM ${tables.refunds} r JOIN ${tables.sales} s ON s.id = r.sale_id WHERE ${range} AND ${sold}), 0)::text AS refunded
+          FROM ${tables.sales} s WHERE ${range} AND ${sold}`,
+    refunds: sql`SELECT count(*)::int AS n, coalesce(sum(r.amount), 0)::text AS amount, coalesce(sum(r.tax_amount), 0)::text AS tax
+          FROM ${tables.refunds} r WHERE ${refundRange}`,
+    byDay: sql`SELECT date, coalesce(sum(n), 0)::int AS count, coalesce(sum(amount), 0)::text AS amount, coalesce(sum(refunds), 0)::text AS refunds
+          FROM (SELECT ${localDay(sql`s.created_at`)} AS date, 1 AS n, s.total_amount AS amount, 0 AS refunds FROM ${tables.sales} s WHERE ${range} AND ${sold}
+                UNION ALL
+                SELECT ${localDay(sql`r.created_at`)}, 0, 0, r.amount FROM ${tables.refunds} r WHERE ${refundRange}) d
+          GROUP BY date ORDER BY date`,
+    // A line's month is its sale's: the same bound prunes sale_items.
+    top: sql`SELECT i.product_id::text, sum(i.quantity)::int AS quantity, sum(i.line_total - i.discount_amount)::text AS amount
+          FROM ${tables.sales} s JOIN ${tables.sale_items} i ON i.sale_id = s.id AND i.sale_created_at = s.created_at
+          WHERE ${range} AND ${within(sql`i.sale_created_at`)} AND ${sold} GROUP BY i.product_id ORDER BY sum(i.line_total - i.discount_amount) DESC, i.product_id LIMIT 10`,
+  };
+}
+
+/**
  * Totals of a branch over whole local days [from, to], with refunds as credit notes: the sales made
  * in the period (paid, not voided) stay in it whatever happens to them later, and the refunds made
  * in the period (of sales of any period) are its negative amounts and VAT. Per-day figures follow
@@ -50,37 +83,12 @@ export async function salesReport(ctx: PosContext, rawArgs: unknown) {
   const { db } = requireTenant(ctx);
   const args = parseInput(reportSchema, rawArgs, 'args');
   const branch = await requireBranch(ctx, args.branchId, 'reports');
-  // Local midnight of `from` to local midnight after `to`, in the branch's zone.
-  const within = (column: Sql) => sql`${column} >= (${args.from}::date::timestamp AT TIME ZONE ${branch.timezone}::text)
-                    AND ${column} < (${addDays(args.to, 1)}::date::timestamp AT TIME ZONE ${branch.timezone}::text)`;
-  const range = sql`s.branch_id = ${branch.id}::uuid AND ${within(sql`s.created_at`)}`;
-  const refundRange = sql`r.branch_id = ${branch.id}::uuid AND ${within(sql`r.created_at`)}`;
-  const sold = sql`s.status <> 'VOIDED' AND s.payment_status IN ('PAID', 'REFUNDED')`;
-  const localDay = (column: Sql) => sql`(${column} AT TIME ZONE ${branch.timezone}::text)::date::text`;
+  const q = salesReportStatements(branch, args.from, args.to);
   const [totals, refunds, byDay, top] = await Promise.all([
-    db.sql.one<{ n: number; amount: string; tax: string; discount: string; refunded_n: number; refunded: string }>(
-      sql`SELECT count(*)::int AS n, coalesce(sum(s.total_amount), 0)::text AS amount, coalesce(sum(s.tax_amount), 0)::text AS tax,
-                 coalesce(sum(s.discount_amount), 0)::text AS discount,
-                 count(*) FILTER (WHERE s.status IN ('PARTIALLY_REFUNDED', 'REFUNDED'))::int AS refunded_n,
-                 coalesce((SELECT sum(r.amount) FROM ${tables.refunds} r JOIN ${tables.sales} s ON s.id = r.sale_id WHERE ${range} AND ${sold}), 0)::text AS refunded
-          FROM ${tables.sales} s WHERE ${range} AND ${sold}`,
-    ),
-    db.sql.one<{ n: number; amount: string; tax: string }>(
-      sql`SELECT count(*)::int AS n, coalesce(sum(r.amount), 0)::text AS amount, coalesce(sum(r.tax_amount), 0)::text AS tax
-          FROM ${tables.refunds} r WHERE ${refundRange}`,
-    ),
-    db.sql.query<{ date: string; count: number; amount: string; refunds: string }>(
-      sql`SELECT date, coalesce(sum(n), 0)::int AS count, coalesce(sum(amount), 0)::text AS amount, coalesce(sum(refunds), 0)::text AS refunds
-          FROM (SELECT ${localDay(sql`s.created_at`)} AS date, 1 AS n, s.total_amount AS amount, 0 AS refunds FROM ${tables.sales} s WHERE ${range} AND ${sold}
-                UNION ALL
-                SELECT ${localDay(sql`r.created_at`)}, 0, 0, r.amount FROM ${tables.refunds} r WHERE ${refundRange}) d
-          GROUP BY date ORDER BY date`,
-    ),
-    db.sql.query<{ product_id: string; quantity: number; amount: string }>(
-      sql`SELECT i.product_id::text, sum(i.quantity)::int AS quantity, sum(i.line_total - i.discount_amount)::text AS amount
-          FROM ${tables.sales} s JOIN ${tables.sale_items} i ON i.sale_id = s.id
-          WHERE ${range} AND ${sold} GROUP BY i.product_id ORDER BY sum(i.line_total - i.discount_amount) DESC, i.product_id LIMIT 10`,
-    ),
+    db.sql.one<{ n: number; amount: string; tax: string; discount: string; refunded_n: number; refunded: string }>(q.totals),
+    db.sql.one<{ n: number; amount: string; tax: string }>(q.refunds),
+    db.sql.query<{ date: string; count: number; amount: string; refunds: string }>(q.byDay),
+    db.sql.query<{ product_id: string; quantity: number; amount: string }>(q.top),
   ]);
   // numeric sums arrive as text: to two decimals without passing through a float.
   const money = (v: string | Decimal) => new Decimal(v).toFixed(2);

@@ -64,6 +64,22 @@ export interface ZReportData {
   variance: string | null;
 }
 
+/** A day either side of a session: far more than a sale's transaction can start before it opened or commit after it closed. */
+const SESSION_MARGIN_MS = 86_400_000;
+
+/**
+ * The Z-report's sales of a session. The time bound is there for partition pruning only (sales are
+ * partitioned by month, 0010): a session's sales are made while it is open, so the months of
+ * [opened - 1 day, closed (or now) + 1 day] hold them all, and usually that is one partition.
+ */
+export function zReportSalesStatement(session: Pick<TillSession, 'id' | 'openedAt' | 'closedAt'>, now: Date = new Date()) {
+  const from = new Date(session.openedAt.getTime() - SESSION_MARGIN_MS);
+  const to = new Date((session.closedAt ?? now).getTime() + SESSION_MARGIN_MS);
+  return sql`SELECT count(*)::int AS n, coalesce(sum(total_amount), 0)::text AS gross, coalesce(sum(tax_amount), 0)::text AS tax
+          FROM ${tables.sales} WHERE till_session_id = ${session.id}::uuid AND status <> 'VOIDED'
+            AND created_at >= ${from}::timestamptz AND created_at < ${to}::timestamptz`;
+}
+
 /**
  * The session's Z-report, computed only from rows booked to it: the sales made in it (not voided),
  * the payments it received per method, the money it paid out per method (refunds, and voided
@@ -73,10 +89,7 @@ export interface ZReportData {
  */
 export async function zReportOf(runner: { sql: SqlRunner }, session: TillSession): Promise<ZReportData> {
   const [sales, received, paidOut, refunds] = await Promise.all([
-    runner.sql.one<{ n: number; gross: string; tax: string }>(
-      sql`SELECT count(*)::int AS n, coalesce(sum(total_amount), 0)::text AS gross, coalesce(sum(tax_amount), 0)::text AS tax
-          FROM ${tables.sales} WHERE till_session_id = ${session.id}::uuid AND status <> 'VOIDED'`,
-    ),
+    runner.sql.one<{ n: number; gross: string; tax: string }>(zReportSalesStatement(session)),
     runner.sql.query<{ method: PaymentMethod; amount: string }>(
       sql`SELECT method, sum(amount)::text AS amount FROM ${tables.payments}
           WHERE till_session_id = ${session.id}::uuid AND status IN ('COMPLETED', 'REFUNDED') GROUP BY method`,

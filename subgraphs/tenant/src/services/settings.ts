@@ -14,7 +14,23 @@ export interface TenantSettings {
   controlledRegisterRetentionYears: number;
   /** What a new product is taxed as when its creator names no category. */
   defaultTaxCategory: TaxCategory;
+  /** Days audit entries stay in the live audit log before the retention job archives them. */
+  auditLogRetentionDays: number;
+  /** Years without activity after which the retention job anonymises a patient. */
+  patientInactivityRetentionYears: number;
 }
+
+/**
+ * Floors of the retention settings. Ninety days keeps a quarter's trail live for the quarterly
+ * returns and any inquiry into them; two years of inactivity covers a patient on a yearly repeat
+ * who misses one review. Neither is set by DOMAIN.md (verify with counsel); the database's
+ * archiving guard (tenant migration 0012) applies the same 90 days, and the patient job the same 2
+ * years, whatever is stored.
+ */
+export const AUDIT_LOG_RETENTION_MIN_DAYS = 90;
+export const PATIENT_INACTIVITY_MIN_YEARS = 2;
+export const AUDIT_LOG_RETENTION_DEFAULT_DAYS = 365;
+export const PATIENT_INACTIVITY_DEFAULT_YEARS = 7;
 
 const taxCategorySchema = z.enum(['STANDARD', 'ZERO_RATED', 'EXEMPT']);
 type TaxCategory = z.infer<typeof taxCategorySchema>;
@@ -25,9 +41,11 @@ const KEYS = {
   controlledPrescriptionValidityDays: 'controlled_prescription_validity_days',
   controlledRegisterRetentionYears: 'controlled_register_retention_years',
   defaultTaxCategory: 'default_tax_category',
+  auditLogRetentionDays: 'audit_log_retention_days',
+  patientInactivityRetentionYears: 'patient_inactivity_retention_years',
 } as const;
 
-const DEFAULTS: TenantSettings = { pricesIncludeTax: true, prescriptionValidityDays: 90, controlledPrescriptionValidityDays: 30, controlledRegisterRetentionYears: 5, defaultTaxCategory: 'STANDARD' };
+const DEFAULTS: TenantSettings = { pricesIncludeTax: true, prescriptionValidityDays: 90, controlledPrescriptionValidityDays: 30, controlledRegisterRetentionYears: 5, defaultTaxCategory: 'STANDARD', auditLogRetentionDays: AUDIT_LOG_RETENTION_DEFAULT_DAYS, patientInactivityRetentionYears: PATIENT_INACTIVITY_DEFAULT_YEARS };
 
 const inputSchema = z
   .object({
@@ -37,6 +55,8 @@ const inputSchema = z
     // DOMAIN.md: at least five years until the statute is confirmed.
     controlledRegisterRetentionYears: z.number().int().min(5, 'must be at least 5').max(100).nullish(),
     defaultTaxCategory: taxCategorySchema.nullish(),
+    auditLogRetentionDays: z.number().int().min(AUDIT_LOG_RETENTION_MIN_DAYS, `must be at least ${AUDIT_LOG_RETENTION_MIN_DAYS}`).max(36_500).nullish(),
+    patientInactivityRetentionYears: z.number().int().min(PATIENT_INACTIVITY_MIN_YEARS, `must be at least ${PATIENT_INACTIVITY_MIN_YEARS}`).max(100).nullish(),
   })
   .strict();
 
@@ -50,6 +70,8 @@ async function settingsIn(db: Pick<TenantDb, 'tenantSetting'>): Promise<TenantSe
     controlledPrescriptionValidityDays: Number(byKey.get(KEYS.controlledPrescriptionValidityDays) ?? DEFAULTS.controlledPrescriptionValidityDays),
     controlledRegisterRetentionYears: Number(byKey.get(KEYS.controlledRegisterRetentionYears) ?? DEFAULTS.controlledRegisterRetentionYears),
     defaultTaxCategory: taxCategorySchema.parse(byKey.get(KEYS.defaultTaxCategory) ?? DEFAULTS.defaultTaxCategory),
+    auditLogRetentionDays: Number(byKey.get(KEYS.auditLogRetentionDays) ?? DEFAULTS.auditLogRetentionDays),
+    patientInactivityRetentionYears: Number(byKey.get(KEYS.patientInactivityRetentionYears) ?? DEFAULTS.patientInactivityRetentionYears),
   };
 }
 
