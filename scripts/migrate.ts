@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createLogger, loadMigrationEnv } from '@umi/kit';
-import { createOwnerPool, migrateAll } from '@umi/db';
+import { createOwnerPool, migrateAll, ServerPools, serverUrls } from '@umi/db';
 
 /**
  * `npm run db:migrate [-- --concurrency N]`: the shared schema (under its exclusive lock, only when
@@ -15,11 +15,14 @@ async function run() {
   const env = loadMigrationEnv();
   const logger = createLogger('migrate', env.LOG_LEVEL);
   const pool = createOwnerPool(env.DATABASE_URL, concurrency + 1);
+  // Tenant schemas on further servers are migrated there (their versions recorded on the primary).
+  const servers = new ServerPools(serverUrls(env.DATABASE_URL, env.TENANT_DATABASE_URLS), (url) => createOwnerPool(url, concurrency + 1), pool);
   const started = Date.now();
   let lastLog = 0;
   try {
     const report = await migrateAll(pool, env.DATABASE_APP_ROLE, {
       concurrency,
+      serverPool: (server) => servers.pool(server),
       onProgress(done, total, schema) {
         if (done === total || Date.now() - lastLog > 2000) {
           lastLog = Date.now();
@@ -29,7 +32,7 @@ async function run() {
     });
     logger.info({ shared: report.shared, checked: report.checked, migrated: report.pending, ms: Date.now() - started }, 'migrations applied');
   } finally {
-    await pool.end();
+    await servers.close();
   }
 }
 

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { graphiqlEnabled, loadEnv, startMetricsServer } from '@umi/kit';
-import { createOwnerPool, migrateAll } from '@umi/db';
+import { createOwnerPool, migrateAll, ServerPools, serverUrls } from '@umi/db';
 import { startEmbeddedPostgres } from '@umi/db/embedded-postgres';
 import { ROOT, startDevSimulators, startFederation, startJobRunnerProcess, type DevSimulators } from '@umi/platform';
 import { configureDemoMobileMoney, DEMO_PASSWORDS, seedDemo } from './seed-demo';
@@ -48,8 +48,9 @@ async function start() {
   const env = loadEnv(raw);
 
   const owner = createOwnerPool(env.DATABASE_URL!);
-  await migrateAll(owner, env.DATABASE_APP_ROLE);
-  await owner.end();
+  const servers = new ServerPools(serverUrls(env.DATABASE_URL!, env.TENANT_DATABASE_URLS), (url) => createOwnerPool(url), owner);
+  await migrateAll(owner, env.DATABASE_APP_ROLE, { serverPool: (server) => servers.pool(server) });
+  await servers.close();
 
   // Two processes where they pay: with Redis between them (event bus and cache versions cross
   // processes), the gateway runs in its own process beside the subgraphs and relay, so a 2-core

@@ -122,8 +122,8 @@ describe('scheduled jobs', () => {
     expect(runs.rows).toEqual([a.id, b.id].sort().map((tenant) => ({ tenant, n: 1 })));
   });
 
-  it('runs the retention and upkeep jobs: per tenant for the audit archive, anonymisation and sale partitions, once for the register purge', async () => {
-    for (const [name, runs] of [['tenant_audit_archive', 2], ['pharmacy_patient_anonymise', 2], ['pharmacy_register_retention', 1], ['db_sale_partitions', 2]] as const) {
+  it('runs the retention and upkeep jobs per tenant: the audit archive, anonymisation, the register purge and sale partitions', async () => {
+    for (const [name, runs] of [['tenant_audit_archive', 2], ['pharmacy_patient_anonymise', 2], ['pharmacy_register_retention', 2], ['db_sale_partitions', 2]] as const) {
       const { states } = await runBoth(name);
       expect([name, Object.values(states)]).toEqual([name, Array(runs).fill('completed')]);
     }

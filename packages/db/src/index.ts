@@ -13,4 +13,6 @@ export * from './loader-utils';
 export * from './cache';
 export * from './tenant-backup';
 export * from './jobs';
+export * from './servers';
+export * from './tenant-move';
 export * from './sale-partitions';

@@ -49,6 +49,12 @@ export async function applyMigrations(
   appRole: string,
   /** Applies only the migrations it accepts (a restore rebuilds a schema at its backup's version first). */
   only: (name: string) => boolean = () => true,
+  /**
+   * Whether `client` also holds the shared schema, so the directory's copy of the version is kept
+   * in this transaction. A tenant schema on another server has no shared schema beside it: its
+   * caller records the version on the primary after committing (recordTenantVersion).
+   */
+  directory: 'same' | 'elsewhere' = 'same',
 ): Promise<string[]> {
   if (kind === 'tenant') assertTenantSchema(schema);
   else if (schema !== 'shared') throw new Error('shared migrations run in the shared schema');
@@ -72,7 +78,7 @@ export async function applyMigrations(
     done.push(m.name);
   }
   await grantAppRole(client, schema, appRole);
-  if (kind === 'tenant') {
+  if (kind === 'tenant' && directory === 'same') {
     // The directory's copy of the schema's version: what `pendingTenantSchemas` reads in one query.
     // The shared tables force row-level security even on their owner: act as the platform.
     await client.query(`SELECT set_config('app.platform', 'on', true)`);
@@ -82,6 +88,25 @@ export async function applyMigrations(
     );
   }
   return done;
+}
+
+/** The migrations applied to `schema` on `client` (a tenant schema's server). */
+export async function appliedTenantMigrations(client: Pick<ClientBase, 'query'>, schema: string): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${quoteIdent(assertTenantSchema(schema))}.umi_migrations ORDER BY name`);
+  return rows.map((r) => r.name);
+}
+
+/** Records on the primary (`pool`, the owner's) the migrations a tenant schema on another server has. */
+export async function recordTenantVersion(pool: Pool, schema: string, names: string[]): Promise<void> {
+  const c = await pool.connect();
+  try {
+    await inTransaction(c, async () => {
+      await c.query(`SELECT set_config('app.platform', 'on', true)`);
+      await c.query(`UPDATE shared.tenants SET schema_migrations = $2::text[] WHERE schema_name = $1`, [schema, names]);
+    });
+  } finally {
+    c.release();
+  }
 }
 
 /** Takes, for this transaction, the locks a change of one tenant schema needs (see MIGRATION_LOCK_KEY). */
@@ -131,21 +156,29 @@ export interface MigrateOptions {
   concurrency?: number;
   /** Called after each tenant schema: done of total. */
   onProgress?(done: number, total: number, schema: string): void;
+  /**
+   * The owner's pool of a further database server, by connection reference (`primary` is `pool`).
+   * Without it every tenant schema is taken to be on the primary, as with one server.
+   */
+  serverPool?(server: string): Pool;
 }
 
 /** Tenant schemas whose recorded migrations lack one of the code's, in one query whatever their number. */
-export async function pendingTenantSchemas(client: ClientBase): Promise<{ pending: string[]; checked: number }> {
+export async function pendingTenantSchemas(client: ClientBase): Promise<{ pending: string[]; checked: number; servers: Record<string, string> }> {
   const names = loadMigrations('tenant').map((m) => m.name);
   const rows = await inTransaction(client, async () => {
     // The shared tables force row-level security even on their owner (unless a superuser).
     await client.query(`SELECT set_config('app.platform', 'on', true)`);
-    const r = await client.query<{ schema_name: string; behind: boolean }>(
-      `SELECT schema_name, NOT (schema_migrations @> $1::text[]) AS behind FROM shared.tenants WHERE deleted_at IS NULL ORDER BY schema_name`,
+    const r = await client.query<{ schema_name: string; behind: boolean; server: string }>(
+      `SELECT t.schema_name, NOT (t.schema_migrations @> $1::text[]) AS behind, s.connection_ref AS server
+         FROM shared.tenants t JOIN shared.database_servers s ON s.id = t.server_id
+        WHERE t.deleted_at IS NULL ORDER BY t.schema_name`,
       [names],
     );
     return r.rows;
   });
-  return { pending: rows.filter((r) => r.behind).map((r) => r.schema_name), checked: rows.length };
+  const pending = rows.filter((r) => r.behind);
+  return { pending: pending.map((r) => r.schema_name), checked: rows.length, servers: Object.fromEntries(pending.map((r) => [r.schema_name, r.server])) };
 }
 
 async function sharedUpToDate(client: ClientBase): Promise<boolean> {
@@ -166,6 +199,7 @@ export async function migrateAll(pool: Pool, appRole: string, opts: MigrateOptio
   const report: MigrationReport = { shared: [], tenants: {}, pending: 0, checked: 0 };
   const client = await pool.connect();
   let pending: string[];
+  let placed: Record<string, string> = {};
   try {
     await ensureAppRole(client, appRole);
     // The exclusive lock waits for every tenant schema being changed and holds up provisioning, so
@@ -179,22 +213,51 @@ export async function migrateAll(pool: Pool, appRole: string, opts: MigrateOptio
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
       }
     }
-    ({ pending, checked: report.checked } = await pendingTenantSchemas(client));
+    ({ pending, checked: report.checked, servers: placed } = await pendingTenantSchemas(client));
   } finally {
     client.release();
+  }
+  // Every further server needs the application role too (its pools assume it at connect).
+  const elsewhere = opts.serverPool ? [...new Set(Object.values(placed))].filter((s) => s !== 'primary') : [];
+  for (const server of elsewhere) {
+    const c = await opts.serverPool!(server).connect();
+    try {
+      await ensureAppRole(c, appRole);
+    } finally {
+      c.release();
+    }
   }
   report.pending = pending.length;
   let next = 0;
   let done = 0;
+  const migrateElsewhere = async (schema: string, server: string) => {
+    const c = await opts.serverPool!(server).connect();
+    try {
+      report.tenants[schema] = await inTransaction(c, async () => {
+        await lockTenantSchema(c, schema);
+        return applyMigrations(c, 'tenant', schema, appRole, undefined, 'elsewhere');
+      });
+      // After the commit: the directory never claims a version the schema does not have.
+      await recordTenantVersion(pool, schema, await appliedTenantMigrations(c, schema));
+    } finally {
+      c.release();
+    }
+  };
   const worker = async () => {
     const c = await pool.connect();
     try {
       for (let i = next++; i < pending.length; i = next++) {
         const schema = pending[i]!;
-        report.tenants[schema] = await inTransaction(c, async () => {
-          await lockTenantSchema(c, schema);
-          return applyMigrations(c, 'tenant', schema, appRole);
-        });
+        const server = placed[schema] ?? 'primary';
+        if (server !== 'primary') {
+          // Migrating it here would make an empty copy on the primary: refuse instead.
+          if (!opts.serverPool) throw new Error(`tenant schema ${schema} is on server "${server}": configure it in TENANT_DATABASE_URLS`);
+          await migrateElsewhere(schema, server);
+        } else
+          report.tenants[schema] = await inTransaction(c, async () => {
+            await lockTenantSchema(c, schema);
+            return applyMigrations(c, 'tenant', schema, appRole);
+          });
         opts.onProgress?.(++done, pending.length, schema);
       }
     } finally {

@@ -78,6 +78,26 @@ export function isConnectionError(err: unknown): boolean {
 }
 
 /**
+ * Whether `err` says a tenant schema's table (or the schema) does not exist: what a request sees
+ * that reached a tenant's former server after a move renamed its schema away (see tenant-move).
+ * Only names under a tenant schema count, so a missing shared table stays an internal error.
+ */
+export function isTenantSchemaGone(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && !seen.has(e) && depth < 8; depth++) {
+    seen.add(e);
+    const o = e as { code?: unknown; originalCode?: unknown; message?: unknown; originalMessage?: unknown; cause?: unknown; originalError?: unknown; meta?: { driverAdapterError?: unknown } };
+    const codes = [o.code, o.originalCode];
+    const message = typeof o.originalMessage === 'string' ? o.originalMessage : o.message;
+    if (codes.some((c) => c === '42P01' || c === '3F000' || c === 'P2021') && typeof message === 'string' && /\btenant_[a-z0-9_]{3,63}\b/.test(message)) return true;
+    // Prisma's raw queries (P2010) keep the driver's error under meta.
+    e = o.originalError ?? o.cause ?? o.meta?.driverAdapterError;
+  }
+  return false;
+}
+
+/**
  * Readiness of PostgreSQL on a connection of its own, never the request pool's: a pool busy with
  * requests is no reason to report a serving process down, and a probe queued behind them would
  * say just that. Answers within `timeoutMs`, and reuses a result for `cacheMs` so that probes

@@ -1,8 +1,10 @@
+import type { Pool } from 'pg';
 import { BadUserInputError, ConflictError } from '@umi/kit';
 import { recordAudit, type AuditEntry } from './audit';
-import { tenantSchemaName } from './identifiers';
-import { applyMigrations, inTransaction, lockTenantSchema } from './migrate';
+import { quoteIdent, tenantSchemaName } from './identifiers';
+import { applyMigrations, appliedTenantMigrations, ensureAppRole, inTransaction, lockTenantSchema } from './migrate';
 import { createOwnerPool } from './pools';
+import { PRIMARY_SERVER, ServerPools, serverUrls } from './servers';
 import { ensureSalePartitions } from './sale-partitions';
 import { bindSql, pgExecutor, sharedTables, sql, type SqlRunner } from './sql';
 
@@ -39,13 +41,23 @@ export interface TenantProvisioner {
  * so any failure leaves no tenant, no schema and no user behind. The migration advisory lock keeps
  * a concurrent migration run from seeing a half-made schema. `close` ends the pool.
  */
-export function createTenantProvisioner(databaseUrl: string, appRole: string, concurrency = 4): TenantProvisioner & { close(): Promise<void> } {
+export function createTenantProvisioner(
+  databaseUrl: string,
+  appRole: string,
+  concurrency = 4,
+  /** Further servers (TENANT_DATABASE_URLS): a new tenant goes to the emptiest accepting one. */
+  otherServers: Record<string, string> = {},
+): TenantProvisioner & { close(): Promise<void> } {
   // Provisionings no longer queue on one lock, so the pool is what bounds them running side by side.
   const pool = createOwnerPool(databaseUrl, concurrency);
+  const servers = new ServerPools(serverUrls(databaseUrl, otherServers), (url) => createOwnerPool(url, concurrency), pool);
+  const configured = servers.servers();
   return {
     async provision(tenant, audit, hooks = {}) {
       const schema = tenantSchemaName(tenant.subdomain);
       const client = await pool.connect();
+      // Set once the tenant's schema committed on another server: undone if the primary then fails.
+      let orphan: string | null = null;
       try {
         return await inTransaction(client, async () => {
           const db = bindSql(pgExecutor(client), schema);
@@ -63,43 +75,84 @@ export function createTenantProvisioner(databaseUrl: string, appRole: string, co
           );
           if (taken) throw new ConflictError(`Subdomain "${tenant.subdomain}" is already taken`);
 
+          // The emptiest server that takes new tenants: fewest tenants for its capacity. Only one
+          // this process can reach counts (a row for a server not configured here is skipped).
+          const target = await db.maybeOne<{ id: string; ref: string }>(
+            sql`SELECT s.id, s.connection_ref AS ref FROM ${sharedTables.database_servers} s
+                 WHERE s.accepting_new AND s.connection_ref = ANY(${configured}::text[])
+                 ORDER BY (SELECT count(*) FROM ${sharedTables.tenants} t WHERE t.server_id = s.id AND t.deleted_at IS NULL)::float8 / s.capacity, s.id
+                 LIMIT 1`,
+          );
+          if (!target) throw new Error('no database server accepts new tenants');
           const { id } = await db.one<{ id: string }>(
-            sql`INSERT INTO ${sharedTables.tenants} (name, subdomain, schema_name, plan, max_branches, max_users)
-                VALUES (${tenant.name}, ${tenant.subdomain}, ${schema}, ${tenant.plan}, ${plan.max_branches}::int, ${plan.max_users}::int) RETURNING id::text`,
+            sql`INSERT INTO ${sharedTables.tenants} (name, subdomain, schema_name, plan, max_branches, max_users, server_id)
+                VALUES (${tenant.name}, ${tenant.subdomain}, ${schema}, ${tenant.plan}, ${plan.max_branches}::int, ${plan.max_users}::int, ${target.id}) RETURNING id::text`,
           );
           await db.execute(
             sql`INSERT INTO ${sharedTables.subscriptions} (tenant_id, plan_type, amount, features, limits, start_date)
                 VALUES (${id}::uuid, ${tenant.plan}, ${plan.monthly_price}::numeric, ${JSON.stringify(plan.features)}::jsonb,
                         ${JSON.stringify({ maxBranches: plan.max_branches, maxUsers: plan.max_users })}::jsonb, (now() AT TIME ZONE 'UTC')::date)`,
           );
-          await applyMigrations(client, 'tenant', schema, appRole);
+          const elsewhere = target.ref !== PRIMARY_SERVER;
+          if (!elsewhere) await applyMigrations(client, 'tenant', schema, appRole);
           // 0010 made this month and the next ones when it ran; the call states the promise
           // (this month plus three ahead) where it is kept for every later month: the job runner.
-          await ensureSalePartitions(client, schema);
+          if (!elsewhere) await ensureSalePartitions(client, schema);
           const admin = await db.one<{ id: string }>(
             sql`INSERT INTO ${sharedTables.users} (tenant_id, email, password_hash, first_name, last_name, role)
                 VALUES (${id}::uuid, ${tenant.admin.email}, ${tenant.admin.passwordHash}, ${tenant.admin.firstName}, ${tenant.admin.lastName}, 'ADMIN')
                 RETURNING id::text`,
           );
-          await recordAudit(
-            { sql: db },
-            {
-              ...audit,
-              action: 'CREATE',
-              entityType: 'Tenant',
-              entityId: id,
-              newValues: { name: tenant.name, subdomain: tenant.subdomain, plan: tenant.plan, adminEmail: tenant.admin.email, adminUserId: admin.id },
-            },
-          );
-          await hooks.beforeCommit?.({ sql: db });
+          const entry: AuditEntry = {
+            ...audit,
+            action: 'CREATE',
+            entityType: 'Tenant',
+            entityId: id,
+            newValues: { name: tenant.name, subdomain: tenant.subdomain, plan: tenant.plan, adminEmail: tenant.admin.email, adminUserId: admin.id },
+          };
+          if (!elsewhere) {
+            await recordAudit({ sql: db }, entry);
+            await hooks.beforeCommit?.({ sql: db });
+            return id;
+          }
+          // No transaction spans two servers: the schema commits on its server first, then the
+          // primary's rows. A failure before that first commit rolls both back; one between the
+          // two commits leaves an empty schema, which is dropped below.
+          const remote = await servers.pool(target.ref).connect();
+          try {
+            await ensureAppRole(remote, appRole);
+            const names = await inTransaction(remote, async () => {
+              await lockTenantSchema(remote, schema);
+              const { rows } = await remote.query<{ taken: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS taken', [schema]);
+              if (rows[0]?.taken) throw new ConflictError(`Subdomain "${tenant.subdomain}" is already taken`);
+              await applyMigrations(remote, 'tenant', schema, appRole, undefined, 'elsewhere');
+              await ensureSalePartitions(remote, schema);
+              const there = bindSql(pgExecutor(remote), schema);
+              await recordAudit({ sql: there }, entry);
+              await hooks.beforeCommit?.({ sql: there });
+              return appliedTenantMigrations(remote, schema);
+            });
+            orphan = target.ref;
+            await db.execute(sql`UPDATE ${sharedTables.tenants} SET schema_migrations = ${names}::text[] WHERE id = ${id}::uuid`);
+          } finally {
+            remote.release();
+          }
           return id;
         });
+      } catch (err) {
+        if (orphan) await dropOrphan(servers.pool(orphan), schema);
+        throw err;
       } finally {
         client.release();
       }
     },
     async close() {
-      await pool.end();
+      await servers.close();
     },
   };
+}
+
+/** Drops a tenant schema whose primary rows never committed (best effort: the error that led here is what the caller sees). */
+async function dropOrphan(pool: Pool, schema: string): Promise<void> {
+  await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`).catch(() => undefined);
 }

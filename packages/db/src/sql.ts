@@ -58,7 +58,7 @@ export const TENANT_TABLES = [
 export type TenantTableName = (typeof TENANT_TABLES)[number];
 
 /** Tables of the `shared` schema (platform data under row-level security). */
-export const SHARED_TABLES = ['plans', 'tenants', 'branches', 'users', 'user_branches', 'subscriptions', 'system_settings', 'refresh_tokens', 'mobile_money_references', 'api_clients', 'expiry_warnings'] as const;
+export const SHARED_TABLES = ['plans', 'tenants', 'branches', 'users', 'user_branches', 'subscriptions', 'system_settings', 'refresh_tokens', 'mobile_money_references', 'api_clients', 'expiry_warnings', 'database_servers'] as const;
 export type SharedTableName = (typeof SHARED_TABLES)[number];
 
 const TABLE = Symbol('table');
@@ -132,6 +132,19 @@ export function render(query: Sql, schema: string | null): { text: string; value
     return text;
   };
   return { text: walk(query), values };
+}
+
+/** Which kinds of table `query` names: a statement may go to the tenant's server or the shared one, not both. */
+export function tableKinds(query: Sql): { tenant: boolean; shared: boolean } {
+  const kinds = { tenant: false, shared: false };
+  const walk = (q: Sql): void => {
+    for (const v of q[FRAGMENT].values) {
+      if (isSql(v)) walk(v);
+      else if (isTable(v)) kinds[v[TABLE].kind] = true;
+    }
+  };
+  walk(query);
+  return kinds;
 }
 
 /** Anything that runs text with positional parameters: a Prisma client or transaction. */

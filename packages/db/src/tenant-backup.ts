@@ -233,6 +233,21 @@ async function danglingReferences(c: Queryable, schema: string): Promise<string[
   return broken;
 }
 
+/** Moves every sequence of `schema` past the rows its tables hold (after loading them). */
+async function advanceSequences(c: Queryable, schema: string): Promise<void> {
+  await c.query(
+    `SELECT setval(s.seq, greatest(coalesce(s.maxval, 0), 1), s.maxval IS NOT NULL) FROM (
+       SELECT format('%I.%I', sn.nspname, sc.relname) AS seq,
+              (xpath('/row/m/text()', query_to_xml(format('SELECT max(%I) AS m FROM %I.%I', a.attname, tn.nspname, tc.relname), false, true, '')))[1]::text::bigint AS maxval
+       FROM pg_depend d
+       JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S' JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+       JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+       JOIN pg_attribute a ON a.attrelid = tc.oid AND a.attnum = d.refobjsubid
+       WHERE d.deptype IN ('a', 'i') AND sn.nspname = $1) s`,
+    [schema],
+  );
+}
+
 async function insertRows(c: Queryable, schema: string, table: string, rows: string[], remap: (row: string) => string): Promise<void> {
   const columns = await writableColumns(c, schema, table);
   if (columns.length === 0) throw new Error(`the target has no table ${schema}.${table}`);
@@ -328,17 +343,7 @@ export async function importTenant(pool: Pool, file: string, opts: ImportOptions
         await insertRows(c, schema, key.slice('tenant.'.length), rows, remap);
       }
       // Sequences (register line numbers, ...) continue after the restored rows.
-      await c.query(
-        `SELECT setval(s.seq, greatest(coalesce(s.maxval, 0), 1), s.maxval IS NOT NULL) FROM (
-           SELECT format('%I.%I', sn.nspname, sc.relname) AS seq,
-                  (xpath('/row/m/text()', query_to_xml(format('SELECT max(%I) AS m FROM %I.%I', a.attname, tn.nspname, tc.relname), false, true, '')))[1]::text::bigint AS maxval
-           FROM pg_depend d
-           JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S' JOIN pg_namespace sn ON sn.oid = sc.relnamespace
-           JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
-           JOIN pg_attribute a ON a.attrelid = tc.oid AND a.attnum = d.refobjsubid
-           WHERE d.deptype IN ('a', 'i') AND sn.nspname = $1) s`,
-        [schema],
-      );
+      await advanceSequences(c, schema);
       const broken = await danglingReferences(c, schema);
       if (broken.length > 0) throw new Error(`the restored rows break foreign keys: ${broken.join('; ')}`);
       await c.query('SET LOCAL session_replication_role = origin');
@@ -350,4 +355,74 @@ export async function importTenant(pool: Pool, file: string, opts: ImportOptions
   } finally {
     c.release();
   }
+}
+
+/** A table name as an SQL string literal (names come from pg_class, never from input). */
+function quoteLiteral(name: string): string {
+  return `'${name.replace(/'/g, "''")}'`;
+}
+
+/** Rows per table of `schema` on `c`. */
+export async function tenantRowCounts(c: Queryable, schema: string): Promise<Record<string, number>> {
+  assertTenantSchema(schema);
+  const names = await tablesOf(c, schema);
+  if (names.length === 0) return {};
+  // One statement for every table: a move counts while the tenant's writes are paused.
+  const { rows } = await c.query<{ counts: Record<string, number> }>(
+    `SELECT json_build_object(${names.map((t) => `${quoteLiteral(t)}, (SELECT count(*)::int FROM ${quoteIdent(schema)}.${quoteIdent(t)})`).join(', ')}) AS counts`,
+  );
+  return rows[0]!.counts;
+}
+
+/**
+ * Copies tenant schema `schema` from `source` to `target` (another server), the way `importTenant`
+ * restores one: the schema is built on the target at the source's migration version, the rows
+ * are copied as PostgreSQL's own JSON text in batches (a cursor keeps memory flat), triggers off,
+ * every foreign key checked, sequences moved past the rows, then the schema is migrated on. Both
+ * clients must be inside transactions; `source`'s must keep the rows still meanwhile (the move
+ * holds EXCLUSIVE locks on them). The shared rows are not copied: they stay on the primary.
+ * Resolves to the rows copied per table.
+ */
+export async function copyTenantSchema(
+  source: Queryable,
+  target: Queryable,
+  schema: string,
+  appRole: string,
+  /** Rows per table on the source, when the caller counted them already: empty tables cost no round trip. */
+  known?: Record<string, number>,
+): Promise<Record<string, number>> {
+  assertTenantSchema(schema);
+  const version = new Set(
+    (await source.query<{ name: string }>(`SELECT name FROM ${quoteIdent(schema)}.umi_migrations`)).rows.map((r) => r.name),
+  );
+  const missing = [...version].filter((n) => !new Set(loadMigrations('tenant').map((m) => m.name)).has(n));
+  if (missing.length > 0) throw new Error(`the schema has migrations this code does not have: ${missing.join(', ')}`);
+  await target.query('SET LOCAL session_replication_role = replica');
+  await applyMigrations(target as ClientBase, 'tenant', schema, appRole, (name) => version.has(name), 'elsewhere');
+  // Migrations seed some tables (tax rates, ...): the source's rows are the truth, seeds included.
+  for (const table of await tablesOf(target, schema)) await target.query(`DELETE FROM ${quoteIdent(schema)}.${quoteIdent(table)}`);
+  // The sales' months first, as a restore does: rows in DEFAULT would keep their months from ever being made.
+  if ((!known || (known.sales ?? 0) > 0) && (await salesArePartitioned(target, schema))) {
+    const { rows: span } = await source.query<{ first: Date | null; last: Date | null }>(`SELECT min(created_at) AS first, max(created_at) AS last FROM ${quoteIdent(schema)}.sales`);
+    if (span[0]?.first && span[0].last) await ensureSalePartitions(target, schema, new Date(Math.max(span[0].last.getTime(), Date.now())), 3, { since: span[0].first });
+  }
+  const counts: Record<string, number> = {};
+  for (const table of await tablesOf(source, schema)) {
+    counts[table] = 0;
+    if (known && known[table] === 0) continue;
+    await source.query(`DECLARE move_cur NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS r FROM ${quoteIdent(schema)}.${quoteIdent(table)} t`);
+    for (;;) {
+      const { rows } = await source.query<{ r: string }>(`FETCH ${BATCH} FROM move_cur`);
+      if (rows.length === 0) break;
+      await insertRows(target, schema, table, rows.map((x) => x.r), (r) => r);
+      counts[table] += rows.length;
+    }
+    await source.query('CLOSE move_cur');
+  }
+  await advanceSequences(target, schema);
+  const broken = await danglingReferences(target, schema);
+  if (broken.length > 0) throw new Error(`the copied rows break foreign keys: ${broken.join('; ')}`);
+  await target.query('SET LOCAL session_replication_role = origin');
+  await applyMigrations(target as ClientBase, 'tenant', schema, appRole, undefined, 'elsewhere');
+  return counts;
 }

@@ -10,6 +10,28 @@ const metricsPort = z.coerce.number().int().min(0).max(65535);
 const secret = z.string().min(32, 'must be at least 32 characters');
 
 /**
+ * `name=postgres://...,name2=postgres://...`: the database servers tenant schemas may live on,
+ * beside the primary (DATABASE_URL, always named `primary`). Names match database_servers'
+ * connection_ref; the URLs (with their passwords) live only in configuration, never in a table.
+ */
+export const tenantDatabaseUrls = z
+  .string()
+  .transform((text, ctx) => {
+    const out: Record<string, string> = {};
+    for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const eq = part.indexOf('=');
+      const name = eq > 0 ? part.slice(0, eq).trim() : '';
+      const url = eq > 0 ? part.slice(eq + 1).trim() : '';
+      if (!/^[a-z][a-z0-9_]{0,39}$/.test(name) || name === 'primary' || !/^postgres(ql)?:\/\//.test(url) || name in out) {
+        ctx.addIssue({ code: 'custom', message: `"${name || part.slice(0, 20)}": expected name=postgres://... (a lowercase name other than primary, each once)` });
+        return z.NEVER;
+      }
+      out[name] = url;
+    }
+    return out;
+  });
+
+/**
  * Tracing's settings, also parsed on their own by `@umi/kit/tracing` before anything else loads
  * (instrumentation must be in place before pg, ioredis and http are required).
  */
@@ -45,6 +67,8 @@ export const envSchema = z
     DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(500).default(10),
     DATABASE_APP_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('umi_app'),
     TENANT_CLIENT_CACHE_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
+    /** Further PostgreSQL servers for tenant schemas (see tenantDatabaseUrls); DATABASE_POOL_MAX holds per server. */
+    TENANT_DATABASE_URLS: tenantDatabaseUrls.default({}),
     REDIS_URL: z.string().url().optional(),
     /** The hot-read caches (L1 in-process, L2 Redis when REDIS_URL is set), with exact invalidation by version. */
     CACHE_ENABLED: bool.default(true),
@@ -209,6 +233,7 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
 export const migrationEnvSchema = z.object({
   DATABASE_URL: z.string().url(),
   DATABASE_APP_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('umi_app'),
+  TENANT_DATABASE_URLS: tenantDatabaseUrls.default({}),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

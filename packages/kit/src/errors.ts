@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'PLAN_LIMIT_EXCEEDED'
   | 'SERVICE_UNAVAILABLE'
   | 'OUTCOME_UNKNOWN'
+  | 'TENANT_MOVING'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Base of every error the platform shows to clients on purpose. */
@@ -72,6 +73,15 @@ export class ServiceUnavailableError extends AppError {
     super('SERVICE_UNAVAILABLE', message, { retryable: true, retryAfter: retryAfterSeconds });
   }
 }
+/**
+ * The tenant's data is being moved to another database server: its writes are paused for the
+ * copy (seconds per gigabyte). Nothing of the request was written; send it again shortly.
+ */
+export class TenantMovingError extends AppError {
+  constructor(retryAfterSeconds = 2) {
+    super('TENANT_MOVING', "The tenant's data is being moved to another server; retry shortly", { retryable: true, retryAfter: retryAfterSeconds });
+  }
+}
 export class PlanLimitError extends AppError {
   constructor(message: string, limit: number) {
     super('PLAN_LIMIT_EXCEEDED', message, { limit });
@@ -106,7 +116,7 @@ const PASS_THROUGH = new Set([
 
 const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'TOO_MANY_REQUESTS', 'PLAN_LIMIT_EXCEEDED',
-  'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN',
+  'SERVICE_UNAVAILABLE', 'OUTCOME_UNKNOWN', 'TENANT_MOVING',
 ]);
 
 /**

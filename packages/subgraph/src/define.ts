@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import { readFileSync } from 'node:fs';
 import { parse, type DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
-import { createLogger, loadEnv, startMetricsServer, subgraphMetricsPort, subgraphPort, type Env, type Logger, type SubgraphName } from '@umi/kit';
+import { createLogger, loadEnv, startMetricsServer, TenantMovingError, subgraphMetricsPort, subgraphPort, type Env, type Logger, type SubgraphName } from '@umi/kit';
 import { bindRequest, type LoaderScope, type SubgraphContext } from './context';
 import { createSubgraphRuntime, type SubgraphRuntime } from './runtime';
 import { createSubgraphServer, type RequestBase } from './server';
@@ -77,6 +77,8 @@ export function defineSubgraph<D extends SubgraphRuntime, L>(def: SubgraphDefini
       ready: () => deps.data.ping(),
       routes: def.routes?.(deps),
       mutationStarted: (ctx) => {
+        // A tenant being moved takes no writes until it is on its new server (retryable).
+        if (ctx.scope?.tenant.moving) throw new TenantMovingError();
         ctx.cache.bypass = true;
       },
       // A tenant's mutation bumps what it touched in that tenant; the operator's bump every tenant.

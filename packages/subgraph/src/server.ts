@@ -9,7 +9,7 @@ import { type DocumentNode } from 'graphql';
 import { applyMiddleware, middleware } from 'graphql-middleware';
 import { allow, shield, deny, type IRules } from 'graphql-shield';
 import { Histogram } from 'prom-client';
-import { isConnectionError } from '@umi/db';
+import { isConnectionError, isTenantSchemaGone } from '@umi/db';
 import {
   BadUserInputError,
   createAdmission,
@@ -22,6 +22,7 @@ import {
   labelRequestSpan,
   requestSpan,
   ServiceUnavailableError,
+  TenantMovingError,
   UnauthenticatedError,
   maskError,
   type InternalTokens,
@@ -191,6 +192,12 @@ export async function createSubgraphServer<TContext extends BaseContext & Reques
         opts.logger.warn({ err: (cause as Error | undefined)?.message }, 'database connection lost during a request');
         const unavailable = new ServiceUnavailableError('The database connection was lost; retry the request');
         return { ...formatted, message: unavailable.message, extensions: { ...unavailable.extensions } };
+      }
+      // The tenant's schema was moved off the server this request reached (its writes waited on
+      // the move's locks and found the schema gone): nothing of it was written; retry.
+      if (isTenantSchemaGone(cause ?? error)) {
+        const moving = new TenantMovingError();
+        return { ...formatted, message: moving.message, extensions: { ...moving.extensions } };
       }
       return maskError(formatted, error, undefined, (err) => opts.logger.error({ err }, 'internal error'));
     },

@@ -4,7 +4,7 @@ import { publishOutbox, type EventBus } from '@umi/events';
 import type { Env, Logger } from '@umi/kit';
 import type { SubgraphRuntime } from '@umi/subgraph';
 import { warnExpiringForTenant, writeOffExpiredForTenant } from '@umi/subgraph-inventory';
-import { anonymiseInactivePatients, purgeControlledRegister } from '@umi/subgraph-pharmacy';
+import { anonymiseInactivePatients, purgeControlledRegisterOf } from '@umi/subgraph-pharmacy';
 import { archiveAuditLogs } from '@umi/subgraph-tenant';
 import type { PosRetries } from '@umi/subgraph-pos';
 
@@ -18,6 +18,10 @@ export interface JobDeps {
   appPool: Pool;
   /** The schema owner's pool, for maintenance the application role may not do (retention, partitions). */
   ownerPool: Pool;
+  /** The owner's pool of the server holding the tenant's schema (placement): tenant maintenance goes there. */
+  ownerPoolOf: (t: TenantRecord) => Pool;
+  /** The application role's pool of the server holding the tenant's schema. */
+  appPoolOf: (t: TenantRecord) => Pool;
   /** Where the outbox sweep republishes; null when nothing in reach would hear it (no Redis, own process). */
   bus: EventBus | null;
   pos: PosRetries;
@@ -108,7 +112,7 @@ export const CORE_JOBS: JobDefinition[] = [
   ),
   tenantJob('events_outbox_sweep', '*/5 * * * *', 'minute', 'Republishes outbox events still unpublished JOBS_OUTBOX_STUCK_SECONDS after their commit', async (d, t) => {
     if (!d.bus) return { skipped: 'no event bus in reach (set REDIS_URL)' };
-    return { published: await publishOutbox({ pool: d.appPool, bus: d.bus, schema: t.schemaName, tenantId: t.id, olderThanSeconds: d.env.JOBS_OUTBOX_STUCK_SECONDS }) };
+    return { published: await publishOutbox({ pool: d.appPoolOf(t), bus: d.bus, schema: t.schemaName, tenantId: t.id, olderThanSeconds: d.env.JOBS_OUTBOX_STUCK_SECONDS }) };
   }),
   tenantJob('pos_payment_retry', '*/5 * * * *', 'minute', 'Mobile-money status calls due, and PENDING payments past their window settled', (d, t) => d.pos.payments(t), { retryLimit: 1 }),
   tenantJob('pos_fiscal_retry', '*/5 * * * *', 'minute', 'Fiscal (VSDC) documents whose retry is due, sent again', (d, t) => d.pos.fiscal(t), { retryLimit: 1 }),
@@ -120,19 +124,19 @@ export const CORE_JOBS: JobDefinition[] = [
  * by hand over every tenant.
  */
 export const RETENTION_JOBS: JobDefinition[] = [
-  tenantJob('tenant_audit_archive', '40 2 * * *', 'day', "Moves audit entries past the tenant's auditLogRetentionDays to the archive", (d, t, i) => archiveAuditLogs(d.ownerPool, t, i.now, d.logger)),
+  tenantJob('tenant_audit_archive', '40 2 * * *', 'day', "Moves audit entries past the tenant's auditLogRetentionDays to the archive", (d, t, i) => archiveAuditLogs(d.ownerPoolOf(t), t, i.now, d.logger)),
   tenantJob('pharmacy_patient_anonymise', '50 2 * * *', 'day', "Anonymises patients inactive past the tenant's patientInactivityRetentionYears", (d, t, i) =>
-    anonymiseInactivePatients(d.ownerPool, t, i.now, d.logger),
+    anonymiseInactivePatients(d.ownerPoolOf(t), t, i.now, d.logger),
   ),
-  platformJob('pharmacy_register_retention', '30 2 * * *', 'day', "Deletes controlled-register lines past each tenant's retention period (never under 5 years)", (d) =>
-    purgeControlledRegister(d.ownerPool, d.logger),
+  tenantJob('pharmacy_register_retention', '30 2 * * *', 'day', "Deletes controlled-register lines past the tenant's retention period (never under 5 years)", (d, t) =>
+    purgeControlledRegisterOf(d.ownerPoolOf(t), t, d.logger),
   ),
 ];
 
 /** Database upkeep: one line per job. */
 export const MAINTENANCE_JOBS: JobDefinition[] = [
   // Provisioning makes the first months; this keeps three months ahead, so no sale waits on a CREATE TABLE.
-  tenantJob('db_sale_partitions', '20 1 * * *', 'day', "Makes the coming months' partitions of sales and sale_items", (d, t, i) => ensureSalePartitions(d.ownerPool, t.schemaName, i.now)),
+  tenantJob('db_sale_partitions', '20 1 * * *', 'day', "Makes the coming months' partitions of sales and sale_items", (d, t, i) => ensureSalePartitions(d.ownerPoolOf(t), t.schemaName, i.now)),
 ];
 
 /** Every job the runner schedules. */

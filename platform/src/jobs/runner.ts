@@ -1,6 +1,6 @@
 import PgBoss from 'pg-boss';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { createAppPool, createOwnerPool, readJobQueues, sql, sharedTables, type JobQueueRow, type TenantRecord } from '@umi/db';
+import { createAppPool, createOwnerPool, readJobQueues, ServerPools, serverUrls, sql, sharedTables, type JobQueueRow, type TenantRecord } from '@umi/db';
 import type { EventBus } from '@umi/events';
 import { createLogger, createMetrics, type Env, type Logger } from '@umi/kit';
 import { createSubgraphRuntime } from '@umi/subgraph';
@@ -59,7 +59,22 @@ export async function startJobRunner(opts: JobRunnerOptions) {
   const appPool = createAppPool(env.DATABASE_URL, 4, env.DATABASE_APP_ROLE);
   const runtime = createSubgraphRuntime(env, 'inventory', logger);
   const pos = createPosRetries(runtime, appPool);
-  const deps: JobDeps = { env, logger, runtime, appPool, ownerPool, bus: opts.bus ?? null, pos };
+  // A tenant's schema lives on its server (placement): maintenance of it goes to that server's
+  // pools, opened on first use, the primary's being the two above.
+  const urls = serverUrls(env.DATABASE_URL, env.TENANT_DATABASE_URLS);
+  const ownerPools = new ServerPools(urls, (url) => createOwnerPool(url, 2), ownerPool);
+  const appPools = new ServerPools(urls, (url) => createAppPool(url, 2, env.DATABASE_APP_ROLE), appPool);
+  const deps: JobDeps = {
+    env,
+    logger,
+    runtime,
+    appPool,
+    ownerPool,
+    ownerPoolOf: (t) => ownerPools.pool(t.server),
+    appPoolOf: (t) => appPools.pool(t.server),
+    bus: opts.bus ?? null,
+    pos,
+  };
   const metrics = createMetrics('jobs');
   metrics.pool(appPool);
 
@@ -111,11 +126,13 @@ export async function startJobRunner(opts: JobRunnerOptions) {
 
   async function activeTenants(): Promise<TenantRecord[]> {
     const rows = await runtime.data.shared({ kind: 'platform' }, null).transaction((tx) =>
-      tx.sql.query<{ id: string; name: string; subdomain: string; schema_name: string; status: string; tpin: string | null }>(
-        sql`SELECT id::text, name, subdomain, schema_name, status, tpin FROM ${sharedTables.tenants} WHERE deleted_at IS NULL AND status = 'active' ORDER BY schema_name`,
+      tx.sql.query<{ id: string; name: string; subdomain: string; schema_name: string; status: string; tpin: string | null; server: string; moving: boolean }>(
+        sql`SELECT t.id::text, t.name, t.subdomain, t.schema_name, t.status, t.tpin, s.connection_ref AS server, t.moving_since IS NOT NULL AS moving
+            FROM ${sharedTables.tenants} t JOIN ${sharedTables.database_servers} s ON s.id = t.server_id
+            WHERE t.deleted_at IS NULL AND t.status = 'active' ORDER BY t.schema_name`,
       ),
     );
-    return rows.map((r) => ({ id: r.id, name: r.name, subdomain: r.subdomain, schemaName: r.schema_name, status: r.status, tpin: r.tpin }));
+    return rows.map((r) => ({ id: r.id, name: r.name, subdomain: r.subdomain, schemaName: r.schema_name, status: r.status, tpin: r.tpin, server: r.server, moving: r.moving }));
   }
 
   /**
@@ -215,8 +232,8 @@ export async function startJobRunner(opts: JobRunnerOptions) {
       await boss.stop({ graceful: true, wait: true, timeout: 20_000 });
       await pos.close();
       await runtime.close();
-      await appPool.end();
-      await ownerPool.end();
+      await appPools.close();
+      await ownerPools.close();
     },
   };
 }

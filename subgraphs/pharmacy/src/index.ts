@@ -26,5 +26,5 @@ export const pharmacy = defineSubgraph<PharmacyDeps, Loaders>({
 });
 
 if (require.main === module) runMain(() => pharmacy.main());
-export { purgeControlledRegister } from './jobs/register-retention';
+export { purgeControlledRegister, purgeControlledRegisterOf } from './jobs/register-retention';
 export { anonymiseInactivePatients } from './jobs/retention';

@@ -31,7 +31,7 @@ function dependencies({ env, logger, metrics, data }: SubgraphRuntime) {
   const perAccount = { capacity: env.LOGIN_ATTEMPTS_PER_ACCOUNT, perMinute: (env.LOGIN_ATTEMPTS_PER_ACCOUNT * 60) / env.LOGIN_WINDOW_SECONDS };
   const perIp = { capacity: env.LOGIN_ATTEMPTS_PER_IP, perMinute: (env.LOGIN_ATTEMPTS_PER_IP * 60) / env.LOGIN_WINDOW_SECONDS };
   const redis = env.REDIS_URL ? createRedis(env.REDIS_URL, logger) : null;
-  const provisioner = createTenantProvisioner(env.DATABASE_URL, env.DATABASE_APP_ROLE);
+  const provisioner = createTenantProvisioner(env.DATABASE_URL, env.DATABASE_APP_ROLE, 4, env.TENANT_DATABASE_URLS);
   return {
     loginPerAccount: redis ? createRedisBucket(redis, 'umi:login:acct', perAccount, logger) : createMemoryBucket(perAccount),
     loginPerIp: redis ? createRedisBucket(redis, 'umi:login:ip', perIp, logger) : createMemoryBucket(perIp),
