@@ -1,5 +1,5 @@
 import { createLogger, createMetrics, createRedis, type Env, type Logger } from '@umi/kit';
-import { createAppPool } from '@umi/db';
+import { createAppPool, ServerPools, serverUrls } from '@umi/db';
 import { createRedisBus, sharedMemoryBus, startRelay } from '@umi/events';
 
 /**
@@ -13,16 +13,28 @@ export async function startRelayProcess(env: Env, logger: Logger = createLogger(
   const redis = env.REDIS_URL ? createRedis(env.REDIS_URL, logger) : null;
   const bus = redis ? createRedisBus(redis, redis, { logger }) : sharedMemoryBus();
   const metrics = createMetrics('relay');
-  const relay = startRelay({
-    pool,
-    bus,
-    logger,
-    metrics: {
-      published: metrics.counter('outbox_events_published_total', 'Outbox events published to the bus'),
-      failures: metrics.counter('outbox_relay_failures_total', 'Relay cycles that failed (bus or database away) and will retry'),
-    },
-  });
+  const relayMetrics = {
+    published: metrics.counter('outbox_events_published_total', 'Outbox events published to the bus'),
+    failures: metrics.counter('outbox_relay_failures_total', 'Relay cycles that failed (bus or database away) and will retry'),
+  };
+  // Each PostgreSQL server notifies and sweeps its own tenants' outboxes: with tenants placed on
+  // several (TENANT_DATABASE_URLS), one relay per server, listing its tenants on the primary.
+  const urls = serverUrls(env.DATABASE_URL, env.TENANT_DATABASE_URLS);
+  const pools = new ServerPools(urls, (url) => createAppPool(url, 3, env.DATABASE_APP_ROLE), pool);
+  const relays = urls.size === 1
+    ? [startRelay({ pool, bus, logger, metrics: relayMetrics })]
+    : [...urls.keys()].map((server) =>
+        startRelay({ pool: pools.pool(server), placement: { server, sharedPool: pool }, bus, logger: logger.child({ server }), metrics: relayMetrics }),
+      );
   metrics.pool(pool);
+  const relay = {
+    ready: Promise.all(relays.map((r) => r.ready)),
+    lagSeconds: async () => Math.max(0, ...(await Promise.all(relays.map((r) => r.lagSeconds())))),
+    flush: () => Promise.all(relays.map((r) => r.flush())).then(() => undefined),
+    stop: async () => {
+      await Promise.all(relays.map((r) => r.stop()));
+    },
+  };
   metrics.gauge('outbox_relay_lag_seconds', 'Age of the oldest committed outbox event not yet published, over every tenant (0 when none)', () => relay.lagSeconds());
   await relay.ready;
   logger.info({ bus: redis ? 'redis' : 'memory' }, 'outbox relay running');
@@ -32,7 +44,7 @@ export async function startRelayProcess(env: Env, logger: Logger = createLogger(
     async close() {
       await relay.stop();
       redis?.disconnect();
-      await pool.end();
+      await pools.close();
     },
   };
 }

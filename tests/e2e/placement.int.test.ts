@@ -165,6 +165,15 @@ describe('placement: tenants on several PostgreSQL servers', () => {
     );
     expect(crossSale.errors?.length).toBeGreaterThan(0);
     expect((await second.query(`SELECT count(*)::int AS n FROM "${schemaA}".sales`)).rows[0].n).toBe(1);
+    // The relay of each server publishes its own tenants' events: A's sale.completed, written on
+    // the second server, goes out as B's does on the primary.
+    await p.flushEvents();
+    const unpublished = async (pool: Pool, schema: string) =>
+      (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE event_type = 'sale.completed' AND published_at IS NULL`)).rows[0]!.n;
+    const published = async (pool: Pool, schema: string) =>
+      (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE event_type = 'sale.completed' AND published_at IS NOT NULL`)).rows[0]!.n;
+    expect([await unpublished(second, schemaA), await unpublished(p.db.pool, schemaB)]).toEqual([0, 0]);
+    expect([await published(second, schemaA), await published(p.db.pool, schemaB)]).toEqual([1, 1]);
   });
 
   it('keeps each process within its connection budget on every server', async () => {

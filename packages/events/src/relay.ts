@@ -7,6 +7,12 @@ import type { EventBus, EventEnvelope, Topic } from './bus';
 export interface RelayOptions {
   /** Pool with the application role; the relay holds one extra connection for LISTEN. */
   pool: Pool;
+  /**
+   * With tenants on several PostgreSQL servers (placement), one relay runs per server: `pool` is
+   * that server's, `server` its connection reference, and `sharedPool` the primary's, where the
+   * tenant directory lives. Unset: one server holds everything.
+   */
+  placement?: { server: string; sharedPool: Pool };
   bus: EventBus;
   logger: Logger;
   /** Sweep of every tenant's outbox, for anything a notification did not cover (ms). */
@@ -143,10 +149,14 @@ export function startRelay(opts: RelayOptions) {
   let timer: NodeJS.Timeout | null = null;
 
   async function loadTenants(): Promise<void> {
-    const rows = await withTx(pool, async (c) => {
+    const placement = opts.placement;
+    const rows = await withTx(placement?.sharedPool ?? pool, async (c) => {
       await c.query(`SELECT set_config('app.platform', 'on', true)`);
       return bindSql(pgExecutor(c), null).query<{ id: string; schema_name: string }>(
-        sql`SELECT id::text, schema_name FROM ${sharedTables.tenants} WHERE deleted_at IS NULL`,
+        placement
+          ? sql`SELECT t.id::text, t.schema_name FROM ${sharedTables.tenants} t JOIN ${sharedTables.database_servers} s ON s.id = t.server_id
+                WHERE t.deleted_at IS NULL AND s.connection_ref = ${placement.server}`
+          : sql`SELECT id::text, schema_name FROM ${sharedTables.tenants} WHERE deleted_at IS NULL`,
       );
     });
     tenants.clear();
