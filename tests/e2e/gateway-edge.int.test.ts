@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { redisReachable } from '@umi/testkit/processes';
 import { startTestPlatform, type TestPlatform } from '@umi/testkit';
 
 describe('the public endpoint', () => {
@@ -72,18 +72,6 @@ describe('the public endpoint', () => {
   });
 });
 
-async function redisReachable(url: string | undefined): Promise<boolean> {
-  if (!url) return false;
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
 
 describe('rate limiting through Redis (shared by every gateway instance)', () => {
   let reachable = false;

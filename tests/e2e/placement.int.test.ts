@@ -5,6 +5,7 @@
 // sale lost and the old schema gone.
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import { redisReachable } from '@umi/testkit/processes';
 import { Pool } from 'pg';
 import { createOwnerPool, moveTenant, ServerPools, serverUrls, tenantSchemaName, TENANT_DIRECTORY_CHANNEL } from '@umi/db';
 import { addDays, dateInZone } from '@umi/kit';
@@ -14,18 +15,6 @@ import { startExtraPostgres } from '@umi/testkit/extra-postgres';
 type Gql = { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 const code = (r: Gql) => r.errors?.[0]?.extensions?.code;
 
-async function redisReachable(url: string | undefined): Promise<boolean> {
-  if (!url) return false;
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
 
 interface Seller {
   tenant: TenantFixture;

@@ -4,7 +4,7 @@
  * the in-process bus and over Redis streams.
  */
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import { redisReachable } from '@umi/testkit/processes';
 import { addDays, dateInZone } from '@umi/kit';
 import { contractOperation as op, createTenant, createUser, openTillSession, startTestPlatform, subscribe, type TenantFixture, type TestPlatform } from '@umi/testkit';
 
@@ -15,18 +15,6 @@ interface LowStockEvent {
   lowStockAlert: { id: string; quantityAvailable: number; product: { id: string } };
 }
 
-async function redisReachable(url: string | undefined): Promise<boolean> {
-  if (!url) return false;
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
 
 const SALE_SUB = 'subscription($b: ID, $after: String) { saleCompleted(branchId: $b, after: $after) { id saleNumber } }';
 const LOW_SUB = 'subscription($after: String) { lowStockAlert(after: $after) { id quantityAvailable product { id } } }';
